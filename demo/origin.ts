@@ -1,0 +1,79 @@
+/**
+ * A small demo origin (node:http, no dependencies) for the quickstart and the tests. It plays a
+ * provider's API behind Tollgate:
+ *   any  /echo…          → 200 JSON: the method, path, query, headers and body it received
+ *   GET  /status/{code}  → that status with a JSON body
+ *   GET  /slow?ms=N      → 200 after N ms
+ *   GET  /redirect       → 302 to /echo on this origin
+ *   POST /v1/translate   → 200 {"translation": …} (the quickstart's paid call)
+ * Run it with `npm run demo:origin` (port 9000, or the PORT environment variable).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  res.writeHead(status, { "content-type": "application/json", ...headers });
+  res.end(JSON.stringify(body));
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? "/", "http://origin.local");
+  const body = await readBody(req);
+  if (url.pathname.startsWith("/echo")) {
+    return send(res, 200, {
+      method: req.method,
+      path: url.pathname,
+      query: url.search,
+      headers: req.headers,
+      body,
+    });
+  }
+  const status = /^\/status\/(\d{3})$/.exec(url.pathname);
+  if (status) return send(res, Number(status[1]), { status: Number(status[1]) });
+  if (url.pathname === "/slow") {
+    const ms = Math.min(Number(url.searchParams.get("ms") ?? 1000), 60_000);
+    await new Promise((r) => setTimeout(r, ms));
+    return send(res, 200, { slept_ms: ms });
+  }
+  if (url.pathname === "/redirect") return send(res, 302, { moved: true }, { location: "/echo" });
+  if (url.pathname === "/v1/translate" && req.method === "POST") {
+    const text = (JSON.parse(body || "{}") as { text?: string }).text ?? "";
+    return send(res, 200, { translation: text.split("").reverse().join(""), characters: text.length });
+  }
+  return send(res, 404, { error: "not found" });
+}
+
+export type RunningOrigin = { url: string; port: number; server: Server; close: () => Promise<void> };
+
+/** Starts the demo origin on 127.0.0.1 (port 0 picks a free one). */
+export function startOrigin(port = 0): Promise<RunningOrigin> {
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => send(res, 500, { error: String(err) }));
+  });
+  return new Promise((resolve) => {
+    server.listen(port, "127.0.0.1", () => {
+      const actual = (server.address() as AddressInfo).port;
+      resolve({
+        url: `http://127.0.0.1:${actual}`,
+        port: actual,
+        server,
+        close: () =>
+          new Promise<void>((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
+      });
+    });
+  });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const origin = await startOrigin(Number(process.env.PORT ?? 9000));
+  console.log(`demo origin listening on ${origin.url}`);
+}

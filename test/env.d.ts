@@ -1,0 +1,14 @@
+import type { D1Migration } from "cloudflare:test";
+import type { Env } from "../worker/env";
+
+declare module "cloudflare:test" {
+  interface ProvidedEnv extends Env {
+    TEST_MIGRATIONS: D1Migration[];
+  }
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    originUrl: string;
+  }
+}

@@ -1,0 +1,71 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv } from "./env";
+import { ApiError, problemResponse, renderError } from "./errors";
+import { newId } from "./ids";
+import { db } from "./db/client";
+import { assertCanonicalPath } from "./proxy/canonical";
+import { proxyCall } from "./proxy/handler";
+import { accountRoutes } from "./routes/accounts";
+import { meRoutes } from "./routes/me";
+import { providerRoutes } from "./routes/providers";
+import { serviceRoutes } from "./routes/services";
+import { serviceByHostname, serviceBySlug } from "./services/cache";
+
+/** Hosts that are always the gateway itself (local development, tests). */
+const GATEWAY_HOSTS = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
+
+/** Builds the Hono app: proxy by custom hostname, proxy by `/s/{slug}`, then the JSON API. */
+export function buildApp() {
+  const app = new OpenAPIHono<AppEnv>();
+  app.onError(renderError);
+  app.notFound(() => problemResponse(new ApiError("not_found", "No such endpoint.")));
+
+  app.use("*", async (c, next) => {
+    c.set("requestId", newId("req"));
+    await next();
+  });
+
+  // A custom hostname belongs to one service: every path on it is that service's.
+  app.use("*", async (c, next) => {
+    const url = new URL(c.req.url);
+    if (GATEWAY_HOSTS.test(url.hostname)) return next();
+    assertCanonicalPath(url.pathname);
+    const service = await serviceByHostname(db(c.env), url.hostname.toLowerCase());
+    if (!service) return next();
+    return proxyCall(c, service, url.pathname);
+  });
+
+  app.all("/s/:slug/*", proxyBySlug);
+  app.all("/s/:slug", proxyBySlug);
+
+  app.route("/", providerRoutes);
+  app.route("/", accountRoutes);
+  app.route("/", serviceRoutes);
+  app.route("/", meRoutes);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Tollgate",
+      version: "0.1.0",
+      description:
+        "Metering and settlement gateway for AI-agent calls. Money is integer micro-units of the account's currency. " +
+        "Errors are application/problem+json with a stable `code`. Proxied calls: any method on /s/{slug}/{path} " +
+        "or on a service's custom hostname, with the agent key as Bearer token or x-api-key.",
+    },
+  });
+  app.get("/", (c) => c.json({ name: "tollgate", docs: "/openapi.json" }));
+  return app;
+}
+
+async function proxyBySlug(c: Parameters<typeof proxyCall>[0]): Promise<Response> {
+  const url = new URL(c.req.url);
+  // The raw path, before any decoding, is what must be canonical.
+  assertCanonicalPath(url.pathname);
+  const slug = c.req.param("slug") ?? "";
+  const rest = url.pathname.slice(`/s/${slug}`.length) || "/";
+  const service = await serviceBySlug(db(c.env), slug);
+  if (!service) throw new ApiError("unknown_service", `No service has the slug '${slug}'.`, {}, { "tollgate-request-id": c.get("requestId") });
+  return proxyCall(c, service, rest);
+}

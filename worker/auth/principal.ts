@@ -1,0 +1,66 @@
+import { eq } from "drizzle-orm";
+import type { Context } from "hono";
+import type { AppEnv } from "../env";
+import { config } from "../env";
+import { ApiError } from "../errors";
+import { timingSafeEqualHex } from "../ids";
+import { accounts, providers } from "../db/schema";
+import { db } from "../db/client";
+import { hashKey, parseKey } from "./keys";
+
+export type Principal =
+  | { role: "operator" }
+  | { role: "provider"; providerId: string }
+  | { role: "owner"; accountId: string }
+  | { role: "agent"; accountId: string; keyHash: string };
+
+/** The credential presented as `Authorization: Bearer …` or, for SDKs that use it, `x-api-key`. */
+export function presentedKey(headers: Headers): string | null {
+  const auth = headers.get("authorization");
+  if (auth) {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+    return m?.[1] ?? null;
+  }
+  return headers.get("x-api-key")?.trim() || null;
+}
+
+/**
+ * Who is calling. Operator, provider and owner secrets are verified here; agent keys are
+ * verified by the account's Durable Object, which holds them (so a call needs one round trip).
+ */
+export async function authenticate(c: Context<AppEnv>): Promise<Principal> {
+  const key = presentedKey(c.req.raw.headers);
+  if (!key) throw new ApiError("unauthorized", "Send a key as 'Authorization: Bearer <key>'.");
+  const keyHash = await hashKey(key);
+  const parsed = parseKey(key);
+  if (!parsed) {
+    const operatorHash = await hashKey(config(c.env).OPERATOR_TOKEN);
+    if (timingSafeEqualHex(keyHash, operatorHash)) return { role: "operator" };
+    throw new ApiError("invalid_key");
+  }
+  switch (parsed.kind) {
+    case "agent":
+      return { role: "agent", accountId: parsed.objectId, keyHash };
+    case "prov": {
+      const row = await db(c.env).select({ h: providers.keyHash }).from(providers).where(eq(providers.id, parsed.objectId)).get();
+      if (row && timingSafeEqualHex(row.h, keyHash)) return { role: "provider", providerId: parsed.objectId };
+      throw new ApiError("invalid_key");
+    }
+    case "owner": {
+      const row = await db(c.env).select({ h: accounts.ownerKeyHash }).from(accounts).where(eq(accounts.id, parsed.objectId)).get();
+      if (row && timingSafeEqualHex(row.h, keyHash)) return { role: "owner", accountId: parsed.objectId };
+      throw new ApiError("invalid_key");
+    }
+  }
+}
+
+/** Operator only; anyone else learns nothing about the route's objects. */
+export function requireOperator(p: Principal): void {
+  if (p.role !== "operator") throw new ApiError("forbidden", "This endpoint is for the operator.");
+}
+
+/** The operator or the account's owner; another credential gets 404, as if the account did not exist. */
+export function requireAccountAccess(p: Principal, accountId: string): void {
+  if (p.role === "operator" || (p.role === "owner" && p.accountId === accountId)) return;
+  throw new ApiError("not_found", "No such account.");
+}

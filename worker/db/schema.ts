@@ -1,0 +1,100 @@
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/** Providers sell services; their key is stored only as a SHA-256 hex digest. */
+export const providers = sqliteTable("providers", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  keyHash: text("key_hash").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+/** A provider's service: where calls go and what they cost. `prices` is the JSON rule list. */
+export const services = sqliteTable(
+  "services",
+  {
+    id: text("id").primaryKey(),
+    providerId: text("provider_id")
+      .notNull()
+      .references(() => providers.id),
+    slug: text("slug").notNull(),
+    name: text("name").notNull(),
+    origin: text("origin").notNull(),
+    prices: text("prices").notNull(),
+    timeoutMs: integer("timeout_ms").notNull(),
+    feeBps: integer("fee_bps"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("services_slug").on(t.slug), index("services_provider").on(t.providerId, t.createdAt)],
+);
+
+/** Custom domains; the primary key makes a hostname belong to one service at most. */
+export const serviceHostnames = sqliteTable(
+  "service_hostnames",
+  {
+    hostname: text("hostname").primaryKey(),
+    serviceId: text("service_id")
+      .notNull()
+      .references(() => services.id),
+  },
+  (t) => [index("service_hostnames_service").on(t.serviceId)],
+);
+
+/** The account directory; the money itself lives in each account's Durable Object. */
+export const accounts = sqliteTable("accounts", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  currency: text("currency").notNull(),
+  ownerKeyHash: text("owner_key_hash").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+/**
+ * Settled transfers exported from each account's journal, one row per `(account, seq)`:
+ * the export's `ON CONFLICT DO NOTHING` on this key makes a repeated export change nothing.
+ */
+export const transfers = sqliteTable(
+  "transfers",
+  {
+    accountId: text("account_id").notNull(),
+    seq: integer("seq").notNull(),
+    id: text("id").notNull(),
+    kind: text("kind").notNull(),
+    amount: integer("amount").notNull(),
+    currency: text("currency").notNull(),
+    requestId: text("request_id"),
+    holdId: text("hold_id"),
+    serviceId: text("service_id"),
+    providerId: text("provider_id"),
+    agentKeyId: text("agent_key_id"),
+    reference: text("reference"),
+    createdAt: integer("created_at").notNull(),
+    exportedAt: integer("exported_at").notNull().default(sql`(unixepoch('subsec') * 1000)`),
+  },
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.seq] }),
+    uniqueIndex("transfers_id").on(t.id),
+    index("transfers_provider").on(t.providerId, t.createdAt),
+  ],
+);
+
+/**
+ * Double-entry legs: every transfer's legs sum to zero (I1). `ledger_account` names who the
+ * leg belongs to: a payer (`acct_…`), a provider (`prov_…`), `platform` or `external` (money
+ * that entered from outside). Positive amounts are credits, negative are debits.
+ */
+export const ledgerEntries = sqliteTable(
+  "ledger_entries",
+  {
+    accountId: text("account_id").notNull(),
+    seq: integer("seq").notNull(),
+    leg: integer("leg").notNull(),
+    transferId: text("transfer_id").notNull(),
+    ledgerAccount: text("ledger_account").notNull(),
+    amount: integer("amount").notNull(),
+    currency: text("currency").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.seq, t.leg] }), index("ledger_entries_account").on(t.ledgerAccount)],
+);

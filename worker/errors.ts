@@ -1,0 +1,105 @@
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/** The closed set of error codes Tollgate answers with, and the HTTP status of each. */
+const STATUS = {
+  invalid_request: 400,
+  non_canonical_request: 400,
+  unauthorized: 401,
+  invalid_key: 401,
+  insufficient_funds: 402,
+  forbidden: 403,
+  account_frozen: 403,
+  not_found: 404,
+  unknown_service: 404,
+  no_price: 404,
+  conflict: 409,
+  idempotency_in_flight: 409,
+  idempotency_mismatch: 422,
+  payload_too_large: 413,
+  rate_limited: 429,
+  internal_error: 500,
+  origin_error: 502,
+  settlement_failed: 502,
+  origin_timeout: 504,
+} as const satisfies Record<string, ContentfulStatusCode>;
+
+export type ErrorCode = keyof typeof STATUS;
+
+const TITLES: Record<ErrorCode, string> = {
+  invalid_request: "The request is not valid",
+  non_canonical_request: "The request target is not canonical",
+  unauthorized: "A credential is required",
+  invalid_key: "The key is not valid",
+  insufficient_funds: "The account cannot cover this call",
+  forbidden: "This credential may not do that",
+  account_frozen: "The account is frozen",
+  not_found: "Not found",
+  unknown_service: "No service answers at this address",
+  no_price: "No price rule matches this call",
+  conflict: "The request conflicts with the current state",
+  idempotency_in_flight: "A request with this Idempotency-Key is still running",
+  idempotency_mismatch: "This Idempotency-Key was used with another request",
+  payload_too_large: "The request is too large",
+  rate_limited: "Too many requests",
+  internal_error: "Internal error",
+  origin_error: "The service's origin failed",
+  settlement_failed: "The charge could not be settled",
+  origin_timeout: "The service's origin did not answer in time",
+};
+
+export function statusOf(code: ErrorCode): ContentfulStatusCode {
+  return STATUS[code];
+}
+
+/** The one error class: thrown anywhere, rendered as problem+json by `app.onError`. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    detail?: string,
+    /** Extra members for the problem document (e.g. `price` and `available` on a 402). */
+    readonly extra: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail ?? TITLES[code]);
+    this.name = "ApiError";
+  }
+
+  get status(): ContentfulStatusCode {
+    return STATUS[this.code];
+  }
+}
+
+/** An RFC 9457 problem document. */
+export function problem(code: ErrorCode, detail?: string, extra: Record<string, unknown> = {}) {
+  return {
+    type: `https://tollgate.dev/problems/${code.replaceAll("_", "-")}`,
+    title: TITLES[code],
+    status: STATUS[code],
+    detail: detail ?? TITLES[code],
+    code,
+    ...extra,
+  };
+}
+
+export function problemResponse(err: ApiError, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(problem(err.code, err.message, err.extra)), {
+    status: err.status,
+    headers: { "content-type": "application/problem+json", ...err.headers, ...headers },
+  });
+}
+
+/** `app.onError`: every failure leaves as problem+json; unknown errors are logged, never leaked. */
+export function renderError(err: Error, c: Context): Response {
+  if (err instanceof ApiError) return problemResponse(err);
+  if (isHttpException(err)) {
+    const code: ErrorCode = err.status === 413 ? "payload_too_large" : err.status === 401 ? "unauthorized" : "invalid_request";
+    return problemResponse(new ApiError(code, err.message || undefined));
+  }
+  console.error("unhandled error", c.req.method, c.req.path, err);
+  return problemResponse(new ApiError("internal_error"));
+}
+
+function isHttpException(err: Error): err is Error & { status: number } {
+  return err.name === "HTTPException" && typeof (err as { status?: unknown }).status === "number";
+}

@@ -1,0 +1,34 @@
+/** Random identifiers and secrets, and their SHA-256 digests. */
+
+const ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz";
+
+/** `n` random characters of [0-9a-z] (about 5.17 bits each), without modulo bias. */
+export function randomToken(n: number): string {
+  let out = "";
+  while (out.length < n) {
+    for (const byte of crypto.getRandomValues(new Uint8Array(n * 2))) {
+      if (byte < 252 && out.length < n) out += ALPHABET[byte % 36];
+    }
+  }
+  return out;
+}
+
+export type IdPrefix = "acct" | "prov" | "svc" | "ak" | "req" | "hold" | "tr";
+
+/** A prefixed id such as `acct_3k9…`: 20 random characters, about 103 bits. */
+export function newId(prefix: IdPrefix): string {
+  return `${prefix}_${randomToken(20)}`;
+}
+
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Constant-time comparison of two digests (workerd's `timingSafeEqual`; lengths are public). */
+export function timingSafeEqualHex(a: string, b: string): boolean {
+  const enc = new TextEncoder();
+  const x = enc.encode(a);
+  const y = enc.encode(b);
+  return x.byteLength === y.byteLength && crypto.subtle.timingSafeEqual(x, y);
+}

@@ -1,0 +1,5 @@
+import { buildApp } from "./app";
+
+export { AccountLedger } from "../durable-objects/account";
+
+export default buildApp();

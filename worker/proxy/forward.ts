@@ -1,0 +1,46 @@
+import { forwardRequestHeaders } from "./headers";
+
+export type OriginOutcome =
+  | { ok: true; response: Response }
+  | { ok: false; reason: "origin_timeout" | "origin_unreachable" };
+
+/** `origin` + the path after the slug + the query; the origin's own path prefix is kept. */
+export function upstreamUrl(origin: string, path: string, search: string): string {
+  return `${origin.replace(/\/+$/, "")}${path}${search}`;
+}
+
+/**
+ * Sends the call to the origin: streamed body, cleaned headers, `redirect: "manual"` (a 3xx is
+ * returned to the agent, never followed), and a deadline for the response headers.
+ */
+export async function callOrigin(
+  request: Request,
+  target: string,
+  extraHeaders: Record<string, string>,
+  timeoutMs: number,
+): Promise<OriginOutcome> {
+  const headers = forwardRequestHeaders(request.headers);
+  for (const [name, value] of Object.entries(extraHeaders)) headers.set(name, value);
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, timeoutMs);
+  try {
+    const hasBody = request.method !== "GET" && request.method !== "HEAD";
+    const response = await fetch(target, {
+      method: request.method,
+      headers,
+      body: hasBody ? request.body : null,
+      redirect: "manual",
+      signal: controller.signal,
+    });
+    return { ok: true, response };
+  } catch (err) {
+    if (!timedOut) console.warn("origin unreachable", target, String(err));
+    return { ok: false, reason: timedOut ? "origin_timeout" : "origin_unreachable" };
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,211 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { eq } from "drizzle-orm";
+import { authenticate, requireAccountAccess, requireOperator } from "../auth/principal";
+import { hashKey, issueKey } from "../auth/keys";
+import { db } from "../db/client";
+import { accounts } from "../db/schema";
+import { ApiError } from "../errors";
+import { newId, sha256Hex } from "../ids";
+import { ledgerFor } from "../ledger/stub";
+import { PositiveAmount } from "../pricing/amount";
+import { bearer, Currency, decodeCursor, encodeCursor, errors, Pagination, router } from "./common";
+import { AgentKey, Balance, page, Transfer } from "./models";
+
+const AccountCreate = z.object({ name: z.string().min(1).max(200), currency: Currency }).strict().openapi("AccountCreate");
+const Account = z
+  .object({ id: z.string(), name: z.string(), currency: z.string(), created_at: z.string() })
+  .openapi("Account");
+const AccountCreated = Account.extend({
+  owner_key: z.string().openapi({ description: "The account owner's key. Shown once." }),
+}).openapi("AccountCreated");
+const CreditCreate = z
+  .object({
+    amount: PositiveAmount.openapi({ description: "Micro-units of the account's currency." }),
+    currency: Currency.optional().openapi({ description: "If given, must be the account's currency." }),
+    reference: z.string().min(1).max(200).optional(),
+  })
+  .strict()
+  .openapi("CreditCreate");
+const CreditCreated = z.object({ transfer: Transfer, balance: Balance }).openapi("CreditCreated");
+const AgentKeyCreate = z.object({ name: z.string().min(1).max(200) }).strict().openapi("AgentKeyCreate");
+const AgentKeyCreated = AgentKey.extend({
+  account_id: z.string(),
+  key: z.string().openapi({ description: "The agent key. Shown once." }),
+}).openapi("AgentKeyCreated");
+
+const IdParams = z.object({ id: z.string().max(64).openapi({ param: { in: "path", name: "id" } }) });
+const KeyParams = IdParams.extend({ key_id: z.string().max(64).openapi({ param: { in: "path", name: "key_id" } }) });
+const IdempotencyHeader = z.object({
+  "idempotency-key": z.string().min(1).max(255).optional().openapi({ description: "Makes the request safe to retry." }),
+});
+
+const json = <T extends z.ZodTypeAny>(schema: T, description = "OK") => ({ description, content: { "application/json": { schema } } });
+const body = <T extends z.ZodTypeAny>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
+
+/** The account's ledger, after checking the caller may see it (404 otherwise). */
+async function ledgerOf(c: Parameters<typeof authenticate>[0], accountId: string) {
+  requireAccountAccess(await authenticate(c), accountId);
+  return ledgerFor(c.env, accountId);
+}
+
+export const accountRoutes = router()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/accounts",
+      summary: "Open a payer account (operator)",
+      security: bearer,
+      request: { body: body(AccountCreate) },
+      responses: { 201: json(AccountCreated, "Created"), ...errors(400, 401, 403) },
+    }),
+    async (c) => {
+      requireOperator(await authenticate(c));
+      const { name, currency } = c.req.valid("json");
+      const id = newId("acct");
+      const ownerKey = issueKey("owner", id);
+      const opened = await ledgerFor(c.env, id).open(id, currency);
+      if (!opened.ok) throw new ApiError("conflict");
+      const now = Date.now();
+      await db(c.env).insert(accounts).values({ id, name, currency, ownerKeyHash: await hashKey(ownerKey), createdAt: now });
+      return c.json({ id, name, currency, owner_key: ownerKey, created_at: new Date(now).toISOString() }, 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/accounts/{id}",
+      summary: "An account (operator, owner)",
+      security: bearer,
+      request: { params: IdParams },
+      responses: { 200: json(Account), ...errors(401, 404) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      requireAccountAccess(await authenticate(c), id);
+      const row = await db(c.env).select().from(accounts).where(eq(accounts.id, id)).get();
+      if (!row) throw new ApiError("not_found", "No such account.");
+      return c.json({ id: row.id, name: row.name, currency: row.currency, created_at: new Date(row.createdAt).toISOString() }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/accounts/{id}/credits",
+      summary: "Top up an account from outside money (operator)",
+      security: bearer,
+      request: { params: IdParams, headers: IdempotencyHeader, body: body(CreditCreate) },
+      responses: { 201: json(CreditCreated, "Credited"), ...errors(400, 401, 403, 404, 422) },
+    }),
+    async (c) => {
+      requireOperator(await authenticate(c));
+      const { id } = c.req.valid("param");
+      const input = c.req.valid("json");
+      const idempotencyKey = c.req.valid("header")["idempotency-key"] ?? null;
+      const ledger = ledgerFor(c.env, id);
+      const balance = await ledger.balance();
+      if (!balance) throw new ApiError("not_found", "No such account.");
+      if (input.currency && input.currency !== balance.currency) {
+        throw new ApiError("invalid_request", `currency: this account holds ${balance.currency}, not ${input.currency}`);
+      }
+      const result = await ledger.credit({
+        amount: input.amount,
+        reference: input.reference ?? null,
+        idempotencyKey,
+        fingerprint: await sha256Hex(JSON.stringify([input.amount, input.reference ?? null])),
+      });
+      if (!result.ok) {
+        if (result.code === "idempotency_mismatch") throw new ApiError("idempotency_mismatch");
+        throw new ApiError("not_found", "No such account.");
+      }
+      if (result.replayed) c.header("Idempotent-Replayed", "true");
+      return c.json({ transfer: result.transfer, balance: result.balance }, 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/accounts/{id}/balance",
+      summary: "The account's balance (operator, owner)",
+      security: bearer,
+      request: { params: IdParams },
+      responses: { 200: json(Balance), ...errors(401, 404) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const balance = await (await ledgerOf(c, id)).balance();
+      if (!balance) throw new ApiError("not_found", "No such account.");
+      return c.json(balance, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/accounts/{id}/transfers",
+      summary: "The account's journal, newest first (operator, owner)",
+      security: bearer,
+      request: { params: IdParams, query: Pagination },
+      responses: { 200: json(page(Transfer, "TransferPage")), ...errors(400, 401, 404) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const { limit, cursor } = c.req.valid("query");
+      const position = decodeCursor(cursor);
+      const seq = position === null ? null : Number(position);
+      if (seq !== null && !Number.isSafeInteger(seq)) throw new ApiError("invalid_request", "cursor: not a cursor this API returned");
+      const result = await (await ledgerOf(c, id)).transfers(limit, seq);
+      return c.json({ data: result.data, next_cursor: encodeCursor(result.next_cursor) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/accounts/{id}/agent-keys",
+      summary: "Issue an agent key (operator, owner)",
+      security: bearer,
+      request: { params: IdParams, body: body(AgentKeyCreate) },
+      responses: { 201: json(AgentKeyCreated, "Created"), ...errors(400, 401, 404) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const { name } = c.req.valid("json");
+      const ledger = await ledgerOf(c, id);
+      const keyId = newId("ak");
+      const key = issueKey("agent", id);
+      const created = await ledger.createAgentKey(keyId, name, await hashKey(key));
+      if (!created) throw new ApiError("not_found", "No such account.");
+      return c.json({ ...created, account_id: id, key }, 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/accounts/{id}/agent-keys",
+      summary: "The account's agent keys (operator, owner)",
+      security: bearer,
+      request: { params: IdParams, query: Pagination },
+      responses: { 200: json(page(AgentKey, "AgentKeyPage")), ...errors(400, 401, 404) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const { limit, cursor } = c.req.valid("query");
+      const result = await (await ledgerOf(c, id)).agentKeys(limit, decodeCursor(cursor));
+      return c.json({ data: result.data, next_cursor: encodeCursor(result.next_cursor) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/v1/accounts/{id}/agent-keys/{key_id}",
+      summary: "Revoke an agent key, effective on its next call (operator, owner)",
+      security: bearer,
+      request: { params: KeyParams },
+      responses: { 200: json(AgentKey, "Revoked"), ...errors(401, 404) },
+    }),
+    async (c) => {
+      const { id, key_id } = c.req.valid("param");
+      const revoked = await (await ledgerOf(c, id)).revokeAgentKey(key_id);
+      if (!revoked) throw new ApiError("not_found", "No such agent key.");
+      return c.json(revoked, 200);
+    },
+  );
+

@@ -1,0 +1,61 @@
+import { OpenAPIHono, z } from "@hono/zod-openapi";
+import type { AppEnv } from "../env";
+import { ApiError } from "../errors";
+
+/**
+ * A router whose validation failures go through the one error path (problem+json, code
+ * `invalid_request`, with each issue's path and message).
+ */
+export function router() {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const issues = result.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+        const detail = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ");
+        throw new ApiError("invalid_request", detail, { errors: issues });
+      }
+    },
+  });
+}
+
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string(),
+  })
+  .passthrough()
+  .openapi("Problem");
+
+/** The error responses every protected route may give. */
+export function errors(...statuses: (400 | 401 | 402 | 403 | 404 | 409 | 422 | 502 | 504)[]) {
+  const out: Record<number, { description: string; content: { "application/problem+json": { schema: typeof Problem } } }> = {};
+  for (const s of statuses) out[s] = { description: `Error (${s})`, content: { "application/problem+json": { schema: Problem } } };
+  return out;
+}
+
+export const bearer = [{ bearer: [] }];
+
+export const Pagination = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ description: "At most this many items (1–100)." }),
+  cursor: z.string().max(200).optional().openapi({ description: "The `next_cursor` of the previous page." }),
+});
+
+/** Cursors are opaque to clients: base64url of an internal position. */
+export function encodeCursor(position: string | null): string | null {
+  return position === null ? null : btoa(position).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
+}
+
+export function decodeCursor(cursor: string | undefined): string | null {
+  if (cursor === undefined) return null;
+  try {
+    return atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
+  } catch {
+    throw new ApiError("invalid_request", "cursor: not a cursor this API returned");
+  }
+}
+
+
+export const Currency = z.string().regex(/^[A-Z]{3}$/, "an ISO 4217 code such as USD").openapi({ example: "USD" });

@@ -1,0 +1,25 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { authenticate } from "../auth/principal";
+import { ApiError } from "../errors";
+import { ledgerFor } from "../ledger/stub";
+import { bearer, errors, router } from "./common";
+import { AgentKey, Balance } from "./models";
+
+const Me = z.object({ account_id: z.string(), key: AgentKey, balance: Balance }).openapi("Me");
+
+export const meRoutes = router().openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/me",
+    summary: "The calling agent's account, key and balance (agent)",
+    security: bearer,
+    responses: { 200: { description: "OK", content: { "application/json": { schema: Me } } }, ...errors(401) },
+  }),
+  async (c) => {
+    const principal = await authenticate(c);
+    if (principal.role !== "agent") throw new ApiError("invalid_key", "This endpoint takes an agent key.");
+    const view = await ledgerFor(c.env, principal.accountId).agent(principal.keyHash);
+    if (!view.ok) throw new ApiError("invalid_key");
+    return c.json({ account_id: view.account_id, key: view.key, balance: view.balance }, 200);
+  },
+);

@@ -1,0 +1,38 @@
+import { z } from "@hono/zod-openapi";
+
+/** Response models shared by several routes (documented in /openapi.json). */
+
+export const Balance = z
+  .object({
+    currency: z.string(),
+    posted: z.number().int().openapi({ description: "Settled money: credits minus captured debits." }),
+    pending: z.number().int().openapi({ description: "Held for calls in flight." }),
+    available: z.number().int().openapi({ description: "posted − pending; never negative." }),
+  })
+  .openapi("Balance");
+
+export const Transfer = z
+  .object({
+    id: z.string(),
+    seq: z.number().int().openapi({ description: "Gapless per-account journal sequence." }),
+    kind: z.enum(["credit", "capture"]),
+    amount: z.number().int(),
+    fee: z.number().int().openapi({ description: "Platform fee within `amount` (captures)." }),
+    currency: z.string(),
+    hold_id: z.string().nullable(),
+    request_id: z.string().nullable(),
+    service_id: z.string().nullable(),
+    provider_id: z.string().nullable(),
+    agent_key_id: z.string().nullable(),
+    reference: z.string().nullable(),
+    created_at: z.string(),
+  })
+  .openapi("Transfer");
+
+export const AgentKey = z
+  .object({ id: z.string(), name: z.string(), created_at: z.string(), revoked_at: z.string().nullable() })
+  .openapi("AgentKey");
+
+export function page<T extends z.ZodTypeAny>(item: T, name: string) {
+  return z.object({ data: z.array(item), next_cursor: z.string().nullable() }).openapi(name);
+}

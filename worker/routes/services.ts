@@ -1,0 +1,157 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { eq } from "drizzle-orm";
+import { authenticate, type Principal } from "../auth/principal";
+import { db } from "../db/client";
+import { providers } from "../db/schema";
+import { ApiError } from "../errors";
+import { PriceRule } from "../pricing/rules";
+import { invalidateServices } from "../services/cache";
+import { ServiceCreate, ServicePatch } from "../services/schema";
+import { createService, getService, listServices } from "../services/store";
+import { updateService } from "../services/store";
+import { bearer, decodeCursor, encodeCursor, errors, Pagination, router } from "./common";
+import { page } from "./models";
+
+const Service = z
+  .object({
+    id: z.string(),
+    provider_id: z.string(),
+    slug: z.string(),
+    name: z.string(),
+    origin: z.string(),
+    hostnames: z.array(z.string()),
+    prices: z.array(PriceRule),
+    timeout_ms: z.number().int(),
+    fee_bps: z.number().int().nullable(),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi("Service");
+
+const Pricing = z
+  .object({ id: z.string(), slug: z.string(), name: z.string(), currency_note: z.string(), prices: z.array(PriceRule) })
+  .openapi("Pricing");
+
+const IdParams = z.object({ id: z.string().max(64).openapi({ param: { in: "path", name: "id" } }) });
+const json = <T extends z.ZodTypeAny>(schema: T, description = "OK") => ({ description, content: { "application/json": { schema } } });
+
+/** The provider whose services a principal may manage; undefined for the operator (all). */
+function managedBy(p: Principal): string | undefined {
+  if (p.role === "operator") return undefined;
+  if (p.role === "provider") return p.providerId;
+  throw new ApiError("forbidden", "Services are managed by their provider.");
+}
+
+export const serviceRoutes = router()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/services",
+      summary: "Create a service (provider; operator with provider_id)",
+      security: bearer,
+      request: { body: { required: true, content: { "application/json": { schema: ServiceCreate } } } },
+      responses: { 201: json(Service, "Created"), ...errors(400, 401, 403, 404, 409) },
+    }),
+    async (c) => {
+      const principal = await authenticate(c);
+      const input = c.req.valid("json");
+      let providerId = managedBy(principal);
+      // The take rate is the platform's to set, and an operator creates on a provider's behalf.
+      if (providerId && (input.fee_bps !== undefined || input.provider_id !== undefined)) {
+        throw new ApiError("forbidden", "fee_bps and provider_id are set by the operator.");
+      }
+      if (!providerId) {
+        if (!input.provider_id) throw new ApiError("invalid_request", "provider_id: required when the operator creates a service");
+        const exists = await db(c.env).select({ id: providers.id }).from(providers).where(eq(providers.id, input.provider_id)).get();
+        if (!exists) throw new ApiError("not_found", "No such provider.");
+        providerId = input.provider_id;
+      }
+      const service = await createService(db(c.env), providerId, input);
+      invalidateServices();
+      return c.json(service, 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/services",
+      summary: "List services (provider: its own; operator: all)",
+      security: bearer,
+      request: { query: Pagination },
+      responses: { 200: json(page(Service, "ServicePage")), ...errors(400, 401, 403) },
+    }),
+    async (c) => {
+      const providerId = managedBy(await authenticate(c));
+      const { limit, cursor } = c.req.valid("query");
+      const result = await listServices(db(c.env), { providerId, limit, after: decodeCursor(cursor) });
+      return c.json({ data: result.data, next_cursor: encodeCursor(result.last) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/services/{id}",
+      summary: "A service (its provider, operator)",
+      security: bearer,
+      request: { params: IdParams },
+      responses: { 200: json(Service), ...errors(401, 404) },
+    }),
+    async (c) => {
+      const providerId = managedByOr404(await authenticate(c));
+      const service = await getService(db(c.env), c.req.valid("param").id, providerId);
+      if (!service) throw new ApiError("not_found", "No such service.");
+      return c.json(service, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "patch",
+      path: "/v1/services/{id}",
+      summary: "Change a service (its provider; fee_bps: operator)",
+      security: bearer,
+      request: { params: IdParams, body: { required: true, content: { "application/json": { schema: ServicePatch } } } },
+      responses: { 200: json(Service), ...errors(400, 401, 403, 404, 409) },
+    }),
+    async (c) => {
+      const principal = await authenticate(c);
+      const providerId = managedByOr404(principal);
+      const patch = c.req.valid("json");
+      const current = await getService(db(c.env), c.req.valid("param").id, providerId);
+      if (!current) throw new ApiError("not_found", "No such service.");
+      if (principal.role !== "operator" && patch.fee_bps !== undefined) throw new ApiError("forbidden", "fee_bps is set by the operator.");
+      const updated = await updateService(db(c.env), current, patch);
+      invalidateServices();
+      return c.json(updated, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/services/{id}/pricing",
+      summary: "What a call to the service costs (public)",
+      request: { params: IdParams },
+      responses: { 200: json(Pricing), ...errors(404) },
+    }),
+    async (c) => {
+      const service = await getService(db(c.env), c.req.valid("param").id);
+      if (!service) throw new ApiError("not_found", "No such service.");
+      return c.json(
+        {
+          id: service.id,
+          slug: service.slug,
+          name: service.name,
+          currency_note: "Amounts are micro-units of the paying account's currency.",
+          prices: service.prices,
+        },
+        200,
+      );
+    },
+  );
+
+/** Like managedBy, but a wrong role on a specific service gets 404, not 403 (no existence leak). */
+function managedByOr404(p: Principal): string | undefined {
+  if (p.role === "operator") return undefined;
+  if (p.role === "provider") return p.providerId;
+  throw new ApiError("not_found", "No such service.");
+}
+

@@ -1,0 +1,64 @@
+import { z } from "@hono/zod-openapi";
+import { PriceRules } from "../pricing/rules";
+
+export const Slug = z.string().regex(/^[a-z0-9-]{2,63}$/, "2–63 characters of a-z, 0-9 and -");
+
+/** A DNS name, lower case, at least two labels (a custom domain pointed at the gateway). */
+const Hostname = z
+  .string()
+  .max(253)
+  .regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, "a lower-case DNS name");
+
+/**
+ * The origin: an absolute http(s) URL with no credentials, query or fragment. It comes only
+ * from here (provider configuration), never from a request.
+ */
+export const Origin = z
+  .string()
+  .max(2048)
+  .refine((value) => {
+    try {
+      const u = new URL(value);
+      return (u.protocol === "http:" || u.protocol === "https:") && !u.username && !u.password && !u.search && !u.hash;
+    } catch {
+      return false;
+    }
+  }, "an absolute http(s) URL without credentials, query or fragment");
+
+export const TimeoutMs = z.number().int().min(100).max(120_000);
+export const FeeBps = z.number().int().min(0).max(10_000);
+
+export const ServiceCreate = z
+  .object({
+    slug: Slug,
+    name: z.string().min(1).max(200),
+    origin: Origin,
+    hostnames: z
+      .array(Hostname)
+      .max(20)
+      .refine((h) => new Set(h).size === h.length, "hostnames must be unique")
+      .default([]),
+    prices: PriceRules,
+    timeout_ms: TimeoutMs.default(30_000),
+    /** Operator only: the platform's take rate on this service, overriding the global default. */
+    fee_bps: FeeBps.optional(),
+    /** Operator only: the provider the service belongs to. */
+    provider_id: z.string().max(64).optional(),
+  })
+  .strict()
+  .openapi("ServiceCreate");
+
+export const ServicePatch = z
+  .object({
+    name: z.string().min(1).max(200).optional(),
+    origin: Origin.optional(),
+    hostnames: ServiceCreate.shape.hostnames.unwrap().optional(),
+    prices: PriceRules.optional(),
+    timeout_ms: TimeoutMs.optional(),
+    fee_bps: FeeBps.nullable().optional(),
+  })
+  .strict()
+  .openapi("ServicePatch");
+
+export type ServiceCreate = z.infer<typeof ServiceCreate>;
+export type ServicePatch = z.infer<typeof ServicePatch>;

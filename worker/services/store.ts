@@ -1,0 +1,137 @@
+import { and, asc, eq, gt, inArray } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { serviceHostnames, services } from "../db/schema";
+import { ApiError } from "../errors";
+import { newId } from "../ids";
+import type { PriceRule } from "../pricing/rules";
+import type { ServiceCreate, ServicePatch } from "./schema";
+
+export type Service = {
+  id: string;
+  provider_id: string;
+  slug: string;
+  name: string;
+  origin: string;
+  hostnames: string[];
+  prices: PriceRule[];
+  timeout_ms: number;
+  /** The service's own take rate; null means the platform default applies. */
+  fee_bps: number | null;
+  created_at: string;
+  updated_at: string;
+};
+
+type ServiceRow = typeof services.$inferSelect;
+
+function toService(row: ServiceRow, hostnames: string[]): Service {
+  return {
+    id: row.id,
+    provider_id: row.providerId,
+    slug: row.slug,
+    name: row.name,
+    origin: row.origin,
+    hostnames,
+    prices: JSON.parse(row.prices) as PriceRule[],
+    timeout_ms: row.timeoutMs,
+    fee_bps: row.feeBps,
+    created_at: new Date(row.createdAt).toISOString(),
+    updated_at: new Date(row.updatedAt).toISOString(),
+  };
+}
+
+async function hostnamesOf(db: Db, ids: string[]): Promise<Map<string, string[]>> {
+  const byService = new Map<string, string[]>(ids.map((id) => [id, []]));
+  if (ids.length === 0) return byService;
+  const rows = await db.select().from(serviceHostnames).where(inArray(serviceHostnames.serviceId, ids)).orderBy(asc(serviceHostnames.hostname));
+  for (const r of rows) byService.get(r.serviceId)?.push(r.hostname);
+  return byService;
+}
+
+/** Slug or hostname already taken: D1 reports it as a UNIQUE / PRIMARY KEY failure. */
+function conflictOr(err: unknown): never {
+  const text = String((err as { cause?: unknown })?.cause ?? err);
+  if (/UNIQUE constraint failed: services\.slug/.test(text)) throw new ApiError("conflict", "That slug is taken.");
+  if (/UNIQUE constraint failed: service_hostnames\.hostname|service_hostnames/.test(text)) {
+    throw new ApiError("conflict", "One of the hostnames belongs to another service.");
+  }
+  throw err;
+}
+
+export async function createService(db: Db, providerId: string, input: ServiceCreate): Promise<Service> {
+  const now = Date.now();
+  const row: ServiceRow = {
+    id: newId("svc"),
+    providerId,
+    slug: input.slug,
+    name: input.name,
+    origin: input.origin,
+    prices: JSON.stringify(input.prices),
+    timeoutMs: input.timeout_ms,
+    feeBps: input.fee_bps ?? null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const hostRows = input.hostnames.map((hostname) => ({ hostname, serviceId: row.id }));
+  try {
+    // One atomic batch: the service and its hostnames exist together or not at all.
+    if (hostRows.length > 0) await db.batch([db.insert(services).values(row), db.insert(serviceHostnames).values(hostRows)]);
+    else await db.insert(services).values(row);
+  } catch (err) {
+    conflictOr(err);
+  }
+  return toService(row, input.hostnames);
+}
+
+/** A service, if `providerId` (when given) owns it; otherwise null, so callers answer 404. */
+export async function getService(db: Db, id: string, providerId?: string): Promise<Service | null> {
+  const row = await db.select().from(services).where(eq(services.id, id)).get();
+  if (!row || (providerId && row.providerId !== providerId)) return null;
+  return toService(row, (await hostnamesOf(db, [row.id])).get(row.id) ?? []);
+}
+
+export async function listServices(db: Db, opts: { providerId?: string; limit: number; after: string | null }) {
+  const where = and(opts.providerId ? eq(services.providerId, opts.providerId) : undefined, opts.after ? gt(services.id, opts.after) : undefined);
+  const rows = await db.select().from(services).where(where).orderBy(asc(services.id)).limit(opts.limit + 1);
+  const page = rows.slice(0, opts.limit);
+  const hosts = await hostnamesOf(db, page.map((r) => r.id));
+  return {
+    data: page.map((r) => toService(r, hosts.get(r.id) ?? [])),
+    last: rows.length > opts.limit ? (page[page.length - 1]?.id ?? null) : null,
+  };
+}
+
+export async function updateService(db: Db, current: Service, patch: ServicePatch): Promise<Service> {
+  const set: Partial<ServiceRow> = { updatedAt: Date.now() };
+  if (patch.name !== undefined) set.name = patch.name;
+  if (patch.origin !== undefined) set.origin = patch.origin;
+  if (patch.prices !== undefined) set.prices = JSON.stringify(patch.prices);
+  if (patch.timeout_ms !== undefined) set.timeoutMs = patch.timeout_ms;
+  if (patch.fee_bps !== undefined) set.feeBps = patch.fee_bps;
+  const statements = [db.update(services).set(set).where(eq(services.id, current.id))] as const;
+  try {
+    if (patch.hostnames !== undefined) {
+      const hostRows = patch.hostnames.map((hostname) => ({ hostname, serviceId: current.id }));
+      await db.batch([
+        ...statements,
+        db.delete(serviceHostnames).where(eq(serviceHostnames.serviceId, current.id)),
+        ...(hostRows.length > 0 ? [db.insert(serviceHostnames).values(hostRows)] : []),
+      ]);
+    } else {
+      await statements[0];
+    }
+  } catch (err) {
+    conflictOr(err);
+  }
+  return (await getService(db, current.id)) as Service;
+}
+
+/** The hot path's lookups (cached by the caller): by slug, or by custom hostname. */
+export async function findServiceBySlug(db: Db, slug: string): Promise<Service | null> {
+  const row = await db.select().from(services).where(eq(services.slug, slug)).get();
+  return row ? toService(row, (await hostnamesOf(db, [row.id])).get(row.id) ?? []) : null;
+}
+
+export async function findServiceByHostname(db: Db, hostname: string): Promise<Service | null> {
+  const link = await db.select().from(serviceHostnames).where(eq(serviceHostnames.hostname, hostname)).get();
+  return link ? getService(db, link.serviceId) : null;
+}
