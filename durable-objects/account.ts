@@ -9,6 +9,7 @@ import type {
   AgentView,
   Balance,
   CaptureResult,
+  CaptureDetail,
   CreditInput,
   CreditResult,
   Hold,
@@ -17,8 +18,10 @@ import type {
   ReserveInput,
   ReserveResult,
   Transfer,
+  UsageReportResult,
   VoidResult,
 } from "./types";
+import { type PriceRule, settlement } from "../worker/pricing/rules";
 
 /** How soon after a write the alarm exports the journal to D1 (batches what arrives meanwhile). */
 const EXPORT_DELAY_MS = 500;
@@ -114,8 +117,8 @@ export class AccountLedger extends DurableObject<Env> {
       }
       const holdId = newId("hold");
       this.sql.exec(
-        `INSERT INTO holds (id, request_id, agent_key_id, service_id, provider_id, fee_bps, amount, state, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+        `INSERT INTO holds (id, request_id, agent_key_id, service_id, provider_id, fee_bps, amount, state, created_at, expires_at, rule)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
         holdId,
         input.requestId,
         String(key.id),
@@ -125,6 +128,7 @@ export class AccountLedger extends DurableObject<Env> {
         input.amount,
         now,
         expiresAt,
+        input.deferredRule ? JSON.stringify(input.deferredRule) : null,
       );
       this.sql.exec("UPDATE balance SET pending = pending + ? WHERE id = 1", input.amount);
       return {
@@ -141,23 +145,47 @@ export class AccountLedger extends DurableObject<Env> {
   }
 
   /** Settles a pending hold for `amount` ≤ the hold; the rest is released (I4). */
-  async capture(holdId: string, amount: number): Promise<CaptureResult> {
-    const result = this.ctx.storage.transactionSync((): CaptureResult => {
-      const hold = this.readHold(holdId);
-      if (!hold) return { ok: false, code: "unknown_hold" };
+  async capture(holdId: string, amount: number, detail: CaptureDetail = {}): Promise<CaptureResult> {
+    const result = this.ctx.storage.transactionSync(() => this.captureNow(holdId, amount, detail));
+    if (result.ok && result.transfer) await this.scheduleAlarm(Date.now() + EXPORT_DELAY_MS);
+    return result;
+  }
+
+  /**
+   * The provider's report of what a deferred call used (`POST /v1/usage`): priced by the rule
+   * kept on the hold, captured up to the hold. Only the service's provider may report.
+   */
+  async reportUsage(requestId: string, providerId: string, units: number): Promise<UsageReportResult> {
+    const result = this.ctx.storage.transactionSync((): UsageReportResult => {
+      const row = this.isOpened() ? this.one("SELECT id, rule, provider_id FROM holds WHERE request_id = ?", requestId) : null;
+      if (!row || row.provider_id !== providerId) return { ok: false, code: "unknown_request" };
+      if (row.rule == null) return { ok: false, code: "not_deferred" };
+      const hold = this.readHold(String(row.id)) as Hold;
       if (hold.state !== "pending") return { ok: false, code: "hold_not_pending", state: hold.state };
-      if (amount > hold.amount) return { ok: false, code: "amount_exceeds_hold" };
-      const now = Date.now();
-      this.resolveHold(holdId, "captured", amount, "origin_succeeded", now);
-      this.sql.exec("UPDATE balance SET pending = pending - ?, debits = debits + ? WHERE id = 1", hold.amount, amount);
-      const transfer =
-        amount > 0
-          ? this.appendTransfer({ kind: "capture", amount, fee: platformFee(amount, hold.fee_bps), hold, now })
-          : null;
-      return { ok: true, hold: this.readHold(holdId) as Hold, transfer, balance: this.readBalance() };
+      const rule = JSON.parse(String(row.rule)) as PriceRule;
+      const { amount, shortfall } = settlement(rule, { units }, hold.amount);
+      const captured = this.captureNow(hold.id, amount, { usage: { units }, shortfall, reason: "usage_reported" });
+      if (!captured.ok) throw new Error(`capture of a pending hold failed: ${captured.code}`);
+      return { ok: true, hold: captured.hold, transfer: captured.transfer };
     });
     if (result.ok && result.transfer) await this.scheduleAlarm(Date.now() + EXPORT_DELAY_MS);
     return result;
+  }
+
+  private captureNow(holdId: string, amount: number, detail: CaptureDetail): CaptureResult {
+    const hold = this.readHold(holdId);
+    if (!hold) return { ok: false, code: "unknown_hold" };
+    if (hold.state !== "pending") return { ok: false, code: "hold_not_pending", state: hold.state };
+    if (amount > hold.amount) return { ok: false, code: "amount_exceeds_hold" };
+    const now = Date.now();
+    const reason = detail.reason ?? "origin_succeeded";
+    this.resolveHold(holdId, "captured", amount, reason, now);
+    this.sql.exec("UPDATE balance SET pending = pending - ?, debits = debits + ? WHERE id = 1", hold.amount, amount);
+    const transfer =
+      amount > 0
+        ? this.appendTransfer({ kind: "capture", amount, fee: platformFee(amount, hold.fee_bps), hold, now, detail: { ...detail, reason } })
+        : null;
+    return { ok: true, hold: this.readHold(holdId) as Hold, transfer, balance: this.readBalance() };
   }
 
   /** Releases a pending hold without charge (the origin failed, or the call never happened). */
@@ -284,12 +312,14 @@ export class AccountLedger extends DurableObject<Env> {
     reference?: string | null;
     hold?: Hold;
     now: number;
+    detail?: CaptureDetail;
   }): Transfer {
     const seq = Number(this.one("SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM transfers")?.seq);
     const id = newId("tr");
     this.sql.exec(
-      `INSERT INTO transfers (seq, id, kind, amount, fee, hold_id, request_id, service_id, provider_id, agent_key_id, reference, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO transfers (seq, id, kind, amount, fee, hold_id, request_id, service_id, provider_id, agent_key_id, reference, created_at,
+         usage, shortfall, reason)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       seq,
       id,
       t.kind,
@@ -302,6 +332,9 @@ export class AccountLedger extends DurableObject<Env> {
       t.hold?.agent_key_id ?? null,
       t.reference ?? null,
       t.now,
+      t.detail?.usage ? JSON.stringify(t.detail.usage) : null,
+      t.detail?.shortfall ?? 0,
+      t.detail?.reason ?? null,
     );
     return this.toTransfer(this.one("SELECT * FROM transfers WHERE seq = ?", seq) as Row);
   }
@@ -343,6 +376,7 @@ export class AccountLedger extends DurableObject<Env> {
       created_at: iso(r.created_at),
       expires_at: iso(r.expires_at),
       resolved_at: r.resolved_at == null ? null : iso(r.resolved_at),
+      deferred: r.rule != null,
     };
   }
 
@@ -361,6 +395,9 @@ export class AccountLedger extends DurableObject<Env> {
       provider_id: text(r.provider_id ?? null),
       agent_key_id: text(r.agent_key_id ?? null),
       reference: text(r.reference ?? null),
+      usage: r.usage == null ? null : (JSON.parse(String(r.usage)) as Transfer["usage"]),
+      shortfall: Number(r.shortfall ?? 0),
+      reason: text(r.reason ?? null),
       created_at: iso(r.created_at),
     };
   }

@@ -74,4 +74,21 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE export_state (id INTEGER PRIMARY KEY CHECK (id = 1), exported_seq INTEGER NOT NULL);
   INSERT INTO export_state (id, exported_seq) VALUES (1, 0);
   `,
+  `
+  -- v2, usage metering: what a capture measured, what it could not capture (beyond the hold),
+  -- why it settled as it did; the price rule kept on holds that wait for a deferred report.
+  ALTER TABLE transfers ADD COLUMN usage TEXT;
+  ALTER TABLE transfers ADD COLUMN shortfall INTEGER NOT NULL DEFAULT 0 CHECK (shortfall >= 0);
+  ALTER TABLE transfers ADD COLUMN reason TEXT;
+  ALTER TABLE holds ADD COLUMN rule TEXT;
+  `,
+  `
+  -- v3: REPLACE deletes a conflicting row without firing DELETE triggers (recursive_triggers is
+  -- off), so INSERT OR REPLACE could rewrite history (I5). An insert must be the next seq (I8)
+  -- and must not collide with an existing id or hold.
+  CREATE TRIGGER transfers_append_only BEFORE INSERT ON transfers
+    WHEN NEW.seq IS NOT (SELECT COALESCE(MAX(seq), 0) + 1 FROM transfers)
+      OR EXISTS (SELECT 1 FROM transfers WHERE id = NEW.id OR hold_id = NEW.hold_id)
+    BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+  `,
 ];

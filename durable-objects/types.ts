@@ -3,6 +3,8 @@
  * plain objects (structured-clone safe), never class instances or thrown errors.
  */
 
+import type { PriceRule, Usage } from "../worker/pricing/rules";
+
 export type Balance = { currency: string; posted: number; pending: number; available: number };
 
 export type TransferKind = "credit" | "capture";
@@ -21,6 +23,12 @@ export type Transfer = {
   provider_id: string | null;
   agent_key_id: string | null;
   reference: string | null;
+  /** What the call used (metered rules), and whether part of it is an estimate. */
+  usage: (Usage & { estimated?: boolean }) | null;
+  /** What the usage cost beyond the hold, which could not be captured (visible to the provider). */
+  shortfall: number;
+  /** Why the capture settled as it did, e.g. `origin_succeeded`, `client_disconnected`. */
+  reason: string | null;
   created_at: string;
 };
 
@@ -40,6 +48,8 @@ export type Hold = {
   created_at: string;
   expires_at: string;
   resolved_at: string | null;
+  /** The hold waits for the provider's usage report (`POST /v1/usage`). */
+  deferred: boolean;
 };
 
 export type AgentKey = { id: string; name: string; created_at: string; revoked_at: string | null };
@@ -68,7 +78,16 @@ export type ReserveInput = {
   amount: number;
   /** How long the call may take before the hold is expired by the alarm. */
   ttlMs: number;
+  /** For a hold settled later by the provider's usage report: the rule that prices it. */
+  deferredRule?: PriceRule | null;
 };
+
+export type CaptureDetail = { usage?: Usage & { estimated?: boolean }; shortfall?: number; reason?: string };
+
+export type UsageReportResult =
+  | { ok: true; hold: Hold; transfer: Transfer | null }
+  | Failure<"unknown_request" | "not_deferred">
+  | { ok: false; code: "hold_not_pending"; state: HoldState };
 export type ReserveResult =
   | { ok: true; hold_id: string; agent_key_id: string; amount: number; available: number; currency: string }
   | Failure<"invalid_key">

@@ -12,3 +12,13 @@ declare module "vitest" {
     originUrl: string;
   }
 }
+
+declare global {
+  namespace Cloudflare {
+    // Types `exports.default` (the Worker under test) for `import { exports } from "cloudflare:workers"`.
+    interface GlobalProps {
+      mainModule: typeof import("../worker/index");
+      durableNamespaces: "AccountLedger";
+    }
+  }
+}

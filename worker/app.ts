@@ -3,12 +3,15 @@ import type { AppEnv } from "./env";
 import { ApiError, problemResponse, renderError } from "./errors";
 import { newId } from "./ids";
 import { db } from "./db/client";
+import { requireCredential } from "./auth/principal";
 import { assertCanonicalPath } from "./proxy/canonical";
 import { proxyCall } from "./proxy/handler";
 import { accountRoutes } from "./routes/accounts";
 import { meRoutes } from "./routes/me";
 import { providerRoutes } from "./routes/providers";
+import { documentProxy } from "./routes/proxied";
 import { serviceRoutes } from "./routes/services";
+import { usageRoutes } from "./routes/usage";
 import { serviceByHostname, serviceBySlug } from "./services/cache";
 
 /** Hosts that are always the gateway itself (local development, tests). */
@@ -20,9 +23,11 @@ export function buildApp() {
   app.onError(renderError);
   app.notFound(() => problemResponse(new ApiError("not_found", "No such endpoint.")));
 
+  // Every response names its request; a proxied call sets its own (account-routable) id.
   app.use("*", async (c, next) => {
     c.set("requestId", newId("req"));
     await next();
+    if (!c.res.headers.has("tollgate-request-id")) c.res.headers.set("tollgate-request-id", c.get("requestId"));
   });
 
   // A custom hostname belongs to one service: every path on it is that service's.
@@ -38,12 +43,15 @@ export function buildApp() {
   app.all("/s/:slug/*", proxyBySlug);
   app.all("/s/:slug", proxyBySlug);
 
+  app.use("/v1/*", requireCredential);
   app.route("/", providerRoutes);
   app.route("/", accountRoutes);
   app.route("/", serviceRoutes);
   app.route("/", meRoutes);
+  app.route("/", usageRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+  documentProxy(app);
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { AccountLedger } from "../durable-objects/account";
+import type { Principal } from "./auth/principal";
 
 /** Bindings, vars and secrets as wrangler.toml and `.dev.vars` declare them. */
 export type Env = {
@@ -26,4 +27,4 @@ export function config(env: Env): Config {
   return cached.config;
 }
 
-export type AppEnv = { Bindings: Env; Variables: { requestId: string } };
+export type AppEnv = { Bindings: Env; Variables: { requestId: string; principal: Principal } };

@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 /** The closed set of error codes Tollgate answers with, and the HTTP status of each. */
@@ -100,6 +101,7 @@ export function renderError(err: Error, c: Context): Response {
   return problemResponse(new ApiError("internal_error"));
 }
 
+/** Hono's own errors (e.g. "Malformed JSON in request body"). Its class leaves `name` as "Error". */
 function isHttpException(err: Error): err is Error & { status: number } {
-  return err.name === "HTTPException" && typeof (err as { status?: unknown }).status === "number";
+  return err instanceof HTTPException;
 }

@@ -32,3 +32,16 @@ export function timingSafeEqualHex(a: string, b: string): boolean {
   const y = enc.encode(b);
   return x.byteLength === y.byteLength && crypto.subtle.timingSafeEqual(x, y);
 }
+
+/**
+ * A proxied call's request id names its payer account (`req_<account>_<random>`), so a provider's
+ * later usage report can be routed to the account's ledger without a lookup.
+ */
+export function requestIdFor(accountId: string): string {
+  return `req_${accountId.slice(accountId.indexOf("_") + 1)}_${randomToken(20)}`;
+}
+
+export function accountOfRequest(requestId: string): string | null {
+  const m = /^req_([0-9a-z]{20})_[0-9a-z]{20}$/.exec(requestId);
+  return m ? `acct_${m[1]}` : null;
+}

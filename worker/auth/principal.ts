@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
 import { config } from "../env";
 import { ApiError } from "../errors";
@@ -53,6 +53,18 @@ export async function authenticate(c: Context<AppEnv>): Promise<Principal> {
     }
   }
 }
+
+/** Public API routes: no credential needed. */
+const PUBLIC = /^\/v1\/services\/[^/]+\/pricing$/;
+
+/**
+ * Authenticates every `/v1/*` call before its input is validated, so an unauthenticated
+ * caller learns nothing about a route's objects or its input rules.
+ */
+export const requireCredential: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (!PUBLIC.test(c.req.path)) c.set("principal", await authenticate(c));
+  await next();
+};
 
 /** Operator only; anyone else learns nothing about the route's objects. */
 export function requireOperator(p: Principal): void {

@@ -23,6 +23,8 @@ export const services = sqliteTable(
     prices: text("prices").notNull(),
     timeoutMs: integer("timeout_ms").notNull(),
     feeBps: integer("fee_bps"),
+    /** How long a hold for deferred usage waits for the provider's report before it expires. */
+    holdTimeoutS: integer("hold_timeout_s").notNull().default(3600),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
@@ -69,6 +71,12 @@ export const transfers = sqliteTable(
     providerId: text("provider_id"),
     agentKeyId: text("agent_key_id"),
     reference: text("reference"),
+    /** JSON: the usage a metered call measured (tokens, bytes, ms, units; `estimated` when not reported). */
+    usage: text("usage"),
+    /** What the usage cost beyond the hold, which could not be captured. */
+    shortfall: integer("shortfall").notNull().default(0),
+    reason: text("reason"),
+    fee: integer("fee").notNull().default(0),
     createdAt: integer("created_at").notNull(),
     exportedAt: integer("exported_at").notNull().default(sql`(unixepoch('subsec') * 1000)`),
   },
@@ -76,6 +84,7 @@ export const transfers = sqliteTable(
     primaryKey({ columns: [t.accountId, t.seq] }),
     uniqueIndex("transfers_id").on(t.id),
     index("transfers_provider").on(t.providerId, t.createdAt),
+    index("transfers_service").on(t.serviceId, t.createdAt),
   ],
 );
 

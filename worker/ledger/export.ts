@@ -30,6 +30,10 @@ export async function exportTransfers(d1: D1Database, accountId: string, batch: 
           providerId: t.provider_id,
           agentKeyId: t.agent_key_id,
           reference: t.reference,
+          usage: t.usage ? JSON.stringify(t.usage) : null,
+          shortfall: t.shortfall,
+          reason: t.reason,
+          fee: t.fee,
           createdAt,
         })
         .onConflictDoNothing(),

@@ -1,10 +1,28 @@
 import { z } from "zod";
-import { Price } from "./amount";
+import { PositiveAmount, Price } from "./amount";
+
+/** `amount` micro-units per `per` units of the meter (e.g. 150000 per 1000000 tokens). */
+const Rate = z.object({ amount: Price, per: z.number().int().positive().max(Number.MAX_SAFE_INTEGER) }).strict();
+export type Rate = z.infer<typeof Rate>;
+
+export const METERS = ["tokens", "bytes", "seconds", "units"] as const;
+export type Meter = (typeof METERS)[number];
 
 /**
  * A price rule: the first rule whose `match` fits the call applies. `method` is exact (upper
  * case); `path` is a glob on the path after the slug where `*` matches any run of characters,
  * `/` included. A rule with no `match` fits every call.
+ *
+ * Without `meter` the call costs `per_call`. With a meter the call costs `per_call` plus its
+ * measured usage, reserved up front as `hold` (the most one call may cost):
+ * - `tokens`: `input`, `output` and optional `cached_input` rates, from the LLM response's usage
+ *   (`format` picks the parser: `openai` or `anthropic`; detected when absent);
+ * - `bytes`: response body bytes delivered, at `rate`;
+ * - `seconds`: origin time in milliseconds at `rate` (per `per` ms), rounded up to `increment_ms`;
+ * - `units`: a count the origin reports in the `tollgate-units` response header, or later via
+ *   `POST /v1/usage` when `deferred` is true.
+ * `on_failure` says what an origin that breaks mid-stream is charged: `delivered` (the usage
+ * delivered before the break, the default) or `none`.
  */
 export const PriceRule = z
   .object({
@@ -21,13 +39,54 @@ export const PriceRule = z
       })
       .strict()
       .default({}),
-    per_call: Price,
+    per_call: Price.optional(),
+    meter: z.enum(METERS).optional(),
+    format: z.enum(["openai", "anthropic"]).optional(),
+    input: Rate.optional(),
+    output: Rate.optional(),
+    cached_input: Rate.optional(),
+    rate: Rate.optional(),
+    increment_ms: z.number().int().positive().max(3_600_000).optional(),
+    deferred: z.boolean().optional(),
+    on_failure: z.enum(["delivered", "none"]).optional(),
+    hold: PositiveAmount.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((rule, ctx) => {
+    const fail = (message: string, path: string) => ctx.addIssue({ code: "custom", message, path: [path] });
+    if (!rule.meter) {
+      if (rule.per_call === undefined) fail("required when the rule has no meter", "per_call");
+      for (const k of ["format", "input", "output", "cached_input", "rate", "increment_ms", "deferred", "on_failure", "hold"] as const) {
+        if (rule[k] !== undefined) fail("only for a rule with a meter", k);
+      }
+      return;
+    }
+    if (rule.hold === undefined) fail("required with a meter: the most one call may cost", "hold");
+    else if ((rule.per_call ?? 0) > rule.hold) fail("must not be less than per_call", "hold");
+    if (rule.meter === "tokens") {
+      if (!rule.input && !rule.output) fail("a tokens meter needs an input or output rate", "input");
+      if (rule.rate) fail("tokens are priced with input/output/cached_input", "rate");
+    } else {
+      if (!rule.rate) fail(`a ${rule.meter} meter needs a rate`, "rate");
+      for (const k of ["format", "input", "output", "cached_input"] as const) if (rule[k] !== undefined) fail("only for a tokens meter", k);
+    }
+    if (rule.increment_ms !== undefined && rule.meter !== "seconds") fail("only for a seconds meter", "increment_ms");
+    if (rule.deferred && rule.meter !== "units") fail("only for a units meter", "deferred");
+  });
 
 export type PriceRule = z.infer<typeof PriceRule>;
 
 export const PriceRules = z.array(PriceRule).min(1, "at least one price rule").max(64);
+
+/** What a call used, as measured (or, where the origin reported nothing, estimated). */
+export type Usage = {
+  input_tokens?: number;
+  output_tokens?: number;
+  cached_input_tokens?: number;
+  bytes?: number;
+  ms?: number;
+  units?: number;
+};
 
 /** The first rule that fits `method` and `path`, or null (the call is then refused, never free). */
 export function matchRule(rules: readonly PriceRule[], method: string, path: string): PriceRule | null {
@@ -66,12 +125,74 @@ export function globMatch(pattern: string, text: string): boolean {
   return p === pattern.length;
 }
 
-/** The hold to reserve before forwarding: the most this call may cost. */
-export function quote(rule: PriceRule): number {
-  return rule.per_call;
+/** ⌈units × amount ÷ per⌉ in exact integer arithmetic (BigInt: the product may pass 2^53). */
+export function cost(units: number, rate: Rate | undefined): bigint {
+  if (!rate || units <= 0) return 0n;
+  const n = BigInt(units) * BigInt(rate.amount);
+  const per = BigInt(rate.per);
+  return (n + per - 1n) / per;
 }
 
-/** The amount to capture once the origin has answered successfully (never above the quote). */
-export function charge(rule: PriceRule): number {
-  return rule.per_call;
+/** Upper bounds a request states about itself (an LLM call's input size and `max_tokens`). */
+export type RequestBound = { inputTokens: number; outputTokens: number };
+
+/**
+ * The hold to reserve before forwarding: the most this call may cost. A tokens rule's hold is
+ * lowered when the request bounds both input and output, never raised above `hold`.
+ */
+export function quote(rule: PriceRule, bound?: RequestBound | null): number {
+  const perCall = rule.per_call ?? 0;
+  if (!rule.meter) return perCall;
+  const hold = rule.hold ?? perCall;
+  if (rule.meter !== "tokens" || !bound) return hold;
+  // Input is bounded at the dearer of the input and cached-input rates.
+  const inputRate = [rule.input, rule.cached_input].reduce<Rate | undefined>(
+    (dearest, r) => (r && (!dearest || cost(1_000_000, r) > cost(1_000_000, dearest)) ? r : dearest),
+    undefined,
+  );
+  const most = BigInt(perCall) + cost(bound.inputTokens, inputRate) + cost(bound.outputTokens, rule.output);
+  return most < BigInt(hold) ? Number(most) : hold;
+}
+
+/** What the measured usage costs under `rule`, uncapped (BigInt: capped by the caller). */
+export function measuredCost(rule: PriceRule, usage: Usage): bigint {
+  let total = BigInt(rule.per_call ?? 0);
+  switch (rule.meter) {
+    case undefined:
+      break;
+    case "tokens":
+      total += cost(usage.input_tokens ?? 0, rule.input);
+      total += cost(usage.cached_input_tokens ?? 0, rule.cached_input ?? rule.input);
+      total += cost(usage.output_tokens ?? 0, rule.output);
+      break;
+    case "bytes":
+      total += cost(usage.bytes ?? 0, rule.rate);
+      break;
+    case "seconds": {
+      const step = rule.increment_ms ?? 1;
+      const ms = Math.ceil((usage.ms ?? 0) / step) * step;
+      total += cost(ms, rule.rate);
+      break;
+    }
+    case "units":
+      total += cost(usage.units ?? 0, rule.rate);
+      break;
+  }
+  return total;
+}
+
+/**
+ * The amount to capture for measured usage: never more than the hold. What the usage cost beyond
+ * the hold is the `shortfall`, recorded on the transfer so the provider sees it.
+ */
+export function settlement(rule: PriceRule, usage: Usage, held: number): { amount: number; shortfall: number } {
+  const owed = measuredCost(rule, usage);
+  if (owed <= BigInt(held)) return { amount: Number(owed), shortfall: 0 };
+  const over = owed - BigInt(held);
+  return { amount: held, shortfall: over > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(over) };
+}
+
+/** The price of a call whose charge is known when the response headers arrive. */
+export function chargeAtHeaders(rule: PriceRule): boolean {
+  return !rule.meter || (rule.meter === "units" && !rule.deferred);
 }

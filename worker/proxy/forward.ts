@@ -18,6 +18,8 @@ export async function callOrigin(
   target: string,
   extraHeaders: Record<string, string>,
   timeoutMs: number,
+  /** The body when the proxy already read it (to bound an LLM call's hold); else it streams. */
+  body?: ArrayBuffer | null,
 ): Promise<OriginOutcome> {
   const headers = forwardRequestHeaders(request.headers);
   for (const [name, value] of Object.entries(extraHeaders)) headers.set(name, value);
@@ -32,7 +34,7 @@ export async function callOrigin(
     const response = await fetch(target, {
       method: request.method,
       headers,
-      body: hasBody ? request.body : null,
+      body: hasBody ? (body ?? request.body) : null,
       redirect: "manual",
       signal: controller.signal,
     });

@@ -1,8 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
-import { authenticate, requireAccountAccess, requireOperator } from "../auth/principal";
+import { requireAccountAccess, requireOperator } from "../auth/principal";
 import { hashKey, issueKey } from "../auth/keys";
+import type { Context } from "hono";
 import { db } from "../db/client";
+import type { AppEnv } from "../env";
 import { accounts } from "../db/schema";
 import { ApiError } from "../errors";
 import { newId, sha256Hex } from "../ids";
@@ -43,8 +45,8 @@ const json = <T extends z.ZodTypeAny>(schema: T, description = "OK") => ({ descr
 const body = <T extends z.ZodTypeAny>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
 
 /** The account's ledger, after checking the caller may see it (404 otherwise). */
-async function ledgerOf(c: Parameters<typeof authenticate>[0], accountId: string) {
-  requireAccountAccess(await authenticate(c), accountId);
+function ledgerOf(c: Context<AppEnv>, accountId: string) {
+  requireAccountAccess(c.var.principal, accountId);
   return ledgerFor(c.env, accountId);
 }
 
@@ -59,7 +61,7 @@ export const accountRoutes = router()
       responses: { 201: json(AccountCreated, "Created"), ...errors(400, 401, 403) },
     }),
     async (c) => {
-      requireOperator(await authenticate(c));
+      requireOperator(c.var.principal);
       const { name, currency } = c.req.valid("json");
       const id = newId("acct");
       const ownerKey = issueKey("owner", id);
@@ -81,7 +83,7 @@ export const accountRoutes = router()
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      requireAccountAccess(await authenticate(c), id);
+      requireAccountAccess(c.var.principal, id);
       const row = await db(c.env).select().from(accounts).where(eq(accounts.id, id)).get();
       if (!row) throw new ApiError("not_found", "No such account.");
       return c.json({ id: row.id, name: row.name, currency: row.currency, created_at: new Date(row.createdAt).toISOString() }, 200);
@@ -97,7 +99,7 @@ export const accountRoutes = router()
       responses: { 201: json(CreditCreated, "Credited"), ...errors(400, 401, 403, 404, 422) },
     }),
     async (c) => {
-      requireOperator(await authenticate(c));
+      requireOperator(c.var.principal);
       const { id } = c.req.valid("param");
       const input = c.req.valid("json");
       const idempotencyKey = c.req.valid("header")["idempotency-key"] ?? null;
@@ -132,7 +134,7 @@ export const accountRoutes = router()
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      const balance = await (await ledgerOf(c, id)).balance();
+      const balance = await ledgerOf(c, id).balance();
       if (!balance) throw new ApiError("not_found", "No such account.");
       return c.json(balance, 200);
     },
@@ -152,7 +154,7 @@ export const accountRoutes = router()
       const position = decodeCursor(cursor);
       const seq = position === null ? null : Number(position);
       if (seq !== null && !Number.isSafeInteger(seq)) throw new ApiError("invalid_request", "cursor: not a cursor this API returned");
-      const result = await (await ledgerOf(c, id)).transfers(limit, seq);
+      const result = await ledgerOf(c, id).transfers(limit, seq);
       return c.json({ data: result.data, next_cursor: encodeCursor(result.next_cursor) }, 200);
     },
   )
@@ -168,7 +170,7 @@ export const accountRoutes = router()
     async (c) => {
       const { id } = c.req.valid("param");
       const { name } = c.req.valid("json");
-      const ledger = await ledgerOf(c, id);
+      const ledger = ledgerOf(c, id);
       const keyId = newId("ak");
       const key = issueKey("agent", id);
       const created = await ledger.createAgentKey(keyId, name, await hashKey(key));
@@ -188,7 +190,7 @@ export const accountRoutes = router()
     async (c) => {
       const { id } = c.req.valid("param");
       const { limit, cursor } = c.req.valid("query");
-      const result = await (await ledgerOf(c, id)).agentKeys(limit, decodeCursor(cursor));
+      const result = await ledgerOf(c, id).agentKeys(limit, decodeCursor(cursor));
       return c.json({ data: result.data, next_cursor: encodeCursor(result.next_cursor) }, 200);
     },
   )
@@ -203,7 +205,7 @@ export const accountRoutes = router()
     }),
     async (c) => {
       const { id, key_id } = c.req.valid("param");
-      const revoked = await (await ledgerOf(c, id)).revokeAgentKey(key_id);
+      const revoked = await ledgerOf(c, id).revokeAgentKey(key_id);
       if (!revoked) throw new ApiError("not_found", "No such agent key.");
       return c.json(revoked, 200);
     },

@@ -1,5 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { authenticate } from "../auth/principal";
 import { ApiError } from "../errors";
 import { ledgerFor } from "../ledger/stub";
 import { bearer, errors, router } from "./common";
@@ -16,7 +15,7 @@ export const meRoutes = router().openapi(
     responses: { 200: { description: "OK", content: { "application/json": { schema: Me } } }, ...errors(401) },
   }),
   async (c) => {
-    const principal = await authenticate(c);
+    const principal = c.var.principal;
     if (principal.role !== "agent") throw new ApiError("invalid_key", "This endpoint takes an agent key.");
     const view = await ledgerFor(c.env, principal.accountId).agent(principal.keyHash);
     if (!view.ok) throw new ApiError("invalid_key");

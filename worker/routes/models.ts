@@ -25,6 +25,20 @@ export const Transfer = z
     provider_id: z.string().nullable(),
     agent_key_id: z.string().nullable(),
     reference: z.string().nullable(),
+    usage: z
+      .object({
+        input_tokens: z.number().int().optional(),
+        cached_input_tokens: z.number().int().optional(),
+        output_tokens: z.number().int().optional(),
+        bytes: z.number().int().optional(),
+        ms: z.number().int().optional(),
+        units: z.number().int().optional(),
+        estimated: z.boolean().optional(),
+      })
+      .nullable()
+      .openapi({ description: "What a metered call used; `estimated` when the origin reported no usage." }),
+    shortfall: z.number().int().openapi({ description: "Usage cost beyond the hold, not captured." }),
+    reason: z.string().nullable().openapi({ description: "Why it settled so: origin_succeeded, client_disconnected, origin_failed, usage_reported…" }),
     created_at: z.string(),
   })
   .openapi("Transfer");

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { authenticate, requireOperator } from "../auth/principal";
+import { requireOperator } from "../auth/principal";
 import { issueKey, hashKey } from "../auth/keys";
 import { db } from "../db/client";
 import { providers } from "../db/schema";
@@ -26,7 +26,7 @@ export const providerRoutes = router().openapi(
     responses: { 201: { description: "Created", content: { "application/json": { schema: ProviderCreated } } }, ...errors(400, 401, 403) },
   }),
   async (c) => {
-    requireOperator(await authenticate(c));
+    requireOperator(c.var.principal);
     const { name } = c.req.valid("json");
     const id = newId("prov");
     const apiKey = issueKey("prov", id);

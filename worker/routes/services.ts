@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
-import { authenticate, type Principal } from "../auth/principal";
+import { type Principal } from "../auth/principal";
 import { db } from "../db/client";
 import { providers } from "../db/schema";
 import { ApiError } from "../errors";
@@ -9,6 +9,7 @@ import { invalidateServices } from "../services/cache";
 import { ServiceCreate, ServicePatch } from "../services/schema";
 import { createService, getService, listServices } from "../services/store";
 import { updateService } from "../services/store";
+import { serviceTransfers } from "../ledger/queries";
 import { bearer, decodeCursor, encodeCursor, errors, Pagination, router } from "./common";
 import { page } from "./models";
 
@@ -22,6 +23,7 @@ const Service = z
     hostnames: z.array(z.string()),
     prices: z.array(PriceRule),
     timeout_ms: z.number().int(),
+    hold_timeout_s: z.number().int(),
     fee_bps: z.number().int().nullable(),
     created_at: z.string(),
     updated_at: z.string(),
@@ -31,6 +33,25 @@ const Service = z
 const Pricing = z
   .object({ id: z.string(), slug: z.string(), name: z.string(), currency_note: z.string(), prices: z.array(PriceRule) })
   .openapi("Pricing");
+
+const SettledTransfer = z
+  .object({
+    id: z.string(),
+    account_id: z.string(),
+    seq: z.number().int(),
+    kind: z.string(),
+    amount: z.number().int(),
+    fee: z.number().int(),
+    currency: z.string(),
+    request_id: z.string().nullable(),
+    service_id: z.string().nullable(),
+    agent_key_id: z.string().nullable(),
+    usage: z.record(z.string(), z.unknown()).nullable(),
+    shortfall: z.number().int().openapi({ description: "Usage cost beyond the hold, not captured." }),
+    reason: z.string().nullable(),
+    created_at: z.string(),
+  })
+  .openapi("SettledTransfer");
 
 const IdParams = z.object({ id: z.string().max(64).openapi({ param: { in: "path", name: "id" } }) });
 const json = <T extends z.ZodTypeAny>(schema: T, description = "OK") => ({ description, content: { "application/json": { schema } } });
@@ -53,7 +74,7 @@ export const serviceRoutes = router()
       responses: { 201: json(Service, "Created"), ...errors(400, 401, 403, 404, 409) },
     }),
     async (c) => {
-      const principal = await authenticate(c);
+      const principal = c.var.principal;
       const input = c.req.valid("json");
       let providerId = managedBy(principal);
       // The take rate is the platform's to set, and an operator creates on a provider's behalf.
@@ -81,7 +102,7 @@ export const serviceRoutes = router()
       responses: { 200: json(page(Service, "ServicePage")), ...errors(400, 401, 403) },
     }),
     async (c) => {
-      const providerId = managedBy(await authenticate(c));
+      const providerId = managedBy(c.var.principal);
       const { limit, cursor } = c.req.valid("query");
       const result = await listServices(db(c.env), { providerId, limit, after: decodeCursor(cursor) });
       return c.json({ data: result.data, next_cursor: encodeCursor(result.last) }, 200);
@@ -97,7 +118,7 @@ export const serviceRoutes = router()
       responses: { 200: json(Service), ...errors(401, 404) },
     }),
     async (c) => {
-      const providerId = managedByOr404(await authenticate(c));
+      const providerId = managedByOr404(c.var.principal);
       const service = await getService(db(c.env), c.req.valid("param").id, providerId);
       if (!service) throw new ApiError("not_found", "No such service.");
       return c.json(service, 200);
@@ -113,7 +134,7 @@ export const serviceRoutes = router()
       responses: { 200: json(Service), ...errors(400, 401, 403, 404, 409) },
     }),
     async (c) => {
-      const principal = await authenticate(c);
+      const principal = c.var.principal;
       const providerId = managedByOr404(principal);
       const patch = c.req.valid("json");
       const current = await getService(db(c.env), c.req.valid("param").id, providerId);
@@ -122,6 +143,26 @@ export const serviceRoutes = router()
       const updated = await updateService(db(c.env), current, patch);
       invalidateServices();
       return c.json(updated, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/services/{id}/transfers",
+      summary: "The service's settled charges, newest first, with usage and shortfall (its provider, operator)",
+      security: bearer,
+      request: { params: IdParams, query: Pagination },
+      responses: { 200: json(page(SettledTransfer, "SettledTransferPage")), ...errors(400, 401, 404) },
+    }),
+    async (c) => {
+      const providerId = managedByOr404(c.var.principal);
+      const service = await getService(db(c.env), c.req.valid("param").id, providerId);
+      if (!service) throw new ApiError("not_found", "No such service.");
+      const { limit, cursor } = c.req.valid("query");
+      const position = decodeCursor(cursor);
+      if (position !== null && !/^\d+:[a-z0-9_]+$/.test(position)) throw new ApiError("invalid_request", "cursor: not a cursor this API returned");
+      const result = await serviceTransfers(db(c.env), service.id, limit, position);
+      return c.json({ data: result.data, next_cursor: encodeCursor(result.next) }, 200);
     },
   )
   .openapi(

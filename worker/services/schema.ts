@@ -26,6 +26,8 @@ export const Origin = z
   }, "an absolute http(s) URL without credentials, query or fragment");
 
 export const TimeoutMs = z.number().int().min(100).max(120_000);
+/** Up to 7 days: how long a deferred-usage hold waits for the provider's `POST /v1/usage`. */
+export const HoldTimeoutS = z.number().int().min(1).max(604_800);
 export const FeeBps = z.number().int().min(0).max(10_000);
 
 export const ServiceCreate = z
@@ -40,6 +42,7 @@ export const ServiceCreate = z
       .default([]),
     prices: PriceRules,
     timeout_ms: TimeoutMs.default(30_000),
+    hold_timeout_s: HoldTimeoutS.default(3600),
     /** Operator only: the platform's take rate on this service, overriding the global default. */
     fee_bps: FeeBps.optional(),
     /** Operator only: the provider the service belongs to. */
@@ -55,6 +58,7 @@ export const ServicePatch = z
     hostnames: ServiceCreate.shape.hostnames.unwrap().optional(),
     prices: PriceRules.optional(),
     timeout_ms: TimeoutMs.optional(),
+    hold_timeout_s: HoldTimeoutS.optional(),
     fee_bps: FeeBps.nullable().optional(),
   })
   .strict()

@@ -15,6 +15,7 @@ export type Service = {
   hostnames: string[];
   prices: PriceRule[];
   timeout_ms: number;
+  hold_timeout_s: number;
   /** The service's own take rate; null means the platform default applies. */
   fee_bps: number | null;
   created_at: string;
@@ -33,6 +34,7 @@ function toService(row: ServiceRow, hostnames: string[]): Service {
     hostnames,
     prices: JSON.parse(row.prices) as PriceRule[],
     timeout_ms: row.timeoutMs,
+    hold_timeout_s: row.holdTimeoutS,
     fee_bps: row.feeBps,
     created_at: new Date(row.createdAt).toISOString(),
     updated_at: new Date(row.updatedAt).toISOString(),
@@ -67,6 +69,7 @@ export async function createService(db: Db, providerId: string, input: ServiceCr
     origin: input.origin,
     prices: JSON.stringify(input.prices),
     timeoutMs: input.timeout_ms,
+    holdTimeoutS: input.hold_timeout_s,
     feeBps: input.fee_bps ?? null,
     createdAt: now,
     updatedAt: now,
@@ -106,6 +109,7 @@ export async function updateService(db: Db, current: Service, patch: ServicePatc
   if (patch.origin !== undefined) set.origin = patch.origin;
   if (patch.prices !== undefined) set.prices = JSON.stringify(patch.prices);
   if (patch.timeout_ms !== undefined) set.timeoutMs = patch.timeout_ms;
+  if (patch.hold_timeout_s !== undefined) set.holdTimeoutS = patch.hold_timeout_s;
   if (patch.fee_bps !== undefined) set.feeBps = patch.fee_bps;
   const statements = [db.update(services).set(set).where(eq(services.id, current.id))] as const;
   try {

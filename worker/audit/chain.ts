@@ -1,0 +1,86 @@
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
+
+/**
+ * The tamper-evident audit trail: each account's events form a hash chain. An event's hash is
+ * SHA-256 over the previous event's hash and the event's canonical encoding, starting from
+ * GENESIS; altering, removing or reordering any event breaks every link after it.
+ *
+ * Pure and synchronous (it runs inside the Durable Object's transactions, and in Node for the
+ * `audit:verify` script), so it uses a JavaScript SHA-256 rather than the async WebCrypto one.
+ */
+export const GENESIS = "0".repeat(64);
+
+export type AuditFields = {
+  account_id: string;
+  seq: number;
+  at: number;
+  actor: string;
+  event: string;
+  mandate_id: string | null;
+  intent_hash: string | null;
+  service_id: string | null;
+  request_id: string | null;
+  amount: number | null;
+  outcome: string;
+  reason: string | null;
+};
+
+export type AuditRecord = AuditFields & { prev_hash: string; hash: string };
+
+const FIELDS: readonly (keyof AuditFields)[] = [
+  "account_id",
+  "actor",
+  "amount",
+  "at",
+  "event",
+  "intent_hash",
+  "mandate_id",
+  "outcome",
+  "reason",
+  "request_id",
+  "seq",
+  "service_id",
+];
+
+/** Canonical encoding: a JSON array of the fields in a fixed (sorted) order; nothing else counts. */
+export function canonical(e: AuditFields): string {
+  return JSON.stringify(FIELDS.map((k) => e[k] ?? null));
+}
+
+export function sha256Hex(text: string): string {
+  return bytesToHex(sha256(utf8ToBytes(text)));
+}
+
+export function chainHash(prevHash: string, e: AuditFields): string {
+  return sha256Hex(`${prevHash}\n${canonical(e)}`);
+}
+
+export type ChainCheck =
+  | { ok: true; checked: number; head_seq: number; head_hash: string }
+  | { ok: false; checked: number; seq: number; problem: "missing" | "broken_link" | "hash_mismatch"; detail: string };
+
+/**
+ * Recomputes a chain from its records in `seq` order (1, 2, 3 …). Reports the first event that
+ * is missing (a gap in seq), links to the wrong predecessor, or whose content does not hash to
+ * its stored hash (an edited row).
+ */
+export function verifyChain(records: readonly AuditRecord[]): ChainCheck {
+  let prev = GENESIS;
+  let expected = 1;
+  for (const r of records) {
+    if (r.seq !== expected) {
+      return { ok: false, checked: expected - 1, seq: expected, problem: "missing", detail: `event ${expected} is missing (next is ${r.seq})` };
+    }
+    if (r.prev_hash !== prev) {
+      return { ok: false, checked: expected - 1, seq: r.seq, problem: "broken_link", detail: `event ${r.seq} does not link to event ${r.seq - 1}` };
+    }
+    const hash = chainHash(prev, r);
+    if (hash !== r.hash) {
+      return { ok: false, checked: expected - 1, seq: r.seq, problem: "hash_mismatch", detail: `event ${r.seq} was altered` };
+    }
+    prev = hash;
+    expected++;
+  }
+  return { ok: true, checked: records.length, head_seq: expected - 1, head_hash: prev };
+}

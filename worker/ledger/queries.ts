@@ -1,0 +1,62 @@
+import { and, desc, eq, lt, or } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { transfers } from "../db/schema";
+
+/** A settled transfer as D1 holds it (what providers and finance see). */
+export type SettledTransfer = {
+  id: string;
+  account_id: string;
+  seq: number;
+  kind: string;
+  amount: number;
+  fee: number;
+  currency: string;
+  request_id: string | null;
+  service_id: string | null;
+  agent_key_id: string | null;
+  usage: Record<string, unknown> | null;
+  shortfall: number;
+  reason: string | null;
+  created_at: string;
+};
+
+/**
+ * A service's settled transfers from D1, newest first. `after` is the position of the previous
+ * page's last row (`created_at:id`), so pages stay stable while new rows arrive.
+ */
+export async function serviceTransfers(db: Db, serviceId: string, limit: number, after: string | null) {
+  let position = undefined;
+  if (after) {
+    const [at, id] = [Number(after.slice(0, after.indexOf(":"))), after.slice(after.indexOf(":") + 1)];
+    position = or(lt(transfers.createdAt, at), and(eq(transfers.createdAt, at), lt(transfers.id, id)));
+  }
+  const rows = await db
+    .select()
+    .from(transfers)
+    .where(and(eq(transfers.serviceId, serviceId), position))
+    .orderBy(desc(transfers.createdAt), desc(transfers.id))
+    .limit(limit + 1);
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    data: page.map(
+      (r): SettledTransfer => ({
+        id: r.id,
+        account_id: r.accountId,
+        seq: r.seq,
+        kind: r.kind,
+        amount: r.amount,
+        fee: r.fee,
+        currency: r.currency,
+        request_id: r.requestId,
+        service_id: r.serviceId,
+        agent_key_id: r.agentKeyId,
+        usage: r.usage ? (JSON.parse(r.usage) as Record<string, unknown>) : null,
+        shortfall: r.shortfall,
+        reason: r.reason,
+        created_at: new Date(r.createdAt).toISOString(),
+      }),
+    ),
+    next: rows.length > limit && last ? `${last.createdAt}:${last.id}` : null,
+  };
+}

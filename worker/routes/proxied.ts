@@ -1,0 +1,48 @@
+import { z } from "@hono/zod-openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv } from "../env";
+import { Problem } from "./common";
+
+/**
+ * The metered proxy is a plain Hono handler (any method, streamed bodies), not a zod-openapi
+ * route, so /openapi.json would not list it; this documents it by hand (API.md: document every
+ * endpoint). The same calls also work on a service's custom hostname, at `/{path}`.
+ */
+export function documentProxy(app: OpenAPIHono<AppEnv>): void {
+  app.openAPIRegistry.registerComponent("securitySchemes", "api_key", { type: "apiKey", in: "header", name: "x-api-key" });
+  const header = (description: string) => ({ description, schema: { type: "string" as const } });
+  const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: Problem } } });
+  for (const method of ["get", "post", "put", "patch", "delete"] as const) {
+    app.openAPIRegistry.registerPath({
+      method,
+      path: "/s/{slug}/{path}",
+      summary: "A metered call to a service's origin (agent key as Bearer token or x-api-key)",
+      description: "`path` may hold slashes. Query string and body pass through; the response streams.",
+      security: [{ bearer: [] }, { api_key: [] }],
+      request: {
+        params: z.object({
+          slug: z.string().openapi({ param: { in: "path", name: "slug" } }),
+          path: z.string().openapi({ param: { in: "path", name: "path" } }),
+        }),
+      },
+      responses: {
+        200: {
+          description: "The origin's response (any status below 500 is passed through as is).",
+          headers: {
+            "tollgate-request-id": header("This call's id, also forwarded to the origin."),
+            "tollgate-charge": header("What the call cost, in micro-units (when known at the headers)."),
+            "tollgate-balance": header("The account's available balance after the charge."),
+          },
+        },
+        400: problem("non_canonical_request"),
+        401: problem("unauthorized, invalid_key"),
+        402: problem("insufficient_funds (with price and available)"),
+        403: problem("mandate_*"),
+        404: problem("unknown_service, no_price"),
+        429: problem("rate_limited"),
+        502: problem("origin_error, settlement_failed"),
+        504: problem("origin_timeout"),
+      },
+    });
+  }
+}

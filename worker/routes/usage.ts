@@ -1,0 +1,54 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { ApiError } from "../errors";
+import { accountOfRequest } from "../ids";
+import { ledgerFor } from "../ledger/stub";
+import { Price } from "../pricing/amount";
+import { bearer, errors, router } from "./common";
+import { Transfer } from "./models";
+
+const UsageReport = z
+  .object({
+    request_id: z.string().max(64).openapi({ description: "The call's tollgate-request-id." }),
+    units: Price.openapi({ description: "How many units the call used (priced by its rule)." }),
+  })
+  .strict()
+  .openapi("UsageReport");
+
+const UsageSettled = z
+  .object({
+    request_id: z.string(),
+    hold_id: z.string(),
+    held: z.number().int(),
+    captured: z.number().int(),
+    transfer: Transfer.nullable(),
+  })
+  .openapi("UsageSettled");
+
+export const usageRoutes = router().openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/usage",
+    summary: "Report a deferred call's usage (provider); settles its hold once",
+    security: bearer,
+    request: { body: { required: true, content: { "application/json": { schema: UsageReport } } } },
+    responses: {
+      201: { description: "Settled", content: { "application/json": { schema: UsageSettled } } },
+      ...errors(400, 401, 403, 404, 409),
+    },
+  }),
+  async (c) => {
+    const principal = c.var.principal;
+    if (principal.role !== "provider") throw new ApiError("forbidden", "Usage is reported by the service's provider.");
+    const { request_id, units } = c.req.valid("json");
+    const accountId = accountOfRequest(request_id);
+    if (!accountId) throw new ApiError("not_found", "No such request.");
+    const result = await ledgerFor(c.env, accountId).reportUsage(request_id, principal.providerId, units);
+    if (!result.ok) {
+      if (result.code === "hold_not_pending") throw new ApiError("conflict", `This call's hold is already ${result.state}.`, { state: result.state });
+      if (result.code === "not_deferred") throw new ApiError("conflict", "This call was not priced by deferred usage.");
+      throw new ApiError("not_found", "No such request.");
+    }
+    const { hold, transfer } = result;
+    return c.json({ request_id, hold_id: hold.id, held: hold.amount, captured: hold.captured ?? 0, transfer }, 201);
+  },
+);
