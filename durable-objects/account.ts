@@ -1,18 +1,31 @@
 import { DurableObject } from "cloudflare:workers";
+import { sha256Hex } from "../worker/audit/chain";
 import type { Env } from "../worker/env";
-import { exportTransfers } from "../worker/ledger/export";
-import { platformFee } from "../worker/pricing/fees";
 import { newId } from "../worker/ids";
+import { exportBatch } from "../worker/ledger/export";
+import { mergeTags, type Tags } from "../worker/ledger/tags";
+import { platformFee } from "../worker/pricing/fees";
+import { type PriceRule, settlement } from "../worker/pricing/rules";
+import { appendAudit, type AuditEntry } from "./audit-log";
+import { checkMandate, utcDay } from "./mandate-check";
+import { holdUnder, insertMandate, limitsOf, mandateRow, settleUnder, useOf } from "./mandates";
+import { toAgentKey, toAuditEvent, toHold, toMandate, toTransfer } from "./rows";
 import { MIGRATIONS } from "./schema";
+import { jsonOrNull, Sql } from "./sql";
 import type {
+  Actor,
   AgentKey,
   AgentView,
+  AuditEvent,
   Balance,
-  CaptureResult,
   CaptureDetail,
+  CaptureResult,
   CreditInput,
   CreditResult,
+  Failure,
   Hold,
+  Mandate,
+  MandateInput,
   OpenResult,
   Page,
   ReserveInput,
@@ -21,7 +34,6 @@ import type {
   UsageReportResult,
   VoidResult,
 } from "./types";
-import { type PriceRule, settlement } from "../worker/pricing/rules";
 
 /** How soon after a write the alarm exports the journal to D1 (batches what arrives meanwhile). */
 const EXPORT_DELAY_MS = 500;
@@ -29,23 +41,24 @@ const EXPORT_DELAY_MS = 500;
 const EXPORT_RETRY_MS = 2_000;
 const EXPORT_BATCH = 100;
 
-type Row = Record<string, SqlStorageValue>;
+type Meta = { accountId: string; currency: string };
 
 /**
  * AccountLedger: one per payer account, the single writer of its money. Every money-moving
- * method is one `transactionSync` with no `await` inside, so calls never interleave within it.
+ * method is one `transactionSync` with no `await` inside, so calls never interleave within it,
+ * and each writes its audit event in the same transaction.
  */
 export class AccountLedger extends DurableObject<Env> {
-  private readonly sql: SqlStorage;
+  private readonly sql: Sql;
   /** When the one alarm is next due, mirrored in memory to avoid a storage read per write. */
   private alarmAt: number | null = null;
   /** Account id and currency never change once opened, so they are read from storage once. */
-  private cachedMeta: { accountId: string; currency: string } | null = null;
+  private cachedMeta: Meta | null = null;
   private opened = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.sql = ctx.storage.sql;
+    this.sql = new Sql(ctx.storage.sql);
     // An account that was never opened keeps no schema, so a forged key for a made-up
     // account id writes nothing.
     if (this.isOpened()) this.migrate();
@@ -55,15 +68,16 @@ export class AccountLedger extends DurableObject<Env> {
   }
 
   /** Creates the account's ledger; repeating it with the same values is a no-op. */
-  open(accountId: string, currency: string): OpenResult {
+  open(accountId: string, currency: string, actor: Actor = "operator"): OpenResult {
     this.migrate();
     return this.ctx.storage.transactionSync(() => {
       const existing = this.meta();
-      if (existing && (existing.accountId !== accountId || existing.currency !== currency)) {
-        return { ok: false, code: "conflict" } as const;
+      if (existing && (existing.accountId !== accountId || existing.currency !== currency)) return { ok: false, code: "conflict" } as const;
+      if (!existing) {
+        this.sql.exec("INSERT INTO meta (key, value) VALUES ('account_id', ?), ('currency', ?)", accountId, currency);
+        this.cachedMeta = { accountId, currency };
+        this.audit({ actor, event: "account_opened", outcome: "ok", reason: currency });
       }
-      this.sql.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('account_id', ?), ('currency', ?)", accountId, currency);
-      this.cachedMeta = { accountId, currency };
       return { ok: true, account_id: accountId, currency } as const;
     });
   }
@@ -73,29 +87,22 @@ export class AccountLedger extends DurableObject<Env> {
   }
 
   /** A top-up from outside money (I3: the same idempotency key and body replays the first result). */
-  async credit(input: CreditInput): Promise<CreditResult> {
+  async credit(input: CreditInput, actor: Actor = "operator"): Promise<CreditResult> {
     const result = this.ctx.storage.transactionSync((): CreditResult => {
-      const meta = this.meta();
-      if (!meta) return { ok: false, code: "not_found" };
-      if (input.idempotencyKey) {
-        const prior = this.one("SELECT fingerprint, response FROM idempotency WHERE key = ?", `credit:${input.idempotencyKey}`);
-        if (prior) {
-          if (prior.fingerprint !== input.fingerprint) return { ok: false, code: "idempotency_mismatch" };
-          return { ...(JSON.parse(String(prior.response)) as Extract<CreditResult, { ok: true }>), replayed: true };
-        }
+      if (!this.meta()) return { ok: false, code: "not_found" };
+      const key = input.idempotencyKey ? `credit:${input.idempotencyKey}` : null;
+      const prior = key ? this.sql.one("SELECT fingerprint, response FROM idempotency WHERE key = ?", key) : null;
+      if (prior) {
+        if (prior.fingerprint !== input.fingerprint) return { ok: false, code: "idempotency_mismatch" };
+        return { ...(JSON.parse(String(prior.response)) as Extract<CreditResult, { ok: true }>), replayed: true };
       }
       const now = Date.now();
       this.sql.exec("UPDATE balance SET credits = credits + ? WHERE id = 1", input.amount);
       const transfer = this.appendTransfer({ kind: "credit", amount: input.amount, reference: input.reference, now });
+      this.audit({ actor, event: "credit", amount: input.amount, outcome: "ok", reason: input.reference }, now);
       const response = { ok: true as const, replayed: false, transfer, balance: this.readBalance() };
-      if (input.idempotencyKey) {
-        this.sql.exec(
-          "INSERT INTO idempotency (key, fingerprint, response, created_at) VALUES (?, ?, ?, ?)",
-          `credit:${input.idempotencyKey}`,
-          input.fingerprint,
-          JSON.stringify(response),
-          now,
-        );
+      if (key) {
+        this.sql.exec("INSERT INTO idempotency (key, fingerprint, response, created_at) VALUES (?, ?, ?, ?)", key, input.fingerprint, JSON.stringify(response), now);
       }
       return response;
     });
@@ -103,25 +110,42 @@ export class AccountLedger extends DurableObject<Env> {
     return result;
   }
 
-  /** Key check and hold in one transaction: the call is forwarded only if this succeeds. */
+  /**
+   * Key check, mandate check and hold in one transaction (I2, I9): the call is forwarded only if
+   * this succeeds, and racing calls see each other's holds.
+   */
   async reserve(input: ReserveInput): Promise<ReserveResult> {
     const now = Date.now();
     const expiresAt = now + input.ttlMs;
     const result = this.ctx.storage.transactionSync((): ReserveResult => {
       const meta = this.meta();
-      const key = meta && this.one("SELECT id FROM agent_keys WHERE key_hash = ? AND revoked_at IS NULL", input.keyHash);
+      const key = meta && this.sql.one("SELECT id, mandate_id FROM agent_keys WHERE key_hash = ? AND revoked_at IS NULL", input.keyHash);
       if (!meta || !key) return { ok: false, code: "invalid_key" };
+      const keyId = String(key.id);
+      const mandate = key.mandate_id == null ? null : mandateRow(this.sql, String(key.mandate_id));
+      const day = utcDay(now);
+      const about = { agent_key_id: keyId, service_id: input.serviceId, request_id: input.requestId, amount: input.amount };
+      const onMandate = mandate ? { mandate_id: String(mandate.id), intent_hash: String(mandate.intent_hash) } : {};
+      if (mandate) {
+        const violation = checkMandate(limitsOf(mandate), { now, serviceSlug: input.serviceSlug ?? "", amount: input.amount }, useOf(this.sql, mandate, day));
+        if (violation) {
+          this.audit({ actor: `agent:${keyId}`, event: "hold", ...about, ...onMandate, outcome: "refused", reason: violation }, now);
+          return { ok: false, code: violation, mandate_id: String(mandate.id), detail: `The key's mandate refuses this call (${violation}).` };
+        }
+      }
       const before = this.readBalance();
       if (input.amount > before.available) {
+        this.audit({ actor: `agent:${keyId}`, event: "hold", ...about, ...onMandate, outcome: "refused", reason: "insufficient_funds" }, now);
         return { ok: false, code: "insufficient_funds", price: input.amount, available: before.available, currency: meta.currency };
       }
       const holdId = newId("hold");
+      const tags = mergeTags(jsonOrNull<Tags>(mandate?.tags), input.tags ?? {});
       this.sql.exec(
-        `INSERT INTO holds (id, request_id, agent_key_id, service_id, provider_id, fee_bps, amount, state, created_at, expires_at, rule)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
+        `INSERT INTO holds (id, request_id, agent_key_id, service_id, provider_id, fee_bps, amount, state, created_at, expires_at, rule, mandate_id, tags)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)`,
         holdId,
         input.requestId,
-        String(key.id),
+        keyId,
         input.serviceId,
         input.providerId,
         input.feeBps,
@@ -129,16 +153,14 @@ export class AccountLedger extends DurableObject<Env> {
         now,
         expiresAt,
         input.deferredRule ? JSON.stringify(input.deferredRule) : null,
+        mandate ? String(mandate.id) : null,
+        Object.keys(tags).length > 0 ? JSON.stringify(tags) : null,
       );
       this.sql.exec("UPDATE balance SET pending = pending + ? WHERE id = 1", input.amount);
-      return {
-        ok: true,
-        hold_id: holdId,
-        agent_key_id: String(key.id),
-        amount: input.amount,
-        available: before.available - input.amount,
-        currency: meta.currency,
-      };
+      if (mandate) holdUnder(this.sql, String(mandate.id), day, input.amount);
+      // A key without a mandate is bounded only by the balance: the trail says so.
+      this.audit({ actor: `agent:${keyId}`, event: "hold", ...about, ...onMandate, outcome: "accepted", reason: mandate ? null : "no_mandate" }, now);
+      return { ok: true, hold_id: holdId, agent_key_id: keyId, amount: input.amount, available: before.available - input.amount, currency: meta.currency };
     });
     if (result.ok) await this.scheduleAlarm(expiresAt);
     return result;
@@ -157,35 +179,19 @@ export class AccountLedger extends DurableObject<Env> {
    */
   async reportUsage(requestId: string, providerId: string, units: number): Promise<UsageReportResult> {
     const result = this.ctx.storage.transactionSync((): UsageReportResult => {
-      const row = this.isOpened() ? this.one("SELECT id, rule, provider_id FROM holds WHERE request_id = ?", requestId) : null;
+      const row = this.isOpened() ? this.sql.one("SELECT * FROM holds WHERE request_id = ?", requestId) : null;
       if (!row || row.provider_id !== providerId) return { ok: false, code: "unknown_request" };
       if (row.rule == null) return { ok: false, code: "not_deferred" };
-      const hold = this.readHold(String(row.id)) as Hold;
+      const hold = toHold(row);
       if (hold.state !== "pending") return { ok: false, code: "hold_not_pending", state: hold.state };
-      const rule = JSON.parse(String(row.rule)) as PriceRule;
-      const { amount, shortfall } = settlement(rule, { units }, hold.amount);
-      const captured = this.captureNow(hold.id, amount, { usage: { units }, shortfall, reason: "usage_reported" });
+      const { amount, shortfall } = settlement(JSON.parse(String(row.rule)) as PriceRule, { units }, hold.amount);
+      const detail = { usage: { units }, shortfall, reason: "usage_reported" };
+      const captured = this.captureNow(hold.id, amount, detail, `provider:${providerId}`);
       if (!captured.ok) throw new Error(`capture of a pending hold failed: ${captured.code}`);
       return { ok: true, hold: captured.hold, transfer: captured.transfer };
     });
     if (result.ok && result.transfer) await this.scheduleAlarm(Date.now() + EXPORT_DELAY_MS);
     return result;
-  }
-
-  private captureNow(holdId: string, amount: number, detail: CaptureDetail): CaptureResult {
-    const hold = this.readHold(holdId);
-    if (!hold) return { ok: false, code: "unknown_hold" };
-    if (hold.state !== "pending") return { ok: false, code: "hold_not_pending", state: hold.state };
-    if (amount > hold.amount) return { ok: false, code: "amount_exceeds_hold" };
-    const now = Date.now();
-    const reason = detail.reason ?? "origin_succeeded";
-    this.resolveHold(holdId, "captured", amount, reason, now);
-    this.sql.exec("UPDATE balance SET pending = pending - ?, debits = debits + ? WHERE id = 1", hold.amount, amount);
-    const transfer =
-      amount > 0
-        ? this.appendTransfer({ kind: "capture", amount, fee: platformFee(amount, hold.fee_bps), hold, now, detail: { ...detail, reason } })
-        : null;
-    return { ok: true, hold: this.readHold(holdId) as Hold, transfer, balance: this.readBalance() };
   }
 
   /** Releases a pending hold without charge (the origin failed, or the call never happened). */
@@ -194,8 +200,7 @@ export class AccountLedger extends DurableObject<Env> {
       const hold = this.readHold(holdId);
       if (!hold) return { ok: false, code: "unknown_hold" };
       if (hold.state !== "pending") return { ok: false, code: "hold_not_pending", state: hold.state };
-      this.resolveHold(holdId, "voided", null, reason, Date.now());
-      this.sql.exec("UPDATE balance SET pending = pending - ? WHERE id = 1", hold.amount);
+      this.endHold(hold, "voided", null, reason, Date.now(), `agent:${hold.agent_key_id}`);
       return { ok: true, hold: this.readHold(holdId) as Hold, balance: this.readBalance() };
     });
   }
@@ -206,122 +211,219 @@ export class AccountLedger extends DurableObject<Env> {
 
   /** The journal, newest first; `cursor` is the seq to continue below. */
   transfers(limit: number, cursor: number | null): Page<Transfer> {
-    if (!this.meta()) return { data: [], next_cursor: null };
-    const rows = this.all(
-      "SELECT * FROM transfers WHERE seq < ? ORDER BY seq DESC LIMIT ?",
-      cursor ?? Number.MAX_SAFE_INTEGER,
-      limit + 1,
-    );
-    const data = rows.slice(0, limit).map((r) => this.toTransfer(r));
+    const meta = this.meta();
+    if (!meta) return { data: [], next_cursor: null };
+    const rows = this.sql.all("SELECT * FROM transfers WHERE seq < ? ORDER BY seq DESC LIMIT ?", cursor ?? Number.MAX_SAFE_INTEGER, limit + 1);
+    const data = rows.slice(0, limit).map((r) => toTransfer(r, meta.currency));
     return { data, next_cursor: rows.length > limit ? String(data[data.length - 1]?.seq) : null };
   }
 
-  createAgentKey(id: string, name: string, keyHash: string): AgentKey | null {
-    if (!this.meta()) return null;
-    const now = Date.now();
-    this.sql.exec("INSERT INTO agent_keys (id, name, key_hash, created_at) VALUES (?, ?, ?, ?)", id, name, keyHash, now);
-    return { id, name, created_at: new Date(now).toISOString(), revoked_at: null };
+  /** Issues a key, bound to a live mandate of this account when `mandateId` is given. */
+  createAgentKey(
+    id: string,
+    name: string,
+    keyHash: string,
+    mandateId: string | null = null,
+    actor: Actor = "owner",
+  ): { ok: true; key: AgentKey } | Failure<"not_found" | "mandate_not_found" | "mandate_revoked"> {
+    if (!this.meta()) return { ok: false, code: "not_found" };
+    return this.ctx.storage.transactionSync(() => {
+      const now = Date.now();
+      const mandate = mandateId ? mandateRow(this.sql, mandateId) : null;
+      if (mandateId && !mandate) return { ok: false, code: "mandate_not_found" } as const;
+      if (mandate && mandate.revoked_at != null) return { ok: false, code: "mandate_revoked" } as const;
+      this.sql.exec("INSERT INTO agent_keys (id, name, key_hash, created_at, mandate_id) VALUES (?, ?, ?, ?, ?)", id, name, keyHash, now, mandateId);
+      this.audit({ actor, event: "key_created", agent_key_id: id, mandate_id: mandateId, intent_hash: mandate ? String(mandate.intent_hash) : null, outcome: "ok", reason: mandate ? null : "no_mandate" }, now);
+      return { ok: true, key: toAgentKey(this.sql.one("SELECT * FROM agent_keys WHERE id = ?", id) ?? {}) } as const;
+    });
   }
 
   /** Revokes a key; the next reserve with it fails. Returns null for a key this account lacks. */
-  revokeAgentKey(id: string): AgentKey | null {
+  revokeAgentKey(id: string, actor: Actor = "owner"): AgentKey | null {
     if (!this.meta()) return null;
-    this.sql.exec("UPDATE agent_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", Date.now(), id);
-    const row = this.one("SELECT * FROM agent_keys WHERE id = ?", id);
-    return row ? toAgentKey(row) : null;
+    return this.ctx.storage.transactionSync(() => {
+      const now = Date.now();
+      const revoked = this.sql.exec("UPDATE agent_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", now, id).rowsWritten;
+      if (revoked === 1) this.audit({ actor, event: "key_revoked", agent_key_id: id, outcome: "ok" }, now);
+      const row = this.sql.one("SELECT * FROM agent_keys WHERE id = ?", id);
+      return row ? toAgentKey(row) : null;
+    });
   }
 
   agentKeys(limit: number, cursor: string | null): Page<AgentKey> {
     if (!this.meta()) return { data: [], next_cursor: null };
-    const rows = this.all("SELECT * FROM agent_keys WHERE id > ? ORDER BY id LIMIT ?", cursor ?? "", limit + 1);
+    const rows = this.sql.all("SELECT * FROM agent_keys WHERE id > ? ORDER BY id LIMIT ?", cursor ?? "", limit + 1);
     const data = rows.slice(0, limit).map(toAgentKey);
     return { data, next_cursor: rows.length > limit ? (data[data.length - 1]?.id ?? null) : null };
   }
 
-  /** What an agent key may see of itself: its account, its key and the balance. */
+  /** What an agent key may see of itself: its account, its key, its mandate and the balance. */
   agent(keyHash: string): AgentView {
     const meta = this.meta();
-    const row = meta && this.one("SELECT * FROM agent_keys WHERE key_hash = ? AND revoked_at IS NULL", keyHash);
+    const row = meta && this.sql.one("SELECT * FROM agent_keys WHERE key_hash = ? AND revoked_at IS NULL", keyHash);
     if (!meta || !row) return { ok: false, code: "invalid_key" };
-    return { ok: true, account_id: meta.accountId, key: toAgentKey(row), balance: this.readBalance() };
+    const mandate = row.mandate_id == null ? null : mandateRow(this.sql, String(row.mandate_id));
+    return { ok: true, account_id: meta.accountId, key: toAgentKey(row), balance: this.readBalance(), mandate: mandate ? toMandate(mandate) : null };
   }
 
-  /** The one alarm: expire overdue holds (I10), export the journal (I7), schedule the next run. */
+  /** Records a user's spending authority; its terms never change afterwards. */
+  createMandate(input: MandateInput, actor: Actor = "owner"): Mandate | null {
+    if (!this.meta()) return null;
+    return this.ctx.storage.transactionSync(() => {
+      const id = newId("mnd");
+      const now = Date.now();
+      const intentHash = sha256Hex(input.intent);
+      insertMandate(this.sql, id, input, intentHash, now);
+      this.audit({ actor, event: "mandate_created", mandate_id: id, intent_hash: intentHash, amount: input.max_total, outcome: "ok" }, now);
+      return toMandate(mandateRow(this.sql, id) ?? {});
+    });
+  }
+
+  /** Revokes a mandate, effective on the next call of any key bound to it. */
+  revokeMandate(id: string, actor: Actor = "owner"): Mandate | null {
+    if (!this.meta()) return null;
+    return this.ctx.storage.transactionSync(() => {
+      const now = Date.now();
+      const row = mandateRow(this.sql, id);
+      if (!row) return null;
+      if (row.revoked_at == null) {
+        this.sql.exec("UPDATE mandates SET revoked_at = ? WHERE id = ?", now, id);
+        this.audit({ actor, event: "mandate_revoked", mandate_id: id, intent_hash: String(row.intent_hash), outcome: "ok" }, now);
+      }
+      return toMandate(mandateRow(this.sql, id) ?? {});
+    });
+  }
+
+  mandates(limit: number, cursor: string | null): Page<Mandate> {
+    if (!this.meta()) return { data: [], next_cursor: null };
+    const rows = this.sql.all("SELECT * FROM mandates WHERE id > ? ORDER BY id LIMIT ?", cursor ?? "", limit + 1);
+    const data = rows.slice(0, limit).map(toMandate);
+    return { data, next_cursor: rows.length > limit ? (data[data.length - 1]?.id ?? null) : null };
+  }
+
+  mandate(id: string): Mandate | null {
+    const row = this.meta() ? mandateRow(this.sql, id) : null;
+    return row ? toMandate(row) : null;
+  }
+
+  /** The audit trail, newest first; `cursor` is the seq to continue below. */
+  auditEvents(limit: number, cursor: number | null): Page<AuditEvent> {
+    const meta = this.meta();
+    if (!meta) return { data: [], next_cursor: null };
+    const rows = this.sql.all("SELECT * FROM audit WHERE seq < ? ORDER BY seq DESC LIMIT ?", cursor ?? Number.MAX_SAFE_INTEGER, limit + 1);
+    const data = rows.slice(0, limit).map((r) => toAuditEvent(r, meta.accountId));
+    return { data, next_cursor: rows.length > limit ? String(data[data.length - 1]?.seq) : null };
+  }
+
+  /** The chain's head and how much of it has reached D1 (for verification against D1). */
+  auditHead(): { seq: number; hash: string | null; exported_seq: number } | null {
+    if (!this.meta()) return null;
+    const head = this.sql.one("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+    const exported = this.sql.one("SELECT audit_exported_seq AS s FROM export_state WHERE id = 1");
+    return { seq: Number(head?.seq ?? 0), hash: head ? String(head.hash) : null, exported_seq: Number(exported?.s ?? 0) };
+  }
+
+  /** The one alarm: expire overdue holds (I10), export journal and audit (I7), schedule the next run. */
   override async alarm(): Promise<void> {
     this.alarmAt = null;
     if (!this.meta()) return;
     this.expireHolds(Date.now());
     let retry = false;
     try {
-      await this.exportJournal();
+      await this.exportToD1();
     } catch (err) {
-      console.error("journal export failed; retrying", err);
+      console.error("export to D1 failed; retrying", err);
       retry = true;
     }
-    const next = retry || this.unexported() > 0 ? Date.now() + (retry ? EXPORT_RETRY_MS : 0) : this.nextExpiry();
+    const next = retry || this.unexported() ? Date.now() + (retry ? EXPORT_RETRY_MS : 0) : this.nextExpiry();
     if (next !== null) await this.scheduleAlarm(next);
   }
 
-  /** Sends everything after the export cursor to D1, in batches, then moves the cursor. */
-  private async exportJournal(): Promise<void> {
+  /** Sends everything after the export cursors to D1, in batches, then moves the cursors. */
+  private async exportToD1(): Promise<void> {
     const meta = this.meta();
     if (!meta) return;
     for (;;) {
-      const from = Number(this.one("SELECT exported_seq FROM export_state WHERE id = 1")?.exported_seq ?? 0);
-      const rows = this.all("SELECT * FROM transfers WHERE seq > ? ORDER BY seq LIMIT ?", from, EXPORT_BATCH);
-      if (rows.length === 0) return;
-      const batch = rows.map((r) => this.toTransfer(r));
-      // At-least-once: if we die after D1 commits but before the cursor moves, the next run
+      const cursor = this.sql.one("SELECT exported_seq, audit_exported_seq FROM export_state WHERE id = 1");
+      const fromTransfer = Number(cursor?.exported_seq ?? 0);
+      const fromAudit = Number(cursor?.audit_exported_seq ?? 0);
+      const transfers = this.sql.all("SELECT * FROM transfers WHERE seq > ? ORDER BY seq LIMIT ?", fromTransfer, EXPORT_BATCH).map((r) => toTransfer(r, meta.currency));
+      const audit = this.sql.all("SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", fromAudit, EXPORT_BATCH).map((r) => toAuditEvent(r, meta.accountId));
+      if (transfers.length === 0 && audit.length === 0) return;
+      // At-least-once: if we die after D1 commits but before the cursors move, the next run
       // sends the same rows and D1's ON CONFLICT DO NOTHING on (account, seq) drops them.
-      await exportTransfers(this.env.DB, meta.accountId, batch);
-      const last = batch[batch.length - 1]?.seq ?? from;
-      this.sql.exec("UPDATE export_state SET exported_seq = MAX(exported_seq, ?) WHERE id = 1", last);
+      await exportBatch(this.env.DB, meta.accountId, transfers, audit);
+      this.sql.exec(
+        "UPDATE export_state SET exported_seq = MAX(exported_seq, ?), audit_exported_seq = MAX(audit_exported_seq, ?) WHERE id = 1",
+        transfers[transfers.length - 1]?.seq ?? fromTransfer,
+        audit[audit.length - 1]?.seq ?? fromAudit,
+      );
     }
   }
 
   private expireHolds(now: number): void {
     this.ctx.storage.transactionSync(() => {
-      const due = this.all("SELECT id, amount FROM holds WHERE state = 'pending' AND expires_at <= ?", now);
-      for (const hold of due) {
-        this.resolveHold(String(hold.id), "expired", null, "hold_timeout", now);
-        this.sql.exec("UPDATE balance SET pending = pending - ? WHERE id = 1", Number(hold.amount));
+      for (const row of this.sql.all("SELECT * FROM holds WHERE state = 'pending' AND expires_at <= ?", now)) {
+        this.endHold(toHold(row), "expired", null, "hold_timeout", now, "system");
       }
     });
   }
 
-  private async scheduleAlarm(at: number): Promise<void> {
-    if (this.alarmAt !== null && this.alarmAt <= at) return;
-    this.alarmAt = at;
-    await this.ctx.storage.setAlarm(at);
+  private captureNow(holdId: string, amount: number, detail: CaptureDetail, actor?: Actor): CaptureResult {
+    const hold = this.readHold(holdId);
+    if (!hold) return { ok: false, code: "unknown_hold" };
+    if (hold.state !== "pending") return { ok: false, code: "hold_not_pending", state: hold.state };
+    if (amount > hold.amount) return { ok: false, code: "amount_exceeds_hold" };
+    const now = Date.now();
+    const reason = detail.reason ?? "origin_succeeded";
+    this.endHold(hold, "captured", amount, reason, now, actor ?? `agent:${hold.agent_key_id}`);
+    const transfer =
+      amount > 0 ? this.appendTransfer({ kind: "capture", amount, fee: platformFee(amount, hold.fee_bps), hold, now, detail: { ...detail, reason } }) : null;
+    return { ok: true, hold: this.readHold(holdId) as Hold, transfer, balance: this.readBalance() };
   }
 
-  private unexported(): number {
-    const row = this.one("SELECT COUNT(*) AS n FROM transfers WHERE seq > (SELECT exported_seq FROM export_state WHERE id = 1)");
-    return Number(row?.n ?? 0);
+  /**
+   * The one way out of `pending` (I4): a guarded UPDATE that can succeed once per hold, with the
+   * balance, the mandate's counters and the audit trail moved in the same transaction.
+   */
+  private endHold(hold: Hold, state: Exclude<Hold["state"], "pending">, captured: number | null, reason: string, now: number, actor: Actor): void {
+    const ended = this.sql.exec(
+      "UPDATE holds SET state = ?, captured = ?, reason = ?, resolved_at = ? WHERE id = ? AND state = 'pending'",
+      state,
+      captured,
+      reason,
+      now,
+      hold.id,
+    );
+    if (ended.rowsWritten !== 1) throw new Error(`hold ${hold.id} is no longer pending`);
+    this.sql.exec("UPDATE balance SET pending = pending - ?, debits = debits + ? WHERE id = 1", hold.amount, captured ?? 0);
+    if (hold.mandate_id) settleUnder(this.sql, hold.mandate_id, utcDay(Date.parse(hold.created_at)), hold.amount, captured ?? 0);
+    const intent = hold.mandate_id ? mandateRow(this.sql, hold.mandate_id)?.intent_hash : null;
+    this.audit(
+      {
+        actor,
+        event: state === "captured" ? "capture" : state === "voided" ? "void" : "expiry",
+        agent_key_id: hold.agent_key_id,
+        mandate_id: hold.mandate_id,
+        intent_hash: intent == null ? null : String(intent),
+        service_id: hold.service_id,
+        request_id: hold.request_id,
+        amount: captured ?? hold.amount,
+        outcome: state,
+        reason,
+      },
+      now,
+    );
   }
 
-  private nextExpiry(): number | null {
-    const row = this.one("SELECT MIN(expires_at) AS at FROM holds WHERE state = 'pending'");
-    return row?.at == null ? null : Number(row.at);
-  }
-
-  private appendTransfer(t: {
-    kind: Transfer["kind"];
-    amount: number;
-    fee?: number;
-    reference?: string | null;
-    hold?: Hold;
-    now: number;
-    detail?: CaptureDetail;
-  }): Transfer {
-    const seq = Number(this.one("SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM transfers")?.seq);
-    const id = newId("tr");
+  private appendTransfer(t: { kind: Transfer["kind"]; amount: number; fee?: number; reference?: string | null; hold?: Hold; now: number; detail?: CaptureDetail }): Transfer {
+    const seq = Number(this.sql.one("SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM transfers")?.seq);
     this.sql.exec(
       `INSERT INTO transfers (seq, id, kind, amount, fee, hold_id, request_id, service_id, provider_id, agent_key_id, reference, created_at,
-         usage, shortfall, reason)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         usage, shortfall, reason, mandate_id, tags)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       seq,
-      id,
+      newId("tr"),
       t.kind,
       t.amount,
       t.fee ?? 0,
@@ -335,93 +437,66 @@ export class AccountLedger extends DurableObject<Env> {
       t.detail?.usage ? JSON.stringify(t.detail.usage) : null,
       t.detail?.shortfall ?? 0,
       t.detail?.reason ?? null,
+      t.hold?.mandate_id ?? null,
+      t.hold?.tags ? JSON.stringify(t.hold.tags) : null,
     );
-    return this.toTransfer(this.one("SELECT * FROM transfers WHERE seq = ?", seq) as Row);
+    return toTransfer(this.sql.one("SELECT * FROM transfers WHERE seq = ?", seq) ?? {}, this.meta()?.currency ?? "");
   }
 
-  /** The guarded transition out of `pending`: it can happen once per hold (I4). */
-  private resolveHold(id: string, state: Exclude<Hold["state"], "pending">, captured: number | null, reason: string, now: number) {
-    const cursor = this.sql.exec(
-      "UPDATE holds SET state = ?, captured = ?, reason = ?, resolved_at = ? WHERE id = ? AND state = 'pending'",
-      state,
-      captured,
-      reason,
-      now,
-      id,
+  private audit(entry: AuditEntry, now = Date.now()): void {
+    appendAudit(this.sql, this.meta()?.accountId ?? "", entry, now);
+  }
+
+  private async scheduleAlarm(at: number): Promise<void> {
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    await this.ctx.storage.setAlarm(at);
+  }
+
+  private unexported(): boolean {
+    return (
+      this.sql.one(
+        `SELECT (SELECT COUNT(*) FROM transfers WHERE seq > s.exported_seq) + (SELECT COUNT(*) FROM audit WHERE seq > s.audit_exported_seq) AS n
+         FROM export_state s WHERE id = 1`,
+      )?.n !== 0
     );
-    if (cursor.rowsWritten !== 1) throw new Error(`hold ${id} is no longer pending`);
+  }
+
+  private nextExpiry(): number | null {
+    const row = this.sql.one("SELECT MIN(expires_at) AS at FROM holds WHERE state = 'pending'");
+    return row?.at == null ? null : Number(row.at);
   }
 
   private readBalance(): Balance {
-    const row = this.one("SELECT credits, debits, pending FROM balance WHERE id = 1") as Row;
+    const row = this.sql.one("SELECT credits, debits, pending FROM balance WHERE id = 1") ?? {};
     const posted = Number(row.credits) - Number(row.debits);
     const pending = Number(row.pending);
     return { currency: this.meta()?.currency ?? "", posted, pending, available: posted - pending };
   }
 
   private readHold(id: string): Hold | null {
-    const r = this.one("SELECT * FROM holds WHERE id = ?", id);
-    if (!r) return null;
-    return {
-      id: String(r.id),
-      request_id: String(r.request_id),
-      agent_key_id: String(r.agent_key_id),
-      service_id: String(r.service_id),
-      provider_id: String(r.provider_id),
-      fee_bps: Number(r.fee_bps),
-      amount: Number(r.amount),
-      captured: r.captured == null ? null : Number(r.captured),
-      state: String(r.state) as Hold["state"],
-      reason: r.reason == null ? null : String(r.reason),
-      created_at: iso(r.created_at),
-      expires_at: iso(r.expires_at),
-      resolved_at: r.resolved_at == null ? null : iso(r.resolved_at),
-      deferred: r.rule != null,
-    };
+    const row = this.sql.one("SELECT * FROM holds WHERE id = ?", id);
+    return row ? toHold(row) : null;
   }
 
-  private toTransfer(r: Row): Transfer {
-    const text = (v: SqlStorageValue) => (v == null ? null : String(v));
-    return {
-      id: String(r.id),
-      seq: Number(r.seq),
-      kind: String(r.kind) as Transfer["kind"],
-      amount: Number(r.amount),
-      fee: Number(r.fee),
-      currency: this.meta()?.currency ?? "",
-      hold_id: text(r.hold_id ?? null),
-      request_id: text(r.request_id ?? null),
-      service_id: text(r.service_id ?? null),
-      provider_id: text(r.provider_id ?? null),
-      agent_key_id: text(r.agent_key_id ?? null),
-      reference: text(r.reference ?? null),
-      usage: r.usage == null ? null : (JSON.parse(String(r.usage)) as Transfer["usage"]),
-      shortfall: Number(r.shortfall ?? 0),
-      reason: text(r.reason ?? null),
-      created_at: iso(r.created_at),
-    };
-  }
-
-  private meta(): { accountId: string; currency: string } | null {
+  private meta(): Meta | null {
     if (this.cachedMeta) return this.cachedMeta;
     if (!this.isOpened()) return null;
-    const rows = this.all("SELECT key, value FROM meta WHERE key IN ('account_id', 'currency')");
+    const rows = this.sql.all("SELECT key, value FROM meta WHERE key IN ('account_id', 'currency')");
     const get = (k: string) => rows.find((r) => r.key === k)?.value;
-    const accountId = get("account_id");
-    const currency = get("currency");
+    const [accountId, currency] = [get("account_id"), get("currency")];
     this.cachedMeta = accountId && currency ? { accountId: String(accountId), currency: String(currency) } : null;
     return this.cachedMeta;
   }
 
   private isOpened(): boolean {
-    this.opened ||= this.one("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'meta'") !== null;
+    this.opened ||= this.sql.one("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'meta'") !== null;
     return this.opened;
   }
 
   /** Brings the schema to the newest version; each step in its own transaction. */
   private migrate(): void {
-    const tableExists = this.isOpened();
-    let version = tableExists ? Number(this.one("SELECT value FROM meta WHERE key = 'schema_version'")?.value ?? 0) : 0;
+    let version = this.isOpened() ? Number(this.sql.one("SELECT value FROM meta WHERE key = 'schema_version'")?.value ?? 0) : 0;
     while (version < MIGRATIONS.length) {
       const step = MIGRATIONS[version] as string;
       const next = version + 1;
@@ -431,26 +506,6 @@ export class AccountLedger extends DurableObject<Env> {
       });
       version = next;
     }
+    this.opened = true;
   }
-
-  private one(query: string, ...params: SqlStorageValue[]): Row | null {
-    return (this.sql.exec(query, ...params).toArray()[0] as Row | undefined) ?? null;
-  }
-
-  private all(query: string, ...params: SqlStorageValue[]): Row[] {
-    return this.sql.exec(query, ...params).toArray() as Row[];
-  }
-}
-
-function iso(ms: SqlStorageValue | undefined): string {
-  return new Date(Number(ms)).toISOString();
-}
-
-function toAgentKey(r: Row): AgentKey {
-  return {
-    id: String(r.id),
-    name: String(r.name),
-    created_at: iso(r.created_at),
-    revoked_at: r.revoked_at == null ? null : iso(r.revoked_at),
-  };
 }

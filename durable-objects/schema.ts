@@ -91,4 +91,64 @@ export const MIGRATIONS: readonly string[] = [
       OR EXISTS (SELECT 1 FROM transfers WHERE id = NEW.id OR hold_id = NEW.hold_id)
     BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
   `,
+  `
+  -- v4, mandates and the audit trail. A mandate's terms never change; its counters move with
+  -- its holds, and the CHECK keeps what it spent plus holds under its cap whatever the code does.
+  CREATE TABLE mandates (
+    id TEXT PRIMARY KEY,
+    intent TEXT NOT NULL,
+    intent_hash TEXT NOT NULL,
+    max_total INTEGER NOT NULL,
+    max_per_call INTEGER NOT NULL,
+    max_per_day INTEGER,
+    valid_from INTEGER NOT NULL,
+    valid_until INTEGER NOT NULL,
+    services TEXT,
+    tags TEXT,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER,
+    spent INTEGER NOT NULL DEFAULT 0,
+    pending INTEGER NOT NULL DEFAULT 0,
+    CHECK (spent >= 0 AND pending >= 0 AND spent + pending <= max_total)
+  );
+  -- Per UTC day use of a mandate; a hold counts on the day it was made.
+  CREATE TABLE mandate_days (
+    mandate_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    spent INTEGER NOT NULL DEFAULT 0,
+    pending INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (mandate_id, day)
+  );
+  ALTER TABLE agent_keys ADD COLUMN mandate_id TEXT;
+  ALTER TABLE holds ADD COLUMN mandate_id TEXT;
+  ALTER TABLE holds ADD COLUMN tags TEXT;
+  ALTER TABLE transfers ADD COLUMN mandate_id TEXT;
+  ALTER TABLE transfers ADD COLUMN tags TEXT;
+
+  -- The hash-chained audit trail (see worker/audit/chain.ts); append-only like the journal.
+  CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    event TEXT NOT NULL,
+    agent_key_id TEXT,
+    mandate_id TEXT,
+    intent_hash TEXT,
+    service_id TEXT,
+    request_id TEXT,
+    amount INTEGER,
+    outcome TEXT NOT NULL,
+    reason TEXT,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+  );
+  CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+  CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+  CREATE TRIGGER audit_append_only BEFORE INSERT ON audit
+    WHEN NEW.seq IS NOT (SELECT COALESCE(MAX(seq), 0) + 1 FROM audit)
+    BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+  ALTER TABLE export_state ADD COLUMN audit_exported_seq INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

@@ -3,7 +3,10 @@
  * plain objects (structured-clone safe), never class instances or thrown errors.
  */
 
+import type { AuditRecord } from "../worker/audit/chain";
+import type { Tags } from "../worker/ledger/tags";
 import type { PriceRule, Usage } from "../worker/pricing/rules";
+import type { MandateViolation } from "./mandate-check";
 
 export type Balance = { currency: string; posted: number; pending: number; available: number };
 
@@ -22,6 +25,8 @@ export type Transfer = {
   service_id: string | null;
   provider_id: string | null;
   agent_key_id: string | null;
+  mandate_id: string | null;
+  tags: Tags | null;
   reference: string | null;
   /** What the call used (metered rules), and whether part of it is an estimate. */
   usage: (Usage & { estimated?: boolean }) | null;
@@ -50,9 +55,47 @@ export type Hold = {
   resolved_at: string | null;
   /** The hold waits for the provider's usage report (`POST /v1/usage`). */
   deferred: boolean;
+  mandate_id: string | null;
+  tags: Tags | null;
 };
 
-export type AgentKey = { id: string; name: string; created_at: string; revoked_at: string | null };
+export type AgentKey = { id: string; name: string; mandate_id: string | null; created_at: string; revoked_at: string | null };
+
+export type Mandate = {
+  id: string;
+  intent: string;
+  /** SHA-256 of the intent, as the audit trail records it. */
+  intent_hash: string;
+  max_total: number;
+  max_per_call: number;
+  max_per_day: number | null;
+  valid_from: string;
+  valid_until: string;
+  services: string[] | null;
+  tags: Tags | null;
+  created_at: string;
+  revoked_at: string | null;
+  /** Captured under the mandate so far. */
+  spent: number;
+  /** Held for calls in flight under the mandate. */
+  pending: number;
+};
+
+export type MandateInput = {
+  intent: string;
+  max_total: number;
+  max_per_call: number;
+  max_per_day: number | null;
+  valid_from: number;
+  valid_until: number;
+  services: string[] | null;
+  tags: Tags | null;
+};
+
+/** Who did something, as the audit trail names them: `operator`, `owner`, `agent:ak_…`, `provider:prov_…`, `system`. */
+export type Actor = string;
+
+export type AuditEvent = Omit<AuditRecord, "at"> & { at: string };
 
 export type Failure<C extends string> = { ok: false; code: C; detail?: string };
 
@@ -80,6 +123,10 @@ export type ReserveInput = {
   ttlMs: number;
   /** For a hold settled later by the provider's usage report: the rule that prices it. */
   deferredRule?: PriceRule | null;
+  /** For the key's mandate: which service is called, by slug. */
+  serviceSlug?: string;
+  /** The call's own cost-allocation tags (the mandate's are added and win). */
+  tags?: Tags;
 };
 
 export type CaptureDetail = { usage?: Usage & { estimated?: boolean }; shortfall?: number; reason?: string };
@@ -91,6 +138,7 @@ export type UsageReportResult =
 export type ReserveResult =
   | { ok: true; hold_id: string; agent_key_id: string; amount: number; available: number; currency: string }
   | Failure<"invalid_key">
+  | { ok: false; code: MandateViolation; mandate_id: string; detail: string }
   | { ok: false; code: "insufficient_funds"; price: number; available: number; currency: string };
 
 export type CaptureResult =
@@ -106,5 +154,5 @@ export type VoidResult =
 export type Page<T> = { data: T[]; next_cursor: string | null };
 
 export type AgentView =
-  | { ok: true; account_id: string; key: AgentKey; balance: Balance }
+  | { ok: true; account_id: string; key: AgentKey; balance: Balance; mandate: Mandate | null }
   | Failure<"invalid_key">;

@@ -5,8 +5,10 @@ import { newId } from "./ids";
 import { db } from "./db/client";
 import { requireCredential } from "./auth/principal";
 import { assertCanonicalPath } from "./proxy/canonical";
+import { benchRoutes } from "./bench-passthrough";
 import { proxyCall } from "./proxy/handler";
 import { accountRoutes } from "./routes/accounts";
+import { mandateRoutes } from "./routes/mandates";
 import { meRoutes } from "./routes/me";
 import { providerRoutes } from "./routes/providers";
 import { documentProxy } from "./routes/proxied";
@@ -22,6 +24,7 @@ export function buildApp() {
   const app = new OpenAPIHono<AppEnv>();
   app.onError(renderError);
   app.notFound(() => problemResponse(new ApiError("not_found", "No such endpoint.")));
+  app.all("/__bench/*", benchRoutes); // inert unless the bench harness sets BENCH_PASSTHROUGH = "1" (bench/run.ts)
 
   // Every response names its request; a proxied call sets its own (account-routable) id.
   app.use("*", async (c, next) => {
@@ -47,6 +50,7 @@ export function buildApp() {
   app.route("/", providerRoutes);
   app.route("/", accountRoutes);
   app.route("/", serviceRoutes);
+  app.route("/", mandateRoutes);
   app.route("/", meRoutes);
   app.route("/", usageRoutes);
 

@@ -9,12 +9,54 @@ export type Env = {
   OPERATOR_TOKEN?: string;
   PLATFORM_FEE_BPS?: string;
   HOLD_TTL_SECONDS?: string;
+  /** Secret: JSON array of Ed25519 private JWKs (see `SigningKeys`). */
+  SIGNING_KEYS?: string;
 };
+
+const Base64Url32 = /^[A-Za-z0-9_-]{43}$/;
+
+/** One Ed25519 key as a JWK (RFC 8037). `kid` becomes the signature's `keyid`, so it is a plain token. */
+const SigningJwk = z.object({
+  kid: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "kid: 1 to 64 of A-Z a-z 0-9 . _ -"),
+  kty: z.literal("OKP"),
+  crv: z.literal("Ed25519"),
+  x: z.string().regex(Base64Url32, "x: the 32-byte public key, base64url"),
+  // Never echo the private part in a message: issues name the field, not the value.
+  d: z.string().regex(Base64Url32, "d: the 32-byte private key, base64url").optional(),
+});
+
+/**
+ * `SIGNING_KEYS`: the keys Tollgate signs forwarded requests with. The first signs; every one is
+ * published in the JWKS, so a key being rotated in (or out) still verifies. Keys after the first
+ * may be public only (no `d`): a retired key stays verifiable without its secret.
+ */
+export const SigningKeys = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "SIGNING_KEYS: not JSON (a JSON array of Ed25519 JWKs)" });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z
+      .array(SigningJwk)
+      .min(1, "SIGNING_KEYS: at least one key")
+      .max(4, "SIGNING_KEYS: at most 4 keys")
+      .refine((keys) => keys[0]?.d !== undefined, "SIGNING_KEYS: the first key signs, so it needs its private part (d)")
+      .refine((keys) => new Set(keys.map((k) => k.kid)).size === keys.length, "SIGNING_KEYS: kids must be unique"),
+  );
+
+export type SigningJwk = z.infer<typeof SigningJwk>;
 
 const Config = z.object({
   OPERATOR_TOKEN: z.string().min(16, "OPERATOR_TOKEN must be set (at least 16 characters)"),
   PLATFORM_FEE_BPS: z.coerce.number().int().min(0).max(10_000).default(0),
   HOLD_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  // Optional here so the JSON API runs without it; the proxy refuses to forward unsigned calls.
+  SIGNING_KEYS: SigningKeys.optional(),
 });
 
 export type Config = z.infer<typeof Config>;

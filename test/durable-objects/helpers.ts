@@ -28,7 +28,7 @@ export async function openAccount(credit = 0): Promise<TestAccount> {
   expect(await stub.open(id, "USD")).toEqual({ ok: true, account_id: id, currency: "USD" });
   const keyId = newId("ak");
   const keyHash = `hash_${randomToken(32)}`;
-  expect(await stub.createAgentKey(keyId, "bot", keyHash)).toMatchObject({ id: keyId, name: "bot", revoked_at: null });
+  expect(await stub.createAgentKey(keyId, "bot", keyHash)).toMatchObject({ ok: true, key: { id: keyId, name: "bot", revoked_at: null } });
   if (credit > 0) {
     const res = await stub.credit({ amount: credit, reference: "opening", idempotencyKey: null, fingerprint: "" });
     expect(res.ok).toBe(true);

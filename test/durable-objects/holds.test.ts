@@ -12,6 +12,14 @@ import {
   sleep,
 } from "./helpers";
 
+const userTables = (stub: ReturnType<typeof ledger>) =>
+  inLedger(stub, (_i, state) =>
+    state.storage.sql
+      .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE name NOT LIKE '\\_cf%' ESCAPE '\\'")
+      .toArray()
+      .map((r) => r.name),
+  );
+
 // The hold state machine (I4, I10) and key authority (I9), through the AccountLedger's RPC.
 
 describe("reserve", () => {
@@ -196,21 +204,19 @@ describe("agent keys (I9)", () => {
     expect(await stub.reserve(reserveInput("hash_forged", 1))).toEqual({ ok: false, code: "invalid_key" });
     expect(await stub.agent("hash_forged")).toEqual({ ok: false, code: "invalid_key" });
     expect(await stub.balance()).toBeNull();
-    expect(await stub.createAgentKey(newId("ak"), "x", "hash_forged")).toBeNull();
+    expect(await stub.createAgentKey(newId("ak"), "x", "hash_forged")).toEqual({ ok: false, code: "not_found" });
     expect(await stub.credit({ amount: 5, reference: null, idempotencyKey: null, fingerprint: "" })).toEqual({
       ok: false,
       code: "not_found",
     });
     expect(await stub.hold(newId("hold"))).toBeNull();
-    const tables = await inLedger(stub, (_i, state) =>
-      state.storage.sql
-        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE name NOT LIKE '\\_cf%' ESCAPE '\\'")
-        .toArray()
-        .map((r) => r.name),
-    );
-    expect(tables).toEqual([]);
-    // ...and the forged key still fails after the alarm path runs.
+    expect(await userTables(stub)).toEqual([]);
+    // ...and still nothing after the alarm path runs.
     await inLedger(stub, (instance) => instance.alarm());
     expect(await stub.balance()).toBeNull();
+    expect(await userTables(stub)).toEqual([]);
+    // Control: opening it is what creates the schema.
+    expect((await stub.open(id, "USD")).ok).toBe(true);
+    expect(await userTables(stub)).toContain("transfers");
   });
 });

@@ -179,6 +179,18 @@ describe("export to D1 (I1, I7)", () => {
     expect(await d1Sum()).toBe(0);
   });
 
+  it("exports a journal longer than one batch, gapless in D1 (I8)", async () => {
+    const acct = await openAccount(1); // seq 1
+    for (let i = 0; i < 249; i++) await acct.stub.credit(credit(1)); // seq 2..250
+    await exportNow(acct);
+    expect(await exportState(acct.stub)).toEqual({ exported: 250, journal: 250 });
+    const { transfers, legs } = await d1Rows(acct.id);
+    expect(transfers.map((t) => t.seq)).toEqual(Array.from({ length: 250 }, (_, i) => i + 1));
+    expect(legs).toHaveLength(500);
+    expect(await d1Sum(acct.id)).toBe(250);
+    expect(await d1Sum()).toBe(0);
+  });
+
   it("delivered twice, or re-sent from the start, lands nothing twice", async () => {
     const acct = await busyAccount();
     await exportNow(acct);

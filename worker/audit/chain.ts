@@ -17,6 +17,7 @@ export type AuditFields = {
   at: number;
   actor: string;
   event: string;
+  agent_key_id: string | null;
   mandate_id: string | null;
   intent_hash: string | null;
   service_id: string | null;
@@ -31,6 +32,7 @@ export type AuditRecord = AuditFields & { prev_hash: string; hash: string };
 const FIELDS: readonly (keyof AuditFields)[] = [
   "account_id",
   "actor",
+  "agent_key_id",
   "amount",
   "at",
   "event",

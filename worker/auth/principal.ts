@@ -76,3 +76,17 @@ export function requireAccountAccess(p: Principal, accountId: string): void {
   if (p.role === "operator" || (p.role === "owner" && p.accountId === accountId)) return;
   throw new ApiError("not_found", "No such account.");
 }
+
+/** How the audit trail names a principal. */
+export function actorOf(p: Principal): string {
+  switch (p.role) {
+    case "operator":
+      return "operator";
+    case "owner":
+      return "owner";
+    case "provider":
+      return `provider:${p.providerId}`;
+    case "agent":
+      return "agent";
+  }
+}

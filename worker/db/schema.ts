@@ -77,6 +77,9 @@ export const transfers = sqliteTable(
     shortfall: integer("shortfall").notNull().default(0),
     reason: text("reason"),
     fee: integer("fee").notNull().default(0),
+    mandateId: text("mandate_id"),
+    /** JSON object of cost-allocation tags (mandate's and the call's). */
+    tags: text("tags"),
     createdAt: integer("created_at").notNull(),
     exportedAt: integer("exported_at").notNull().default(sql`(unixepoch('subsec') * 1000)`),
   },
@@ -103,7 +106,38 @@ export const ledgerEntries = sqliteTable(
     ledgerAccount: text("ledger_account").notNull(),
     amount: integer("amount").notNull(),
     currency: text("currency").notNull(),
+    tags: text("tags"),
     createdAt: integer("created_at").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.accountId, t.seq, t.leg] }), index("ledger_entries_account").on(t.ledgerAccount)],
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.seq, t.leg] }),
+    index("ledger_entries_account").on(t.ledgerAccount),
+    index("ledger_entries_created").on(t.createdAt),
+  ],
+);
+
+/**
+ * Each account's hash-chained audit trail, exported from its Durable Object; `hash` chains
+ * every event to the one before (see worker/audit/chain.ts), so an edit here is detectable.
+ */
+export const auditEvents = sqliteTable(
+  "audit_events",
+  {
+    accountId: text("account_id").notNull(),
+    seq: integer("seq").notNull(),
+    at: integer("at").notNull(),
+    actor: text("actor").notNull(),
+    event: text("event").notNull(),
+    agentKeyId: text("agent_key_id"),
+    mandateId: text("mandate_id"),
+    intentHash: text("intent_hash"),
+    serviceId: text("service_id"),
+    requestId: text("request_id"),
+    amount: integer("amount"),
+    outcome: text("outcome").notNull(),
+    reason: text("reason"),
+    prevHash: text("prev_hash").notNull(),
+    hash: text("hash").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.seq] })],
 );

@@ -6,6 +6,7 @@ import { ApiError, problemResponse } from "../errors";
 import { requestIdFor } from "../ids";
 import type { ReserveResult } from "../../durable-objects/types";
 import { ledgerFor, type LedgerStub } from "../ledger/stub";
+import { parseTagsHeader } from "../ledger/tags";
 import { MAX_BOUND_BODY, requestBound } from "../metering/bound";
 import { deliver } from "../metering/tap";
 import { measure, unitsFromHeader } from "../metering/usage";
@@ -33,6 +34,7 @@ export async function proxyCall(c: Context<AppEnv>, service: Service, path: stri
 
   const rule = matchRule(service.prices, request.method, path);
   if (!rule) throw new ApiError("no_price", `No price rule of '${service.slug}' matches ${request.method} ${path}.`, {}, tag);
+  const tags = parseTagsHeader(request.headers.get("tollgate-tags"));
   const body = await readForBound(request, rule);
   const cfg = config(c.env);
   const ledger = ledgerFor(c.env, accountId);
@@ -45,13 +47,17 @@ export async function proxyCall(c: Context<AppEnv>, service: Service, path: stri
     amount: quote(rule, body ? requestBound(body) : null),
     ttlMs: rule.deferred ? service.hold_timeout_s * 1000 : service.timeout_ms + cfg.HOLD_TTL_SECONDS * 1000,
     deferredRule: rule.deferred ? rule : null,
+    serviceSlug: service.slug,
+    tags,
   });
   if (!reservation.ok) {
     if (reservation.code === "insufficient_funds") {
       const { price, available, currency } = reservation;
       throw new ApiError("insufficient_funds", `This call may cost ${price} and ${available} is available.`, { price, available, currency }, tag);
     }
-    throw new ApiError("invalid_key", undefined, {}, tag);
+    if (reservation.code === "invalid_key") throw new ApiError("invalid_key", undefined, {}, tag);
+    // A mandate refused the call: nothing is forwarded, nothing is charged.
+    throw new ApiError(reservation.code, reservation.detail, { mandate_id: reservation.mandate_id }, tag);
   }
 
   try {

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
-import { requireAccountAccess, requireOperator } from "../auth/principal";
+import { actorOf, requireAccountAccess, requireOperator } from "../auth/principal";
 import { hashKey, issueKey } from "../auth/keys";
 import type { Context } from "hono";
 import { db } from "../db/client";
@@ -29,7 +29,13 @@ const CreditCreate = z
   .strict()
   .openapi("CreditCreate");
 const CreditCreated = z.object({ transfer: Transfer, balance: Balance }).openapi("CreditCreated");
-const AgentKeyCreate = z.object({ name: z.string().min(1).max(200) }).strict().openapi("AgentKeyCreate");
+const AgentKeyCreate = z
+  .object({
+    name: z.string().min(1).max(200),
+    mandate_id: z.string().max(64).optional().openapi({ description: "Bind the key to this mandate of the account (its limits apply to every call)." }),
+  })
+  .strict()
+  .openapi("AgentKeyCreate");
 const AgentKeyCreated = AgentKey.extend({
   account_id: z.string(),
   key: z.string().openapi({ description: "The agent key. Shown once." }),
@@ -65,7 +71,7 @@ export const accountRoutes = router()
       const { name, currency } = c.req.valid("json");
       const id = newId("acct");
       const ownerKey = issueKey("owner", id);
-      const opened = await ledgerFor(c.env, id).open(id, currency);
+      const opened = await ledgerFor(c.env, id).open(id, currency, "operator");
       if (!opened.ok) throw new ApiError("conflict");
       const now = Date.now();
       await db(c.env).insert(accounts).values({ id, name, currency, ownerKeyHash: await hashKey(ownerKey), createdAt: now });
@@ -169,13 +175,15 @@ export const accountRoutes = router()
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      const { name } = c.req.valid("json");
+      const { name, mandate_id } = c.req.valid("json");
       const ledger = ledgerOf(c, id);
-      const keyId = newId("ak");
       const key = issueKey("agent", id);
-      const created = await ledger.createAgentKey(keyId, name, await hashKey(key));
-      if (!created) throw new ApiError("not_found", "No such account.");
-      return c.json({ ...created, account_id: id, key }, 201);
+      const created = await ledger.createAgentKey(newId("ak"), name, await hashKey(key), mandate_id ?? null, actorOf(c.var.principal));
+      if (!created.ok) {
+        if (created.code === "not_found") throw new ApiError("not_found", "No such account.");
+        throw new ApiError("invalid_request", `mandate_id: ${created.code === "mandate_revoked" ? "that mandate is revoked" : "no such mandate on this account"}`);
+      }
+      return c.json({ ...created.key, account_id: id, key }, 201);
     },
   )
   .openapi(
@@ -205,7 +213,7 @@ export const accountRoutes = router()
     }),
     async (c) => {
       const { id, key_id } = c.req.valid("param");
-      const revoked = await ledgerOf(c, id).revokeAgentKey(key_id);
+      const revoked = await ledgerOf(c, id).revokeAgentKey(key_id, actorOf(c.var.principal));
       if (!revoked) throw new ApiError("not_found", "No such agent key.");
       return c.json(revoked, 200);
     },

@@ -2,9 +2,16 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError } from "../errors";
 import { ledgerFor } from "../ledger/stub";
 import { bearer, errors, router } from "./common";
-import { AgentKey, Balance } from "./models";
+import { AgentKey, Balance, Mandate } from "./models";
 
-const Me = z.object({ account_id: z.string(), key: AgentKey, balance: Balance }).openapi("Me");
+const Me = z
+  .object({
+    account_id: z.string(),
+    key: AgentKey,
+    balance: Balance,
+    mandate: Mandate.nullable().openapi({ description: "The limits the key's mandate puts on it (null: bounded only by the balance)." }),
+  })
+  .openapi("Me");
 
 export const meRoutes = router().openapi(
   createRoute({
@@ -19,6 +26,6 @@ export const meRoutes = router().openapi(
     if (principal.role !== "agent") throw new ApiError("invalid_key", "This endpoint takes an agent key.");
     const view = await ledgerFor(c.env, principal.accountId).agent(principal.keyHash);
     if (!view.ok) throw new ApiError("invalid_key");
-    return c.json({ account_id: view.account_id, key: view.key, balance: view.balance }, 200);
+    return c.json({ account_id: view.account_id, key: view.key, balance: view.balance, mandate: view.mandate }, 200);
   },
 );

@@ -24,6 +24,8 @@ export const Transfer = z
     service_id: z.string().nullable(),
     provider_id: z.string().nullable(),
     agent_key_id: z.string().nullable(),
+    mandate_id: z.string().nullable(),
+    tags: z.record(z.string(), z.string()).nullable(),
     reference: z.string().nullable(),
     usage: z
       .object({
@@ -44,8 +46,27 @@ export const Transfer = z
   .openapi("Transfer");
 
 export const AgentKey = z
-  .object({ id: z.string(), name: z.string(), created_at: z.string(), revoked_at: z.string().nullable() })
+  .object({ id: z.string(), name: z.string(), mandate_id: z.string().nullable(), created_at: z.string(), revoked_at: z.string().nullable() })
   .openapi("AgentKey");
+
+export const Mandate = z
+  .object({
+    id: z.string(),
+    intent: z.string().openapi({ description: "The user's own words for what the agent may do." }),
+    intent_hash: z.string().openapi({ description: "SHA-256 of the intent, as the audit trail records it." }),
+    max_total: z.number().int(),
+    max_per_call: z.number().int(),
+    max_per_day: z.number().int().nullable(),
+    valid_from: z.string(),
+    valid_until: z.string(),
+    services: z.array(z.string()).nullable(),
+    tags: z.record(z.string(), z.string()).nullable(),
+    created_at: z.string(),
+    revoked_at: z.string().nullable(),
+    spent: z.number().int(),
+    pending: z.number().int(),
+  })
+  .openapi("Mandate");
 
 export function page<T extends z.ZodTypeAny>(item: T, name: string) {
   return z.object({ data: z.array(item), next_cursor: z.string().nullable() }).openapi(name);

@@ -1,0 +1,203 @@
+/**
+ * End-to-end harness: runs the real gateway under `wrangler dev` (workerd, local D1 and Durable
+ * Object storage) on a free port with its own temporary state directory, for tests that drive it
+ * over HTTP from Node.
+ *
+ *   const gw = await startGateway();   // { url, operatorToken, d1, stop, … }
+ *   …
+ *   await gw.stop();                   // kills the whole process group, deletes the temp dir
+ *
+ * The Worker is bundled once up front (`wrangler deploy --dry-run --outdir`, the same bundle a
+ * deploy would upload) and served with `wrangler dev --no-bundle`. `wrangler dev` otherwise
+ * watches the sources and reloads on every save, which would restart the Worker and its Durable
+ * Objects in the middle of a test whenever someone edits the tree.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const WRANGLER = join(createRequire(import.meta.url).resolve("wrangler/package.json"), "..", "bin", "wrangler.js");
+
+export type Gateway = {
+  /** `http://127.0.0.1:<port>`, no trailing slash. */
+  url: string;
+  /** The operator's bearer token this gateway was started with. */
+  operatorToken: string;
+  /** The temporary directory holding the local D1 database and Durable Object storage. */
+  persistDir: string;
+  /** Runs SQL against this gateway's local D1 database (`wrangler d1 execute --local --json`). */
+  d1: <Row = Record<string, unknown>>(sql: string) => Promise<Row[]>;
+  /** What wrangler printed so far (for failure messages). */
+  logs: () => string;
+  /** Stops wrangler and workerd (the whole process group) and deletes the state. Idempotent. */
+  stop: () => Promise<void>;
+};
+
+export type GatewayOptions = {
+  /** Defaults to a random token. */
+  operatorToken?: string;
+  /** Extra `--var NAME:value` bindings (e.g. `{ PLATFORM_FEE_BPS: "250" }`). */
+  vars?: Record<string, string>;
+  /** Milliseconds to wait for the gateway to answer `GET /`. */
+  readyTimeoutMs?: number;
+  /** Print wrangler's output as it comes (also: TOLLGATE_E2E_LOG=1). */
+  verbose?: boolean;
+};
+
+const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1", FORCE_COLOR: "0" };
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs wrangler to completion; rejects with its output when it fails. */
+function wrangler(args: string[], timeoutMs = 60_000): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [WRANGLER, ...args], { cwd: ROOT, env: ENV, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve({ stdout, stderr });
+      else reject(new Error(`wrangler ${args.slice(0, 3).join(" ")} exited with ${code}\n${stdout}\n${stderr}`));
+    });
+  });
+}
+
+/** Kills a detached child's whole process group (wrangler, esbuild, workerd). */
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
+  const operatorToken = options.operatorToken ?? `e2e-operator-${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
+  const verbose = options.verbose ?? process.env.TOLLGATE_E2E_LOG === "1";
+  const dir = mkdtempSync(join(tmpdir(), "tollgate-e2e-"));
+  const persistDir = join(dir, "state");
+  const bundleDir = join(dir, "bundle");
+  let child: ChildProcess | null = null;
+  let output = "";
+  let exited = false;
+
+  // If the test process dies without calling stop(), do not leave workerd behind.
+  const onExit = () => {
+    if (child && !exited) killGroup(child, "SIGKILL");
+  };
+  process.on("exit", onExit);
+
+  const cleanup = () => {
+    process.off("exit", onExit);
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  let stopping: Promise<void> | null = null;
+  const stop = () => {
+    stopping ??= (async () => {
+      if (child && !exited) {
+        const done = new Promise<void>((resolve) => child?.once("exit", () => resolve()));
+        killGroup(child, "SIGTERM");
+        const timeout = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), 5_000).unref());
+        if ((await Promise.race([done, timeout])) === "timeout") {
+          killGroup(child, "SIGKILL");
+          await done;
+        }
+      }
+      // workerd may outlive its parent by a moment; make sure the group is gone.
+      if (child) killGroup(child, "SIGKILL");
+      cleanup();
+    })();
+    return stopping;
+  };
+
+  try {
+    await wrangler(["deploy", "--dry-run", "--outdir", bundleDir]);
+    await wrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir]);
+
+    const port = await freePort();
+    const inspectorPort = await freePort();
+    const vars = { OPERATOR_TOKEN: operatorToken, ...options.vars };
+    const args = [
+      WRANGLER,
+      "dev",
+      join(bundleDir, "index.js"),
+      "--config",
+      join(ROOT, "wrangler.toml"),
+      "--no-bundle",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--inspector-port",
+      String(inspectorPort),
+      "--persist-to",
+      persistDir,
+      "--show-interactive-dev-session=false",
+      "--log-level",
+      verbose ? "log" : "warn",
+      ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+    ];
+    const proc = spawn(process.execPath, args, { cwd: ROOT, env: ENV, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    child = proc;
+    const record = (d: Buffer) => {
+      const text = d.toString();
+      output = (output + text).slice(-20_000);
+      if (verbose) process.stderr.write(text);
+    };
+    proc.stdout?.on("data", record);
+    proc.stderr?.on("data", record);
+    proc.on("exit", () => (exited = true));
+
+    const url = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
+    for (;;) {
+      if (exited) throw new Error(`wrangler dev exited before it was ready:\n${output}`);
+      if (Date.now() > deadline) throw new Error(`wrangler dev did not answer on ${url} in time:\n${output}`);
+      try {
+        const res = await fetch(`${url}/`, { signal: AbortSignal.timeout(2_000) });
+        if (res.ok) {
+          await res.arrayBuffer();
+          break;
+        }
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+
+    const d1 = async <Row>(sql: string): Promise<Row[]> => {
+      const { stdout } = await wrangler(["d1", "execute", "DB", "--local", "--persist-to", persistDir, "--json", "--command", sql]);
+      const start = stdout.indexOf("[");
+      const parsed = JSON.parse(stdout.slice(start)) as { results: Row[]; success: boolean }[];
+      return parsed.flatMap((r) => r.results);
+    };
+
+    return { url, operatorToken, persistDir, d1, logs: () => output, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,122 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { actorOf, requireAccountAccess } from "../auth/principal";
+import type { AppEnv } from "../env";
+import { ApiError } from "../errors";
+import { ledgerFor } from "../ledger/stub";
+import { TagsSchema } from "../ledger/tags";
+import { PositiveAmount } from "../pricing/amount";
+import { Slug } from "../services/schema";
+import { bearer, decodeCursor, encodeCursor, errors, Pagination, router } from "./common";
+import { Mandate, page } from "./models";
+
+const Timestamp = z.iso.datetime({ offset: true }).openapi({ example: "2026-12-31T23:59:59Z" });
+
+const MandateCreate = z
+  .object({
+    intent: z.string().min(1).max(2000).openapi({ description: "The user's own words for what the agent may do." }),
+    max_total: PositiveAmount,
+    max_per_call: PositiveAmount,
+    max_per_day: PositiveAmount.optional(),
+    valid_from: Timestamp.optional().openapi({ description: "Default: now." }),
+    valid_until: Timestamp,
+    services: z.array(Slug).min(1).max(100).optional().openapi({ description: "Allowed service slugs; absent = any service." }),
+    tags: TagsSchema.optional(),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    if (m.max_per_call > m.max_total) ctx.addIssue({ code: "custom", path: ["max_per_call"], message: "must not exceed max_total" });
+    if (m.max_per_day !== undefined && m.max_per_day > m.max_total) ctx.addIssue({ code: "custom", path: ["max_per_day"], message: "must not exceed max_total" });
+    const from = m.valid_from ? Date.parse(m.valid_from) : Date.now();
+    if (Date.parse(m.valid_until) <= from) ctx.addIssue({ code: "custom", path: ["valid_until"], message: "must be after valid_from (and in the future)" });
+  })
+  .openapi("MandateCreate");
+
+const IdParams = z.object({ id: z.string().max(64).openapi({ param: { in: "path", name: "id" } }) });
+const MandateParams = IdParams.extend({ mandate_id: z.string().max(64).openapi({ param: { in: "path", name: "mandate_id" } }) });
+const json = <T extends z.ZodTypeAny>(schema: T, description = "OK") => ({ description, content: { "application/json": { schema } } });
+
+function ledgerOf(c: Context<AppEnv>, accountId: string) {
+  requireAccountAccess(c.var.principal, accountId);
+  return ledgerFor(c.env, accountId);
+}
+
+/** Mandates: the user's spending authority for agents, enforced by the account's ledger on every hold. */
+export const mandateRoutes = router()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/accounts/{id}/mandates",
+      summary: "Authorize agents to spend within limits (owner, operator); immutable once created",
+      security: bearer,
+      request: { params: IdParams, body: { required: true, content: { "application/json": { schema: MandateCreate } } } },
+      responses: { 201: json(Mandate, "Created"), ...errors(400, 401, 404) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const m = c.req.valid("json");
+      const created = await ledgerOf(c, id).createMandate(
+        {
+          intent: m.intent,
+          max_total: m.max_total,
+          max_per_call: m.max_per_call,
+          max_per_day: m.max_per_day ?? null,
+          valid_from: m.valid_from ? Date.parse(m.valid_from) : Date.now(),
+          valid_until: Date.parse(m.valid_until),
+          services: m.services ?? null,
+          tags: m.tags ?? null,
+        },
+        actorOf(c.var.principal),
+      );
+      if (!created) throw new ApiError("not_found", "No such account.");
+      return c.json(created, 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/accounts/{id}/mandates",
+      summary: "The account's mandates with what each has spent and holds (owner, operator)",
+      security: bearer,
+      request: { params: IdParams, query: Pagination },
+      responses: { 200: json(page(Mandate, "MandatePage")), ...errors(400, 401, 404) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const { limit, cursor } = c.req.valid("query");
+      const result = await ledgerOf(c, id).mandates(limit, decodeCursor(cursor));
+      return c.json({ data: result.data, next_cursor: encodeCursor(result.next_cursor) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/accounts/{id}/mandates/{mandate_id}",
+      summary: "One mandate (owner, operator)",
+      security: bearer,
+      request: { params: MandateParams },
+      responses: { 200: json(Mandate), ...errors(401, 404) },
+    }),
+    async (c) => {
+      const { id, mandate_id } = c.req.valid("param");
+      const mandate = await ledgerOf(c, id).mandate(mandate_id);
+      if (!mandate) throw new ApiError("not_found", "No such mandate.");
+      return c.json(mandate, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/v1/accounts/{id}/mandates/{mandate_id}",
+      summary: "Revoke a mandate, effective on the next call (owner, operator)",
+      security: bearer,
+      request: { params: MandateParams },
+      responses: { 200: json(Mandate, "Revoked"), ...errors(401, 404) },
+    }),
+    async (c) => {
+      const { id, mandate_id } = c.req.valid("param");
+      const revoked = await ledgerOf(c, id).revokeMandate(mandate_id, actorOf(c.var.principal));
+      if (!revoked) throw new ApiError("not_found", "No such mandate.");
+      return c.json(revoked, 200);
+    },
+  );
