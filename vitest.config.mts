@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { TEST_SIGNING_KEYS } from "./test/signing-keys.ts";
 
 const migrations = await readD1Migrations(fileURLToPath(new URL("./migrations", import.meta.url)));
 
@@ -13,7 +14,8 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
-              bindings: { OPERATOR_TOKEN: "test-operator-token-0123456789", TEST_MIGRATIONS: migrations },
+              // SIGNING_KEYS: two test keys, the first signing and both published (as mid-rotation).
+              bindings: { OPERATOR_TOKEN: "test-operator-token-0123456789", SIGNING_KEYS: TEST_SIGNING_KEYS, TEST_MIGRATIONS: migrations },
             },
           }),
         ],

@@ -12,6 +12,8 @@ import { holdUnder, insertMandate, limitsOf, mandateRow, settleUnder, useOf } fr
 import { toAgentKey, toAuditEvent, toHold, toMandate, toTransfer } from "./rows";
 import { MIGRATIONS } from "./schema";
 import { jsonOrNull, Sql } from "./sql";
+import { countCall, limitsOfKey, retryAfterSeconds, velocityCheck } from "./velocity";
+import { keepCallResponse, priorCall, rememberCall } from "./call-keys";
 import type {
   Actor,
   AgentKey,
@@ -24,12 +26,14 @@ import type {
   CreditResult,
   Failure,
   Hold,
+  KeyLimits,
   Mandate,
   MandateInput,
   OpenResult,
   Page,
   ReserveInput,
   ReserveResult,
+  StoredResponse,
   Transfer,
   UsageReportResult,
   VoidResult,
@@ -41,7 +45,7 @@ const EXPORT_DELAY_MS = 500;
 const EXPORT_RETRY_MS = 2_000;
 const EXPORT_BATCH = 100;
 
-type Meta = { accountId: string; currency: string };
+type Meta = { accountId: string; currency: string; frozen: boolean };
 
 /**
  * AccountLedger: one per payer account, the single writer of its money. Every money-moving
@@ -54,6 +58,8 @@ export class AccountLedger extends DurableObject<Env> {
   private alarmAt: number | null = null;
   /** Account id and currency never change once opened, so they are read from storage once. */
   private cachedMeta: Meta | null = null;
+  /** An audit event was appended since the last export was scheduled (see exportAudit). */
+  private auditUnsent = false;
   private opened = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -68,18 +74,20 @@ export class AccountLedger extends DurableObject<Env> {
   }
 
   /** Creates the account's ledger; repeating it with the same values is a no-op. */
-  open(accountId: string, currency: string, actor: Actor = "operator"): OpenResult {
+  async open(accountId: string, currency: string, actor: Actor = "operator"): Promise<OpenResult> {
     this.migrate();
-    return this.ctx.storage.transactionSync(() => {
+    const result = this.ctx.storage.transactionSync(() => {
       const existing = this.meta();
       if (existing && (existing.accountId !== accountId || existing.currency !== currency)) return { ok: false, code: "conflict" } as const;
       if (!existing) {
         this.sql.exec("INSERT INTO meta (key, value) VALUES ('account_id', ?), ('currency', ?)", accountId, currency);
-        this.cachedMeta = { accountId, currency };
+        this.cachedMeta = { accountId, currency, frozen: false };
         this.audit({ actor, event: "account_opened", outcome: "ok", reason: currency });
       }
       return { ok: true, account_id: accountId, currency } as const;
     });
+    await this.exportAudit();
+    return result;
   }
 
   balance(): Balance | null {
@@ -119,9 +127,28 @@ export class AccountLedger extends DurableObject<Env> {
     const expiresAt = now + input.ttlMs;
     const result = this.ctx.storage.transactionSync((): ReserveResult => {
       const meta = this.meta();
-      const key = meta && this.sql.one("SELECT id, mandate_id FROM agent_keys WHERE key_hash = ? AND revoked_at IS NULL", input.keyHash);
+      const key = meta && this.sql.one("SELECT * FROM agent_keys WHERE key_hash = ? AND revoked_at IS NULL", input.keyHash);
       if (!meta || !key) return { ok: false, code: "invalid_key" };
       const keyId = String(key.id);
+      const refuse = (reason: string) =>
+        this.audit({ actor: `agent:${keyId}`, event: "hold", agent_key_id: keyId, service_id: input.serviceId, request_id: input.requestId, amount: input.amount, outcome: "refused", reason }, now);
+      // The kill switch comes first: a frozen account or key gets nothing, whatever its limits.
+      if (meta.frozen || key.frozen_at != null) {
+        const code = meta.frozen ? "account_frozen" : "key_frozen";
+        refuse(code);
+        return { ok: false, code };
+      }
+      if (input.idempotency) {
+        const prior = priorCall(this.sql, keyId, input.idempotency);
+        if (prior) return prior;
+      }
+      const velocity = limitsOfKey(key);
+      const over = velocityCheck(this.sql, keyId, velocity, now, input.amount);
+      if (over) {
+        refuse(`velocity_${over}`);
+        const detail = over === "calls" ? "The key's calls-per-minute limit is reached." : "The key's spend-per-minute limit is reached.";
+        return { ok: false, code: "rate_limited", retry_after: retryAfterSeconds(now), detail };
+      }
       const mandate = key.mandate_id == null ? null : mandateRow(this.sql, String(key.mandate_id));
       const day = utcDay(now);
       const about = { agent_key_id: keyId, service_id: input.serviceId, request_id: input.requestId, amount: input.amount };
@@ -158,12 +185,20 @@ export class AccountLedger extends DurableObject<Env> {
       );
       this.sql.exec("UPDATE balance SET pending = pending + ? WHERE id = 1", input.amount);
       if (mandate) holdUnder(this.sql, String(mandate.id), day, input.amount);
+      countCall(this.sql, keyId, velocity, now, input.amount);
+      if (input.idempotency) rememberCall(this.sql, keyId, input.idempotency, holdId, input.requestId, now);
       // A key without a mandate is bounded only by the balance: the trail says so.
       this.audit({ actor: `agent:${keyId}`, event: "hold", ...about, ...onMandate, outcome: "accepted", reason: mandate ? null : "no_mandate" }, now);
       return { ok: true, hold_id: holdId, agent_key_id: keyId, amount: input.amount, available: before.available - input.amount, currency: meta.currency };
     });
     if (result.ok) await this.scheduleAlarm(expiresAt);
+    else await this.exportAudit(); // a refusal is on the trail, and the trail goes to D1 too
     return result;
+  }
+
+  /** Keeps a settled idempotent call's response for replay (a retry gets it, not a second charge). */
+  keepResponse(holdId: string, response: StoredResponse): void {
+    if (this.isOpened()) keepCallResponse(this.sql, holdId, response);
   }
 
   /** Settles a pending hold for `amount` ≤ the hold; the rest is released (I4). */
@@ -195,14 +230,16 @@ export class AccountLedger extends DurableObject<Env> {
   }
 
   /** Releases a pending hold without charge (the origin failed, or the call never happened). */
-  void(holdId: string, reason: string): VoidResult {
-    return this.ctx.storage.transactionSync((): VoidResult => {
+  async void(holdId: string, reason: string): Promise<VoidResult> {
+    const result = this.ctx.storage.transactionSync((): VoidResult => {
       const hold = this.readHold(holdId);
       if (!hold) return { ok: false, code: "unknown_hold" };
       if (hold.state !== "pending") return { ok: false, code: "hold_not_pending", state: hold.state };
       this.endHold(hold, "voided", null, reason, Date.now(), `agent:${hold.agent_key_id}`);
       return { ok: true, hold: this.readHold(holdId) as Hold, balance: this.readBalance() };
     });
+    await this.exportAudit();
+    return result;
   }
 
   hold(holdId: string): Hold | null {
@@ -219,35 +256,98 @@ export class AccountLedger extends DurableObject<Env> {
   }
 
   /** Issues a key, bound to a live mandate of this account when `mandateId` is given. */
-  createAgentKey(
+  async createAgentKey(
     id: string,
     name: string,
     keyHash: string,
     mandateId: string | null = null,
     actor: Actor = "owner",
-  ): { ok: true; key: AgentKey } | Failure<"not_found" | "mandate_not_found" | "mandate_revoked"> {
+    limits: KeyLimits = { max_calls_per_minute: null, max_spend_per_minute: null },
+  ): Promise<{ ok: true; key: AgentKey } | Failure<"not_found" | "mandate_not_found" | "mandate_revoked">> {
     if (!this.meta()) return { ok: false, code: "not_found" };
-    return this.ctx.storage.transactionSync(() => {
+    const result = this.ctx.storage.transactionSync(() => {
       const now = Date.now();
       const mandate = mandateId ? mandateRow(this.sql, mandateId) : null;
       if (mandateId && !mandate) return { ok: false, code: "mandate_not_found" } as const;
       if (mandate && mandate.revoked_at != null) return { ok: false, code: "mandate_revoked" } as const;
-      this.sql.exec("INSERT INTO agent_keys (id, name, key_hash, created_at, mandate_id) VALUES (?, ?, ?, ?, ?)", id, name, keyHash, now, mandateId);
+      this.sql.exec(
+        "INSERT INTO agent_keys (id, name, key_hash, created_at, mandate_id, max_calls_per_minute, max_spend_per_minute) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        id,
+        name,
+        keyHash,
+        now,
+        mandateId,
+        limits.max_calls_per_minute,
+        limits.max_spend_per_minute,
+      );
       this.audit({ actor, event: "key_created", agent_key_id: id, mandate_id: mandateId, intent_hash: mandate ? String(mandate.intent_hash) : null, outcome: "ok", reason: mandate ? null : "no_mandate" }, now);
       return { ok: true, key: toAgentKey(this.sql.one("SELECT * FROM agent_keys WHERE id = ?", id) ?? {}) } as const;
     });
+    await this.exportAudit();
+    return result;
   }
 
   /** Revokes a key; the next reserve with it fails. Returns null for a key this account lacks. */
-  revokeAgentKey(id: string, actor: Actor = "owner"): AgentKey | null {
+  async revokeAgentKey(id: string, actor: Actor = "owner"): Promise<AgentKey | null> {
     if (!this.meta()) return null;
-    return this.ctx.storage.transactionSync(() => {
+    const result = this.ctx.storage.transactionSync(() => {
       const now = Date.now();
       const revoked = this.sql.exec("UPDATE agent_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", now, id).rowsWritten;
       if (revoked === 1) this.audit({ actor, event: "key_revoked", agent_key_id: id, outcome: "ok" }, now);
       const row = this.sql.one("SELECT * FROM agent_keys WHERE id = ?", id);
       return row ? toAgentKey(row) : null;
     });
+    await this.exportAudit();
+    return result;
+  }
+
+  /** Changes a key's velocity limits (null lifts a limit); effective on its next call. */
+  async setKeyLimits(id: string, limits: Partial<KeyLimits>, actor: Actor = "owner"): Promise<AgentKey | null> {
+    if (!this.meta()) return null;
+    const result = this.ctx.storage.transactionSync(() => {
+      if (!this.sql.one("SELECT 1 AS x FROM agent_keys WHERE id = ?", id)) return null;
+      for (const column of ["max_calls_per_minute", "max_spend_per_minute"] as const) {
+        const value = limits[column];
+        if (value !== undefined) this.sql.exec(`UPDATE agent_keys SET ${column} = ? WHERE id = ?`, value, id);
+      }
+      this.audit({ actor, event: "key_limits_set", agent_key_id: id, outcome: "ok", reason: JSON.stringify(limits) });
+      return toAgentKey(this.sql.one("SELECT * FROM agent_keys WHERE id = ?", id) ?? {});
+    });
+    await this.exportAudit();
+    return result;
+  }
+
+  /** The operator's kill switch for one key: refused at once while frozen. */
+  async freezeKey(id: string, frozen: boolean, actor: Actor = "operator"): Promise<AgentKey | null> {
+    if (!this.meta()) return null;
+    const result = this.ctx.storage.transactionSync(() => {
+      const now = Date.now();
+      const changed = this.sql.exec(
+        frozen ? "UPDATE agent_keys SET frozen_at = ? WHERE id = ? AND frozen_at IS NULL" : "UPDATE agent_keys SET frozen_at = NULL WHERE id = ? AND frozen_at IS NOT NULL",
+        ...(frozen ? [now, id] : [id]),
+      ).rowsWritten;
+      if (changed === 1) this.audit({ actor, event: frozen ? "key_frozen" : "key_unfrozen", agent_key_id: id, outcome: "ok" }, now);
+      const row = this.sql.one("SELECT * FROM agent_keys WHERE id = ?", id);
+      return row ? toAgentKey(row) : null;
+    });
+    await this.exportAudit();
+    return result;
+  }
+
+  /** The operator's kill switch for the whole account: every call refused while frozen. */
+  async freezeAccount(frozen: boolean, actor: Actor = "operator"): Promise<{ frozen: boolean } | null> {
+    const meta = this.meta();
+    if (!meta) return null;
+    const result = this.ctx.storage.transactionSync(() => {
+      if (meta.frozen !== frozen) {
+        this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('frozen', ?)", frozen ? "1" : "0");
+        this.audit({ actor, event: frozen ? "account_frozen" : "account_unfrozen", outcome: "ok" });
+      }
+      this.cachedMeta = { ...meta, frozen };
+      return { frozen };
+    });
+    await this.exportAudit();
+    return result;
   }
 
   agentKeys(limit: number, cursor: string | null): Page<AgentKey> {
@@ -267,9 +367,9 @@ export class AccountLedger extends DurableObject<Env> {
   }
 
   /** Records a user's spending authority; its terms never change afterwards. */
-  createMandate(input: MandateInput, actor: Actor = "owner"): Mandate | null {
+  async createMandate(input: MandateInput, actor: Actor = "owner"): Promise<Mandate | null> {
     if (!this.meta()) return null;
-    return this.ctx.storage.transactionSync(() => {
+    const result = this.ctx.storage.transactionSync(() => {
       const id = newId("mnd");
       const now = Date.now();
       const intentHash = sha256Hex(input.intent);
@@ -277,12 +377,14 @@ export class AccountLedger extends DurableObject<Env> {
       this.audit({ actor, event: "mandate_created", mandate_id: id, intent_hash: intentHash, amount: input.max_total, outcome: "ok" }, now);
       return toMandate(mandateRow(this.sql, id) ?? {});
     });
+    await this.exportAudit();
+    return result;
   }
 
   /** Revokes a mandate, effective on the next call of any key bound to it. */
-  revokeMandate(id: string, actor: Actor = "owner"): Mandate | null {
+  async revokeMandate(id: string, actor: Actor = "owner"): Promise<Mandate | null> {
     if (!this.meta()) return null;
-    return this.ctx.storage.transactionSync(() => {
+    const result = this.ctx.storage.transactionSync(() => {
       const now = Date.now();
       const row = mandateRow(this.sql, id);
       if (!row) return null;
@@ -292,6 +394,8 @@ export class AccountLedger extends DurableObject<Env> {
       }
       return toMandate(mandateRow(this.sql, id) ?? {});
     });
+    await this.exportAudit();
+    return result;
   }
 
   mandates(limit: number, cursor: string | null): Page<Mandate> {
@@ -321,6 +425,13 @@ export class AccountLedger extends DurableObject<Env> {
     const head = this.sql.one("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
     const exported = this.sql.one("SELECT audit_exported_seq AS s FROM export_state WHERE id = 1");
     return { seq: Number(head?.seq ?? 0), hash: head ? String(head.hash) : null, exported_seq: Number(exported?.s ?? 0) };
+  }
+
+  /** How far the journal has reached D1 (for the reconciler, I7): rows after `exported_seq` are not yet exported. */
+  exportCursor(): { exported_seq: number; journal_seq: number } | null {
+    if (!this.meta()) return null;
+    const row = this.sql.one("SELECT exported_seq AS e, (SELECT COALESCE(MAX(seq), 0) FROM transfers) AS j FROM export_state WHERE id = 1");
+    return { exported_seq: Number(row?.e ?? 0), journal_seq: Number(row?.j ?? 0) };
   }
 
   /** The one alarm: expire overdue holds (I10), export journal and audit (I7), schedule the next run. */
@@ -445,6 +556,17 @@ export class AccountLedger extends DurableObject<Env> {
 
   private audit(entry: AuditEntry, now = Date.now()): void {
     appendAudit(this.sql, this.meta()?.accountId ?? "", entry, now);
+    this.auditUnsent = true;
+  }
+
+  /**
+   * Events that move no money (keys, mandates, refusals, voids) schedule no export of their own;
+   * without this they would reach D1 only with the account's next money movement, or never.
+   */
+  private async exportAudit(): Promise<void> {
+    if (!this.auditUnsent) return;
+    this.auditUnsent = false;
+    await this.scheduleAlarm(Date.now() + EXPORT_DELAY_MS);
   }
 
   private async scheduleAlarm(at: number): Promise<void> {
@@ -482,10 +604,10 @@ export class AccountLedger extends DurableObject<Env> {
   private meta(): Meta | null {
     if (this.cachedMeta) return this.cachedMeta;
     if (!this.isOpened()) return null;
-    const rows = this.sql.all("SELECT key, value FROM meta WHERE key IN ('account_id', 'currency')");
+    const rows = this.sql.all("SELECT key, value FROM meta WHERE key IN ('account_id', 'currency', 'frozen')");
     const get = (k: string) => rows.find((r) => r.key === k)?.value;
     const [accountId, currency] = [get("account_id"), get("currency")];
-    this.cachedMeta = accountId && currency ? { accountId: String(accountId), currency: String(currency) } : null;
+    this.cachedMeta = accountId && currency ? { accountId: String(accountId), currency: String(currency), frozen: get("frozen") === "1" } : null;
     return this.cachedMeta;
   }
 

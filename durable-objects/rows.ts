@@ -53,8 +53,11 @@ export function toAgentKey(r: Row): AgentKey {
     id: String(r.id),
     name: String(r.name),
     mandate_id: textOrNull(r.mandate_id),
+    max_calls_per_minute: r.max_calls_per_minute == null ? null : Number(r.max_calls_per_minute),
+    max_spend_per_minute: r.max_spend_per_minute == null ? null : Number(r.max_spend_per_minute),
     created_at: iso(r.created_at),
     revoked_at: isoOrNull(r.revoked_at),
+    frozen_at: isoOrNull(r.frozen_at),
   };
 }
 

@@ -151,4 +151,32 @@ export const MIGRATIONS: readonly string[] = [
     BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
   ALTER TABLE export_state ADD COLUMN audit_exported_seq INTEGER NOT NULL DEFAULT 0;
   `,
+  `
+  -- v5, velocity limits and the kill switch. Limits are per agent key, in fixed one-minute
+  -- windows; a frozen key or account is refused at once, before any money is held.
+  ALTER TABLE agent_keys ADD COLUMN max_calls_per_minute INTEGER;
+  ALTER TABLE agent_keys ADD COLUMN max_spend_per_minute INTEGER;
+  ALTER TABLE agent_keys ADD COLUMN frozen_at INTEGER;
+  CREATE TABLE key_minutes (
+    agent_key_id TEXT NOT NULL,
+    minute INTEGER NOT NULL,
+    calls INTEGER NOT NULL DEFAULT 0,
+    spend INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (agent_key_id, minute)
+  );
+  `,
+  `
+  -- v6, idempotent proxied calls: an agent's Idempotency-Key maps to its first call's hold and,
+  -- once that call is settled, its response, which a retry gets back instead of a second charge.
+  CREATE TABLE call_keys (
+    agent_key_id TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    hold_id TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    response TEXT,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (agent_key_id, idempotency_key)
+  );
+  `,
 ];

@@ -59,7 +59,19 @@ export type Hold = {
   tags: Tags | null;
 };
 
-export type AgentKey = { id: string; name: string; mandate_id: string | null; created_at: string; revoked_at: string | null };
+export type AgentKey = {
+  id: string;
+  name: string;
+  mandate_id: string | null;
+  max_calls_per_minute: number | null;
+  max_spend_per_minute: number | null;
+  created_at: string;
+  revoked_at: string | null;
+  /** Frozen by the operator's kill switch: refused at once until unfrozen. */
+  frozen_at: string | null;
+};
+
+export type KeyLimits = { max_calls_per_minute: number | null; max_spend_per_minute: number | null };
 
 export type Mandate = {
   id: string;
@@ -127,7 +139,12 @@ export type ReserveInput = {
   serviceSlug?: string;
   /** The call's own cost-allocation tags (the mandate's are added and win). */
   tags?: Tags;
+  /** The agent's `Idempotency-Key` and a digest of the call, so a retry is not charged twice. */
+  idempotency?: { key: string; fingerprint: string } | null;
 };
+
+/** A settled call's response, kept for replay to a retry with the same Idempotency-Key. */
+export type StoredResponse = { status: number; headers: Record<string, string>; body: string | null; request_id: string; charge: number | null };
 
 export type CaptureDetail = { usage?: Usage & { estimated?: boolean }; shortfall?: number; reason?: string };
 
@@ -137,7 +154,9 @@ export type UsageReportResult =
   | { ok: false; code: "hold_not_pending"; state: HoldState };
 export type ReserveResult =
   | { ok: true; hold_id: string; agent_key_id: string; amount: number; available: number; currency: string }
-  | Failure<"invalid_key">
+  | Failure<"invalid_key" | "account_frozen" | "key_frozen" | "idempotency_mismatch" | "idempotency_in_flight">
+  | { ok: false; code: "idempotency_replay"; response: StoredResponse }
+  | { ok: false; code: "rate_limited"; retry_after: number; detail: string }
   | { ok: false; code: MandateViolation; mandate_id: string; detail: string }
   | { ok: false; code: "insufficient_funds"; price: number; available: number; currency: string };
 

@@ -8,12 +8,18 @@ import { assertCanonicalPath } from "./proxy/canonical";
 import { benchRoutes } from "./bench-passthrough";
 import { proxyCall } from "./proxy/handler";
 import { accountRoutes } from "./routes/accounts";
+import { agentKeyRoutes } from "./routes/agent-keys";
+import { auditRoutes } from "./routes/audit";
+import { ledgerRoutes } from "./routes/ledger";
 import { mandateRoutes } from "./routes/mandates";
 import { meRoutes } from "./routes/me";
 import { providerRoutes } from "./routes/providers";
 import { documentProxy } from "./routes/proxied";
+import { reconciliationRoutes } from "./routes/reconciliation";
 import { serviceRoutes } from "./routes/services";
 import { usageRoutes } from "./routes/usage";
+import { usageReportRoutes } from "./routes/usage-reports";
+import { wellKnownRoutes } from "./routes/well-known";
 import { serviceByHostname, serviceBySlug } from "./services/cache";
 
 /** Hosts that are always the gateway itself (local development, tests). */
@@ -49,10 +55,16 @@ export function buildApp() {
   app.use("/v1/*", requireCredential);
   app.route("/", providerRoutes);
   app.route("/", accountRoutes);
+  app.route("/", usageReportRoutes);
+  app.route("/", auditRoutes);
+  app.route("/", ledgerRoutes);
+  app.route("/", reconciliationRoutes);
+  app.route("/", agentKeyRoutes);
   app.route("/", serviceRoutes);
   app.route("/", mandateRoutes);
   app.route("/", meRoutes);
   app.route("/", usageRoutes);
+  app.route("/", wellKnownRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   documentProxy(app);

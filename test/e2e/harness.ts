@@ -19,6 +19,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { TEST_SIGNING_KEYS } from "../signing-keys.ts";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const WRANGLER = join(createRequire(import.meta.url).resolve("wrangler/package.json"), "..", "bin", "wrangler.js");
@@ -139,7 +140,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
 
     const port = await freePort();
     const inspectorPort = await freePort();
-    const vars = { OPERATOR_TOKEN: operatorToken, ...options.vars };
+    // Everything the gateway needs comes from here, never from a developer's .dev.vars.
+    const vars = { OPERATOR_TOKEN: operatorToken, SIGNING_KEYS: TEST_SIGNING_KEYS, ...options.vars };
     const args = [
       WRANGLER,
       "dev",

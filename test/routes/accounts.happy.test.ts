@@ -100,7 +100,7 @@ describe("agent keys", () => {
 
     const list = await api(`/v1/accounts/${id}/agent-keys`, { key: ownerKey });
     expect(list.status).toBe(200);
-    expect(list.body.data).toEqual([{ id: created.body.id, name: "research-bot", mandate_id: null, created_at: created.body.created_at, revoked_at: null }]);
+    expect(list.body.data).toEqual([{ id: created.body.id, name: "research-bot", mandate_id: null, max_calls_per_minute: null, max_spend_per_minute: null, created_at: created.body.created_at, revoked_at: null, frozen_at: null }]);
     expect(JSON.stringify(list.body)).not.toContain(created.body.key);
 
     const revoked = await api(`/v1/accounts/${id}/agent-keys/${created.body.id}`, { method: "DELETE", key: ownerKey });
@@ -187,7 +187,7 @@ describe("GET /v1/me", () => {
     expect(r.status).toBe(200);
     expect(r.body).toEqual({
       account_id: p.accountId,
-      key: { id: p.agentKeyId, name: "bot", mandate_id: null, created_at: expect.any(String), revoked_at: null },
+      key: { id: p.agentKeyId, name: "bot", mandate_id: null, max_calls_per_minute: null, max_spend_per_minute: null, created_at: expect.any(String), revoked_at: null, frozen_at: null },
       balance: { currency: "USD", posted: 4321, pending: 0, available: 4321 },
       mandate: null,
     });

@@ -35,7 +35,17 @@ export type World = {
   serviceB: { id: string; slug: string };
   /** An agent key of account A that the DELETE route may revoke. */
   revocableKeyId: string;
+  /** A mandate of account A (the mandate routes read and revoke it). */
+  mandateA: string;
 };
+
+const mandateTerms = () => ({ intent: "auth suite", max_total: 10, max_per_call: 1, valid_until: new Date(Date.now() + 3_600_000).toISOString() });
+
+async function createMandateA(accountId: string, ownerKey: string): Promise<string> {
+  const res = await call(`/v1/accounts/${accountId}/mandates`, { key: ownerKey, body: mandateTerms() });
+  expect(res.status).toBe(201);
+  return (await res.json<{ id: string }>()).id;
+}
 
 export async function buildWorld(): Promise<World> {
   const [pA, pB, aA, aB] = await Promise.all([createProvider(), createProvider(), createAccount(), createAccount()]);
@@ -56,6 +66,7 @@ export async function buildWorld(): Promise<World> {
     serviceA: { id: sA.id, slug: sA.slug },
     serviceB: { id: sB.id, slug: sB.slug },
     revocableKeyId: revocable.id,
+    mandateA: await createMandateA(aA.id, aA.ownerKey),
   };
 }
 
@@ -147,6 +158,36 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     wrong: notAccountOwner,
   },
   {
+    name: "/v1/accounts/{id}/mandates (create)",
+    method: "POST",
+    path: (w) => `/v1/accounts/${w.accountA}/mandates`,
+    body: () => mandateTerms(),
+    allowed: "ownerA",
+    ok: 201,
+    alsoAllowed: ["operator"],
+    wrong: notAccountOwner,
+  },
+  { name: "/v1/accounts/{id}/mandates (list)", method: "GET", path: (w) => `/v1/accounts/${w.accountA}/mandates`, allowed: "ownerA", ok: 200, alsoAllowed: ["operator"], wrong: notAccountOwner },
+  {
+    name: "/v1/accounts/{id}/mandates/{mandate_id}",
+    method: "GET",
+    path: (w) => `/v1/accounts/${w.accountA}/mandates/${w.mandateA}`,
+    allowed: "ownerA",
+    ok: 200,
+    alsoAllowed: ["operator"],
+    wrong: notAccountOwner,
+  },
+  {
+    // Revoking is idempotent: every allowed role gets 200, the first revokes.
+    name: "/v1/accounts/{id}/mandates/{mandate_id} (revoke)",
+    method: "DELETE",
+    path: (w) => `/v1/accounts/${w.accountA}/mandates/${w.mandateA}`,
+    allowed: "ownerA",
+    ok: 200,
+    alsoAllowed: ["operator"],
+    wrong: notAccountOwner,
+  },
+  {
     name: "/v1/services (create)",
     method: "POST",
     path: () => "/v1/services",
@@ -189,6 +230,22 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
   },
   { name: "/v1/me", method: "GET", path: () => "/v1/me", allowed: "agentA", ok: 200, wrong: notAgent },
   { name: "/s/{slug}/{path} (proxy)", method: "GET", path: (w) => `/s/${w.serviceA.slug}/echo/auth`, allowed: "agentA", ok: 200, wrong: notAgent },
+  // Finance: usage reports, the general ledger, the reconciler, the audit trail.
+  { name: "/v1/accounts/{id}/usage", method: "GET", path: (w) => `/v1/accounts/${w.accountA}/usage`, allowed: "ownerA", ok: 200, alsoAllowed: ["operator"], wrong: notAccountOwner },
+  { name: "/v1/services/{id}/usage", method: "GET", path: (w) => `/v1/services/${w.serviceA.id}/usage`, allowed: "providerA", ok: 200, alsoAllowed: ["operator"], wrong: notServiceOwner },
+  // Each caller sees its own slice (scoping: ledger.security.test.ts); agents have none.
+  { name: "/v1/ledger/entries", method: "GET", path: () => "/v1/ledger/entries", allowed: "ownerA", ok: 200, alsoAllowed: ["operator", "providerA"], wrong: { agentA: 403 } },
+  { name: "/v1/reconciliation", method: "GET", path: (w) => `/v1/reconciliation?account_id=${w.accountA}`, allowed: "operator", ok: 200, wrong: notOperator },
+  { name: "/v1/accounts/{id}/audit", method: "GET", path: (w) => `/v1/accounts/${w.accountA}/audit`, allowed: "ownerA", ok: 200, alsoAllowed: ["operator"], wrong: notAccountOwner },
+  {
+    name: "/v1/accounts/{id}/audit/verify",
+    method: "GET",
+    path: (w) => `/v1/accounts/${w.accountA}/audit/verify`,
+    allowed: "ownerA",
+    ok: 200,
+    alsoAllowed: ["operator"],
+    wrong: notAccountOwner,
+  },
 ];
 
 /** The same key with one character of its object id changed (it then names another object). */

@@ -20,7 +20,7 @@ const CONTRACT: [string, string][] = [
   ["post", "/s/{slug}/{path}"],
 ];
 
-const PUBLIC = new Set(["get /v1/services/{id}/pricing"]);
+const PUBLIC = new Set(["get /v1/services/{id}/pricing", "get /.well-known/http-message-signatures-directory", "get /.well-known/jwks.json"]);
 const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
 let doc: any;

@@ -29,6 +29,28 @@ export type AuditFields = {
 
 export type AuditRecord = AuditFields & { prev_hash: string; hash: string };
 
+/** The columns of D1's `audit_events`, as D1 (or `wrangler d1 execute --json`) returns them. */
+export function toAuditRecord(r: Record<string, unknown>): AuditRecord {
+  const text = (v: unknown) => (v == null ? null : String(v));
+  return {
+    account_id: String(r.account_id),
+    seq: Number(r.seq),
+    at: Number(r.at),
+    actor: String(r.actor),
+    event: String(r.event),
+    agent_key_id: text(r.agent_key_id),
+    mandate_id: text(r.mandate_id),
+    intent_hash: text(r.intent_hash),
+    service_id: text(r.service_id),
+    request_id: text(r.request_id),
+    amount: r.amount == null ? null : Number(r.amount),
+    outcome: String(r.outcome),
+    reason: text(r.reason),
+    prev_hash: String(r.prev_hash),
+    hash: String(r.hash),
+  };
+}
+
 const FIELDS: readonly (keyof AuditFields)[] = [
   "account_id",
   "actor",

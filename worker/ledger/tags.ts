@@ -7,7 +7,8 @@ import { ApiError } from "../errors";
  * or a spreadsheet (a value never starts with `=`, `+`, `-` or `@`).
  */
 export const MAX_TAGS = 10;
-const TAG_KEY = /^[a-z][a-z0-9_.-]{0,31}$/;
+/** A tag name; also what usage reports accept after `group_by=tag:` (it never needs quoting). */
+export const TAG_KEY = /^[a-z][a-z0-9_.-]{0,31}$/;
 const TAG_VALUE = /^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}$/;
 
 export type Tags = Record<string, string>;
@@ -27,7 +28,8 @@ export function parseTagsHeader(header: string | null): Tags {
     if (!TAG_KEY.test(key) || !TAG_VALUE.test(value)) {
       throw new ApiError("invalid_request", `tollgate-tags: '${part.trim().slice(0, 80)}' is not name=value with allowed characters`);
     }
-    if (key in tags) throw new ApiError("invalid_request", `tollgate-tags: '${key}' appears twice`);
+    // Own keys only: `in` would also see Object.prototype members and refuse `constructor=…`.
+    if (Object.hasOwn(tags, key)) throw new ApiError("invalid_request", `tollgate-tags: '${key}' appears twice`);
     tags[key] = value;
   }
   if (Object.keys(tags).length > MAX_TAGS) throw new ApiError("invalid_request", `tollgate-tags: at most ${MAX_TAGS} tags`);

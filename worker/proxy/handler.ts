@@ -10,11 +10,15 @@ import { parseTagsHeader } from "../ledger/tags";
 import { MAX_BOUND_BODY, requestBound } from "../metering/bound";
 import { deliver } from "../metering/tap";
 import { measure, unitsFromHeader } from "../metering/usage";
-import { chargeAtHeaders, matchRule, quote, settlement, type PriceRule } from "../pricing/rules";
+import { chargeAtHeaders, matchRule, quote, settlement, type PriceRule, type RequestBound } from "../pricing/rules";
 import type { Service } from "../services/store";
+import { readRequestBody } from "./body";
+import { callIdempotency, collectBody, keepForReplay, replay } from "./idempotency";
 import { callOrigin, upstreamUrl } from "./forward";
 import { forwardResponseHeaders } from "./headers";
 import { captureWithRetry } from "./settle";
+import { signingKeys, type Signer } from "./signing-keys";
+import { chargeContextHeader, newNonce, signRequest } from "./signing";
 
 /**
  * One metered call: authorize and reserve (one DO round trip), forward, then capture what is
@@ -35,7 +39,10 @@ export async function proxyCall(c: Context<AppEnv>, service: Service, path: stri
   const rule = matchRule(service.prices, request.method, path);
   if (!rule) throw new ApiError("no_price", `No price rule of '${service.slug}' matches ${request.method} ${path}.`, {}, tag);
   const tags = parseTagsHeader(request.headers.get("tollgate-tags"));
-  const body = await readForBound(request, rule);
+  // Both before any money moves: a call Tollgate cannot sign, or too large to sign, is refused.
+  const { signer } = await signingKeys(c.env);
+  const body = await readRequestBody(request, tag);
+  const idempotency = await callIdempotency(request, path, body);
   const cfg = config(c.env);
   const ledger = ledgerFor(c.env, accountId);
   const reservation = await ledger.reserve({
@@ -44,24 +51,21 @@ export async function proxyCall(c: Context<AppEnv>, service: Service, path: stri
     serviceId: service.id,
     providerId: service.provider_id,
     feeBps: service.fee_bps ?? cfg.PLATFORM_FEE_BPS,
-    amount: quote(rule, body ? requestBound(body) : null),
+    amount: quote(rule, boundOf(request, rule, body)),
     ttlMs: rule.deferred ? service.hold_timeout_s * 1000 : service.timeout_ms + cfg.HOLD_TTL_SECONDS * 1000,
     deferredRule: rule.deferred ? rule : null,
     serviceSlug: service.slug,
     tags,
+    idempotency,
   });
   if (!reservation.ok) {
-    if (reservation.code === "insufficient_funds") {
-      const { price, available, currency } = reservation;
-      throw new ApiError("insufficient_funds", `This call may cost ${price} and ${available} is available.`, { price, available, currency }, tag);
-    }
-    if (reservation.code === "invalid_key") throw new ApiError("invalid_key", undefined, {}, tag);
-    // A mandate refused the call: nothing is forwarded, nothing is charged.
-    throw new ApiError(reservation.code, reservation.detail, { mandate_id: reservation.mandate_id }, tag);
+    // A retry of a settled call gets the first call's response: not forwarded, not charged.
+    if (reservation.code === "idempotency_replay") return replay(reservation.response);
+    throw refusal(reservation, tag);
   }
 
   try {
-    return await forwardAndSettle(c, { service, rule, path, accountId, requestId, body, reservation, ledger });
+    return await forwardAndSettle(c, { service, rule, path, accountId, requestId, body, reservation, ledger, signer, idempotent: idempotency !== null });
   } catch (err) {
     // Whatever broke after the reserve, the hold must not wait for its expiry to be released.
     c.executionCtx.waitUntil(ledger.void(reservation.hold_id, "gateway_error").catch(() => undefined));
@@ -83,9 +87,11 @@ async function forwardAndSettle(
     body: ArrayBuffer | null;
     reservation: Reserved;
     ledger: LedgerStub;
+    signer: Signer;
+    idempotent: boolean;
   },
 ): Promise<Response> {
-  const { service, rule, path, accountId, requestId, body, reservation, ledger } = call;
+  const { service, rule, path, accountId, requestId, body, reservation, ledger, signer, idempotent } = call;
   const request = c.req.raw;
   const tag = { "tollgate-request-id": requestId };
   const holdId = reservation.hold_id;
@@ -93,7 +99,10 @@ async function forwardAndSettle(
   const uncharged = { ...tag, "tollgate-charge": "0" };
   const startedAt = Date.now();
   const target = upstreamUrl(service.origin, path, new URL(request.url).search);
-  const outcome = await callOrigin(request, target, tag, service.timeout_ms, body);
+  const charge = chargeContextHeader({ serviceId: service.id, hold: held, currency: reservation.currency, meter: rule.meter ?? "call", deferred: rule.deferred === true });
+  const covered = { ...tag, "tollgate-charge-context": charge };
+  const signature = await signRequest({ method: request.method, url: target, headers: covered, body, now: Date.now() / 1000, nonce: newNonce(), key: signer });
+  const outcome = await callOrigin(request, target, { ...covered, ...signature }, service.timeout_ms, body);
   if (!outcome.ok) {
     c.executionCtx.waitUntil(ledger.void(holdId, outcome.reason));
     const code = outcome.reason === "origin_timeout" ? "origin_timeout" : "origin_error";
@@ -114,6 +123,14 @@ async function forwardAndSettle(
   }
 
   const fresh = () => ledgerFor(c.env, accountId);
+  // An idempotent call keeps a copy of its response, stored with its key once it is settled.
+  const [served, copy] = idempotent && upstream.body ? upstream.body.tee() : [upstream.body, null];
+  const collected = idempotent ? collectBody(copy) : null;
+  const keep = (charge: number | null) => {
+    if (!collected) return;
+    const headers = Object.fromEntries(forwardResponseHeaders(upstream.headers));
+    c.executionCtx.waitUntil(keepForReplay(ledger, holdId, collected, { status: upstream.status, headers, request_id: requestId, charge }));
+  };
   if (chargeAtHeaders(rule)) {
     // The price is known now: settle before the first byte, so a served call is a charged call.
     const units = rule.meter === "units" ? unitsFromHeader(upstream.headers) : 0;
@@ -122,18 +139,20 @@ async function forwardAndSettle(
     const settled = await captureWithRetry(ledger, fresh, holdId, amount, detail);
     if (!settled.ok) {
       // Never serve a call whose charge was lost: drop the body, release the hold, say so.
-      await upstream.body?.cancel();
+      await served?.cancel();
       c.executionCtx.waitUntil(ledger.void(holdId, "settlement_failed").catch(() => undefined));
       return problemResponse(new ApiError("settlement_failed"), uncharged);
     }
-    return respond(upstream, upstream.body, { ...tag, "tollgate-charge": String(settled.amount), "tollgate-balance": String(settled.available) });
+    keep(settled.amount);
+    return respond(upstream, served, { ...tag, "tollgate-charge": String(settled.amount), "tollgate-balance": String(settled.available) });
   }
 
   const pending = { ...tag, "tollgate-hold": String(held) };
-  if (rule.deferred || !upstream.body) {
+  if (rule.deferred || !served) {
     // Deferred: the provider reports usage later (POST /v1/usage); the hold waits for it.
     if (!rule.deferred) c.executionCtx.waitUntil(captureWithRetry(ledger, fresh, holdId, settlement(rule, {}, held).amount, {}));
-    return respond(upstream, upstream.body, pending);
+    keep(null);
+    return respond(upstream, served, pending);
   }
 
   // Metered by what streams: pass each chunk through as it arrives, settle when it ends.
@@ -142,7 +161,7 @@ async function forwardAndSettle(
   const contentType = upstream.headers.get("content-type") ?? "";
   c.executionCtx.waitUntil(
     (async () => {
-      const delivery = await deliver(upstream.body as ReadableStream<Uint8Array>, writable, { startedAt, meterTokens, format: rule.format, contentType });
+      const delivery = await deliver(served, writable, { startedAt, meterTokens, format: rule.format, contentType });
       if (delivery.outcome === "origin_failed" && rule.on_failure === "none") {
         await ledger.void(holdId, "origin_failed_mid_stream");
         return;
@@ -150,22 +169,40 @@ async function forwardAndSettle(
       const { usage, estimated } = measure(rule, delivery, body?.byteLength ?? Number(request.headers.get("content-length") ?? 0));
       const { amount, shortfall } = settlement(rule, usage, held);
       const reason = delivery.outcome === "complete" ? "origin_succeeded" : delivery.outcome;
-      await captureWithRetry(ledger, fresh, holdId, amount, { usage: estimated ? { ...usage, estimated } : usage, shortfall, reason });
+      const settled = await captureWithRetry(ledger, fresh, holdId, amount, { usage: estimated ? { ...usage, estimated } : usage, shortfall, reason });
+      if (settled.ok) keep(settled.amount);
     })(),
   );
   return respond(upstream, readable, pending);
 }
 
-/**
- * For a tokens rule, reads a JSON request body of known, modest size so its `max_tokens` can
- * lower the hold; it is then forwarded from memory. Anything else streams through untouched.
- */
-async function readForBound(request: Request, rule: PriceRule): Promise<ArrayBuffer | null> {
-  if (rule.meter !== "tokens" || !request.body) return null;
-  const length = Number(request.headers.get("content-length") ?? Number.NaN);
-  if (!(length >= 0 && length <= MAX_BOUND_BODY)) return null;
+/** Why the ledger refused a reservation, as the agent's error: nothing forwarded, nothing charged. */
+function refusal(r: Exclude<ReserveResult, { ok: true }>, tag: Record<string, string>): ApiError {
+  switch (r.code) {
+    case "insufficient_funds": {
+      const { price, available, currency } = r;
+      return new ApiError("insufficient_funds", `This call may cost ${price} and ${available} is available.`, { price, available, currency }, tag);
+    }
+    case "rate_limited":
+      return new ApiError("rate_limited", r.detail, { retry_after: r.retry_after }, { ...tag, "retry-after": String(r.retry_after) });
+    case "invalid_key":
+    case "account_frozen":
+    case "key_frozen":
+    case "idempotency_mismatch":
+    case "idempotency_in_flight":
+      return new ApiError(r.code, undefined, {}, tag);
+    case "idempotency_replay":
+      throw new Error("a replay is answered, not refused");
+    default:
+      return new ApiError(r.code, r.detail, { mandate_id: r.mandate_id }, tag);
+  }
+}
+
+/** For a tokens rule, a JSON request body of modest size bounds the hold by its own `max_tokens`. */
+function boundOf(request: Request, rule: PriceRule, body: ArrayBuffer | null): RequestBound | null {
+  if (rule.meter !== "tokens" || !body || body.byteLength > MAX_BOUND_BODY) return null;
   if (!(request.headers.get("content-type") ?? "").includes("json")) return null;
-  return request.arrayBuffer();
+  return requestBound(body);
 }
 
 function respond(upstream: Response, body: ReadableStream | null, extra: Record<string, string>): Response {

@@ -14,6 +14,12 @@ const HOP_BY_HOP = new Set([
 /** Request headers the origin must never see: the agent's credentials and what the edge adds. */
 const CLIENT_ONLY = new Set(["authorization", "x-api-key", "host", "content-length", "idempotency-key"]);
 
+/**
+ * Tollgate's signature fields (signing.ts). A client's copy is dropped, not merely overwritten: a
+ * GET carries no `content-digest` of Tollgate's, and an origin must only ever see Tollgate's own.
+ */
+const SIGNATURE_FIELDS = new Set(["signature", "signature-input", "content-digest"]);
+
 function connectionListed(headers: Headers): Set<string> {
   const listed = new Set<string>();
   for (const name of (headers.get("connection") ?? "").split(",")) {
@@ -32,7 +38,7 @@ export function forwardRequestHeaders(incoming: Headers): Headers {
   const listed = connectionListed(incoming);
   const out = new Headers();
   for (const [name, value] of incoming) {
-    if (HOP_BY_HOP.has(name) || listed.has(name) || CLIENT_ONLY.has(name)) continue;
+    if (HOP_BY_HOP.has(name) || listed.has(name) || CLIENT_ONLY.has(name) || SIGNATURE_FIELDS.has(name)) continue;
     if (name.startsWith("tollgate-") || name.startsWith("cf-") || name.startsWith("x-forwarded-")) continue;
     out.append(name, value);
   }

@@ -10,7 +10,7 @@ import { ApiError } from "../errors";
 import { newId, sha256Hex } from "../ids";
 import { ledgerFor } from "../ledger/stub";
 import { PositiveAmount } from "../pricing/amount";
-import { bearer, Currency, decodeCursor, encodeCursor, errors, Pagination, router } from "./common";
+import { accountLedger, bearer, Currency, decodeCursor, encodeCursor, errors, IdParams, json, jsonBody, Pagination, router } from "./common";
 import { AgentKey, Balance, page, Transfer } from "./models";
 
 const AccountCreate = z.object({ name: z.string().min(1).max(200), currency: Currency }).strict().openapi("AccountCreate");
@@ -29,32 +29,12 @@ const CreditCreate = z
   .strict()
   .openapi("CreditCreate");
 const CreditCreated = z.object({ transfer: Transfer, balance: Balance }).openapi("CreditCreated");
-const AgentKeyCreate = z
-  .object({
-    name: z.string().min(1).max(200),
-    mandate_id: z.string().max(64).optional().openapi({ description: "Bind the key to this mandate of the account (its limits apply to every call)." }),
-  })
-  .strict()
-  .openapi("AgentKeyCreate");
-const AgentKeyCreated = AgentKey.extend({
-  account_id: z.string(),
-  key: z.string().openapi({ description: "The agent key. Shown once." }),
-}).openapi("AgentKeyCreated");
 
-const IdParams = z.object({ id: z.string().max(64).openapi({ param: { in: "path", name: "id" } }) });
-const KeyParams = IdParams.extend({ key_id: z.string().max(64).openapi({ param: { in: "path", name: "key_id" } }) });
 const IdempotencyHeader = z.object({
   "idempotency-key": z.string().min(1).max(255).optional().openapi({ description: "Makes the request safe to retry." }),
 });
 
-const json = <T extends z.ZodTypeAny>(schema: T, description = "OK") => ({ description, content: { "application/json": { schema } } });
-const body = <T extends z.ZodTypeAny>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
 
-/** The account's ledger, after checking the caller may see it (404 otherwise). */
-function ledgerOf(c: Context<AppEnv>, accountId: string) {
-  requireAccountAccess(c.var.principal, accountId);
-  return ledgerFor(c.env, accountId);
-}
 
 export const accountRoutes = router()
   .openapi(
@@ -63,7 +43,7 @@ export const accountRoutes = router()
       path: "/v1/accounts",
       summary: "Open a payer account (operator)",
       security: bearer,
-      request: { body: body(AccountCreate) },
+      request: { body: jsonBody(AccountCreate) },
       responses: { 201: json(AccountCreated, "Created"), ...errors(400, 401, 403) },
     }),
     async (c) => {
@@ -101,7 +81,7 @@ export const accountRoutes = router()
       path: "/v1/accounts/{id}/credits",
       summary: "Top up an account from outside money (operator)",
       security: bearer,
-      request: { params: IdParams, headers: IdempotencyHeader, body: body(CreditCreate) },
+      request: { params: IdParams, headers: IdempotencyHeader, body: jsonBody(CreditCreate) },
       responses: { 201: json(CreditCreated, "Credited"), ...errors(400, 401, 403, 404, 422) },
     }),
     async (c) => {
@@ -140,7 +120,7 @@ export const accountRoutes = router()
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      const balance = await ledgerOf(c, id).balance();
+      const balance = await accountLedger(c, id).balance();
       if (!balance) throw new ApiError("not_found", "No such account.");
       return c.json(balance, 200);
     },
@@ -160,62 +140,7 @@ export const accountRoutes = router()
       const position = decodeCursor(cursor);
       const seq = position === null ? null : Number(position);
       if (seq !== null && !Number.isSafeInteger(seq)) throw new ApiError("invalid_request", "cursor: not a cursor this API returned");
-      const result = await ledgerOf(c, id).transfers(limit, seq);
+      const result = await accountLedger(c, id).transfers(limit, seq);
       return c.json({ data: result.data, next_cursor: encodeCursor(result.next_cursor) }, 200);
-    },
-  )
-  .openapi(
-    createRoute({
-      method: "post",
-      path: "/v1/accounts/{id}/agent-keys",
-      summary: "Issue an agent key (operator, owner)",
-      security: bearer,
-      request: { params: IdParams, body: body(AgentKeyCreate) },
-      responses: { 201: json(AgentKeyCreated, "Created"), ...errors(400, 401, 404) },
-    }),
-    async (c) => {
-      const { id } = c.req.valid("param");
-      const { name, mandate_id } = c.req.valid("json");
-      const ledger = ledgerOf(c, id);
-      const key = issueKey("agent", id);
-      const created = await ledger.createAgentKey(newId("ak"), name, await hashKey(key), mandate_id ?? null, actorOf(c.var.principal));
-      if (!created.ok) {
-        if (created.code === "not_found") throw new ApiError("not_found", "No such account.");
-        throw new ApiError("invalid_request", `mandate_id: ${created.code === "mandate_revoked" ? "that mandate is revoked" : "no such mandate on this account"}`);
-      }
-      return c.json({ ...created.key, account_id: id, key }, 201);
-    },
-  )
-  .openapi(
-    createRoute({
-      method: "get",
-      path: "/v1/accounts/{id}/agent-keys",
-      summary: "The account's agent keys (operator, owner)",
-      security: bearer,
-      request: { params: IdParams, query: Pagination },
-      responses: { 200: json(page(AgentKey, "AgentKeyPage")), ...errors(400, 401, 404) },
-    }),
-    async (c) => {
-      const { id } = c.req.valid("param");
-      const { limit, cursor } = c.req.valid("query");
-      const result = await ledgerOf(c, id).agentKeys(limit, decodeCursor(cursor));
-      return c.json({ data: result.data, next_cursor: encodeCursor(result.next_cursor) }, 200);
-    },
-  )
-  .openapi(
-    createRoute({
-      method: "delete",
-      path: "/v1/accounts/{id}/agent-keys/{key_id}",
-      summary: "Revoke an agent key, effective on its next call (operator, owner)",
-      security: bearer,
-      request: { params: KeyParams },
-      responses: { 200: json(AgentKey, "Revoked"), ...errors(401, 404) },
-    }),
-    async (c) => {
-      const { id, key_id } = c.req.valid("param");
-      const revoked = await ledgerOf(c, id).revokeAgentKey(key_id, actorOf(c.var.principal));
-      if (!revoked) throw new ApiError("not_found", "No such agent key.");
-      return c.json(revoked, 200);
     },
   );
-

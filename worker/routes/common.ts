@@ -1,4 +1,7 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { requireAccountAccess } from "../auth/principal";
+import { ledgerFor } from "../ledger/stub";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 
@@ -59,3 +62,18 @@ export function decodeCursor(cursor: string | undefined): string | null {
 
 
 export const Currency = z.string().regex(/^[A-Z]{3}$/, "an ISO 4217 code such as USD").openapi({ example: "USD" });
+
+/** A JSON response or request body, for createRoute. */
+export const json = <T extends z.ZodTypeAny>(schema: T, description = "OK") => ({ description, content: { "application/json": { schema } } });
+export const jsonBody = <T extends z.ZodTypeAny>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
+
+const pathParam = (name: string) => z.string().max(64).openapi({ param: { in: "path", name } });
+export const IdParams = z.object({ id: pathParam("id") });
+export const KeyParams = IdParams.extend({ key_id: pathParam("key_id") });
+export const MandateParams = IdParams.extend({ mandate_id: pathParam("mandate_id") });
+
+/** The account's ledger, after checking the caller may see it (404 otherwise). */
+export function accountLedger(c: Context<AppEnv>, accountId: string) {
+  requireAccountAccess(c.var.principal, accountId);
+  return ledgerFor(c.env, accountId);
+}

@@ -7,7 +7,7 @@ import { ledgerFor } from "../ledger/stub";
 import { TagsSchema } from "../ledger/tags";
 import { PositiveAmount } from "../pricing/amount";
 import { Slug } from "../services/schema";
-import { bearer, decodeCursor, encodeCursor, errors, Pagination, router } from "./common";
+import { accountLedger, bearer, decodeCursor, encodeCursor, errors, IdParams, json, MandateParams, Pagination, router } from "./common";
 import { Mandate, page } from "./models";
 
 const Timestamp = z.iso.datetime({ offset: true }).openapi({ example: "2026-12-31T23:59:59Z" });
@@ -32,14 +32,7 @@ const MandateCreate = z
   })
   .openapi("MandateCreate");
 
-const IdParams = z.object({ id: z.string().max(64).openapi({ param: { in: "path", name: "id" } }) });
-const MandateParams = IdParams.extend({ mandate_id: z.string().max(64).openapi({ param: { in: "path", name: "mandate_id" } }) });
-const json = <T extends z.ZodTypeAny>(schema: T, description = "OK") => ({ description, content: { "application/json": { schema } } });
 
-function ledgerOf(c: Context<AppEnv>, accountId: string) {
-  requireAccountAccess(c.var.principal, accountId);
-  return ledgerFor(c.env, accountId);
-}
 
 /** Mandates: the user's spending authority for agents, enforced by the account's ledger on every hold. */
 export const mandateRoutes = router()
@@ -55,7 +48,7 @@ export const mandateRoutes = router()
     async (c) => {
       const { id } = c.req.valid("param");
       const m = c.req.valid("json");
-      const created = await ledgerOf(c, id).createMandate(
+      const created = await accountLedger(c, id).createMandate(
         {
           intent: m.intent,
           max_total: m.max_total,
@@ -84,7 +77,7 @@ export const mandateRoutes = router()
     async (c) => {
       const { id } = c.req.valid("param");
       const { limit, cursor } = c.req.valid("query");
-      const result = await ledgerOf(c, id).mandates(limit, decodeCursor(cursor));
+      const result = await accountLedger(c, id).mandates(limit, decodeCursor(cursor));
       return c.json({ data: result.data, next_cursor: encodeCursor(result.next_cursor) }, 200);
     },
   )
@@ -99,7 +92,7 @@ export const mandateRoutes = router()
     }),
     async (c) => {
       const { id, mandate_id } = c.req.valid("param");
-      const mandate = await ledgerOf(c, id).mandate(mandate_id);
+      const mandate = await accountLedger(c, id).mandate(mandate_id);
       if (!mandate) throw new ApiError("not_found", "No such mandate.");
       return c.json(mandate, 200);
     },
@@ -115,7 +108,7 @@ export const mandateRoutes = router()
     }),
     async (c) => {
       const { id, mandate_id } = c.req.valid("param");
-      const revoked = await ledgerOf(c, id).revokeMandate(mandate_id, actorOf(c.var.principal));
+      const revoked = await accountLedger(c, id).revokeMandate(mandate_id, actorOf(c.var.principal));
       if (!revoked) throw new ApiError("not_found", "No such mandate.");
       return c.json(revoked, 200);
     },

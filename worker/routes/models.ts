@@ -46,7 +46,16 @@ export const Transfer = z
   .openapi("Transfer");
 
 export const AgentKey = z
-  .object({ id: z.string(), name: z.string(), mandate_id: z.string().nullable(), created_at: z.string(), revoked_at: z.string().nullable() })
+  .object({
+    id: z.string(),
+    name: z.string(),
+    mandate_id: z.string().nullable(),
+    max_calls_per_minute: z.number().int().nullable(),
+    max_spend_per_minute: z.number().int().nullable(),
+    created_at: z.string(),
+    revoked_at: z.string().nullable(),
+    frozen_at: z.string().nullable(),
+  })
   .openapi("AgentKey");
 
 export const Mandate = z

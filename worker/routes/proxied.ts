@@ -39,6 +39,7 @@ export function documentProxy(app: OpenAPIHono<AppEnv>): void {
         402: problem("insufficient_funds (with price and available)"),
         403: problem("mandate_*"),
         404: problem("unknown_service, no_price"),
+        413: problem("payload_too_large (bodies are read whole to be signed; at most 10 MiB)"),
         429: problem("rate_limited"),
         502: problem("origin_error, settlement_failed"),
         504: problem("origin_timeout"),

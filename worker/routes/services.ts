@@ -9,8 +9,9 @@ import { invalidateServices } from "../services/cache";
 import { ServiceCreate, ServicePatch } from "../services/schema";
 import { createService, getService, listServices } from "../services/store";
 import { updateService } from "../services/store";
+import { Verification, verificationMaterial } from "../services/verification";
 import { serviceTransfers } from "../ledger/queries";
-import { bearer, decodeCursor, encodeCursor, errors, Pagination, router } from "./common";
+import { bearer, decodeCursor, encodeCursor, errors, IdParams, json, Pagination, router } from "./common";
 import { page } from "./models";
 
 const Service = z
@@ -27,6 +28,7 @@ const Service = z
     fee_bps: z.number().int().nullable(),
     created_at: z.string(),
     updated_at: z.string(),
+    verification: Verification,
   })
   .openapi("Service");
 
@@ -53,8 +55,6 @@ const SettledTransfer = z
   })
   .openapi("SettledTransfer");
 
-const IdParams = z.object({ id: z.string().max(64).openapi({ param: { in: "path", name: "id" } }) });
-const json = <T extends z.ZodTypeAny>(schema: T, description = "OK") => ({ description, content: { "application/json": { schema } } });
 
 /** The provider whose services a principal may manage; undefined for the operator (all). */
 function managedBy(p: Principal): string | undefined {
@@ -89,7 +89,7 @@ export const serviceRoutes = router()
       }
       const service = await createService(db(c.env), providerId, input);
       invalidateServices();
-      return c.json(service, 201);
+      return c.json({ ...service, verification: verificationMaterial(c.env, c.req.url) }, 201);
     },
   )
   .openapi(
@@ -105,7 +105,8 @@ export const serviceRoutes = router()
       const providerId = managedBy(c.var.principal);
       const { limit, cursor } = c.req.valid("query");
       const result = await listServices(db(c.env), { providerId, limit, after: decodeCursor(cursor) });
-      return c.json({ data: result.data, next_cursor: encodeCursor(result.last) }, 200);
+      const verification = verificationMaterial(c.env, c.req.url);
+      return c.json({ data: result.data.map((s) => ({ ...s, verification })), next_cursor: encodeCursor(result.last) }, 200);
     },
   )
   .openapi(
@@ -121,7 +122,7 @@ export const serviceRoutes = router()
       const providerId = managedByOr404(c.var.principal);
       const service = await getService(db(c.env), c.req.valid("param").id, providerId);
       if (!service) throw new ApiError("not_found", "No such service.");
-      return c.json(service, 200);
+      return c.json({ ...service, verification: verificationMaterial(c.env, c.req.url) }, 200);
     },
   )
   .openapi(
@@ -142,7 +143,7 @@ export const serviceRoutes = router()
       if (principal.role !== "operator" && patch.fee_bps !== undefined) throw new ApiError("forbidden", "fee_bps is set by the operator.");
       const updated = await updateService(db(c.env), current, patch);
       invalidateServices();
-      return c.json(updated, 200);
+      return c.json({ ...updated, verification: verificationMaterial(c.env, c.req.url) }, 200);
     },
   )
   .openapi(

@@ -1,0 +1,128 @@
+import type { Env } from "../env";
+import { type AccountSnapshot, type D1LegRow, type D1TransferRow, type Discrepancy, type JournalRow, orphanAccounts, reconcileAccount, reconcileTotals } from "./reconcile";
+import { ledgerFor } from "./stub";
+
+/** Journal rows fetched per DO call while reading an account's whole journal. */
+const JOURNAL_PAGE = 1000;
+
+export type ReconcileOptions = {
+  /** One account only; otherwise a page of the accounts table after `after` (by id). */
+  accountId?: string;
+  after: string | null;
+  limit: number;
+  graceMs: number;
+  now?: number;
+};
+
+export type ReconcileResult = {
+  accounts: number;
+  transfers_checked: number;
+  not_yet_exported: number;
+  discrepancies: Discrepancy[];
+  /** The last account id of this page when more accounts follow. */
+  next: string | null;
+};
+
+/**
+ * Reconciles a page of accounts. The order of reads is what makes a concurrent export harmless:
+ * each DO's export cursor first, then D1, then the DO's journal. D1 then holds at least every row
+ * up to the cursor read, and the journal (which only grows) holds every row D1 showed.
+ * Whole-ledger checks (I1 totals, rows of unknown accounts) run on the first page of a full run.
+ */
+export async function reconcilePage(env: Pick<Env, "DB" | "ACCOUNT">, opts: ReconcileOptions): Promise<ReconcileResult> {
+  const now = opts.now ?? Date.now();
+  const ids = opts.accountId ? [opts.accountId] : await accountPage(env.DB, opts.after, opts.limit + 1);
+  const page = ids.slice(0, opts.limit);
+  const cursors = await Promise.all(page.map((id) => ledgerFor(env, id).exportCursor()));
+  const d1 = await d1Rows(env.DB, page);
+  const journals = await Promise.all(page.map((id, i) => (cursors[i] ? readJournal(env, id) : Promise.resolve([]))));
+
+  const result: ReconcileResult = { accounts: page.length, transfers_checked: 0, not_yet_exported: 0, discrepancies: [], next: null };
+  page.forEach((accountId, i) => {
+    const cursor = cursors[i];
+    const snapshot: AccountSnapshot = {
+      accountId,
+      ledger: cursor ? { exportedSeq: cursor.exported_seq, journal: journals[i] ?? [] } : null,
+      d1Transfers: d1.transfers.get(accountId) ?? [],
+      d1Legs: d1.legs.get(accountId) ?? [],
+    };
+    const r = reconcileAccount(snapshot, { now, graceMs: opts.graceMs });
+    result.transfers_checked += r.checked;
+    result.not_yet_exported += r.not_yet_exported;
+    result.discrepancies.push(...r.discrepancies);
+  });
+  if (!opts.accountId && opts.after === null) result.discrepancies.unshift(...(await wholeLedger(env.DB)));
+  if (!opts.accountId && ids.length > opts.limit) result.next = page[page.length - 1] ?? null;
+  return result;
+}
+
+async function accountPage(d1: D1Database, after: string | null, n: number): Promise<string[]> {
+  const { results } = await d1.prepare("SELECT id FROM accounts WHERE id > ? ORDER BY id LIMIT ?").bind(after ?? "", n).all<{ id: string }>();
+  return results.map((r) => r.id);
+}
+
+/** D1's transfers and legs for these accounts, in one batch (ids ≤ 50 keeps each statement under 100 parameters). */
+async function d1Rows(d1: D1Database, ids: readonly string[]) {
+  const transfers = new Map<string, D1TransferRow[]>();
+  const legs = new Map<string, D1LegRow[]>();
+  if (ids.length === 0) return { transfers, legs };
+  const marks = ids.map(() => "?").join(", ");
+  const [t, l] = await d1.batch<Record<string, unknown>>([
+    d1
+      .prepare(`SELECT account_id, seq, id, kind, amount, fee, currency, provider_id, created_at FROM transfers WHERE account_id IN (${marks}) ORDER BY account_id, seq`)
+      .bind(...ids),
+    d1.prepare(`SELECT account_id, seq, leg, ledger_account, amount FROM ledger_entries WHERE account_id IN (${marks}) ORDER BY account_id, seq, leg`).bind(...ids),
+  ]);
+  for (const r of t?.results ?? []) {
+    const row: D1TransferRow = {
+      seq: Number(r.seq),
+      id: String(r.id),
+      kind: String(r.kind) as D1TransferRow["kind"],
+      amount: Number(r.amount),
+      fee: Number(r.fee),
+      currency: String(r.currency),
+      provider_id: r.provider_id == null ? null : String(r.provider_id),
+      created_at: Number(r.created_at),
+    };
+    push(transfers, String(r.account_id), row);
+  }
+  for (const r of l?.results ?? []) {
+    push(legs, String(r.account_id), { seq: Number(r.seq), leg: Number(r.leg), ledger_account: String(r.ledger_account), amount: Number(r.amount) });
+  }
+  return { transfers, legs };
+}
+
+/** The account's whole journal from its DO, oldest first. */
+async function readJournal(env: Pick<Env, "ACCOUNT">, accountId: string): Promise<JournalRow[]> {
+  const stub = ledgerFor(env, accountId);
+  const rows: JournalRow[] = [];
+  let cursor: number | null = null;
+  for (;;) {
+    const page = await stub.transfers(JOURNAL_PAGE, cursor);
+    for (const t of page.data) {
+      rows.push({ seq: t.seq, id: t.id, kind: t.kind, amount: t.amount, fee: t.fee, currency: t.currency, provider_id: t.provider_id, created_at: Date.parse(t.created_at) });
+    }
+    if (page.next_cursor === null) return rows.reverse();
+    cursor = Number(page.next_cursor);
+  }
+}
+
+/** I1 over all of D1 (per currency), and ledger rows whose account the accounts table lacks. */
+async function wholeLedger(d1: D1Database): Promise<Discrepancy[]> {
+  const [sums, orphans] = await d1.batch<Record<string, unknown>>([
+    d1.prepare("SELECT currency, SUM(amount) AS total FROM ledger_entries GROUP BY currency ORDER BY currency"),
+    d1.prepare(
+      "SELECT account_id FROM transfers WHERE account_id NOT IN (SELECT id FROM accounts) UNION SELECT account_id FROM ledger_entries WHERE account_id NOT IN (SELECT id FROM accounts) ORDER BY 1",
+    ),
+  ]);
+  return [
+    ...reconcileTotals((sums?.results ?? []).map((r) => ({ currency: String(r.currency), total: Number(r.total) }))),
+    ...orphanAccounts((orphans?.results ?? []).map((r) => String(r.account_id))),
+  ];
+}
+
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}

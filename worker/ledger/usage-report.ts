@@ -1,0 +1,94 @@
+import { iso, type Period } from "./period";
+import { TAG_KEY } from "./tags";
+
+/**
+ * Cost allocation: settled charges (D1 `transfers` of kind `capture`) summed per service, UTC day
+ * or tag value, and always per currency (a service may be paid in several).
+ */
+export type GroupBy = "service" | "day" | `tag:${string}`;
+
+/** `service`, `day` or `tag:<name>`, where the name follows the tag rule (worker/ledger/tags.ts). */
+export const GROUP_BY = new RegExp(`^(service|day|tag:${TAG_KEY.source.slice(1, -1)})$`);
+
+export type UsageScope = { accountId: string } | { serviceId: string };
+
+export type UsageRow = { currency: string; key: string | null; calls: number; amount: number; fee: number };
+export type UsageGroup = UsageRow;
+export type UsageTotal = { calls: number; amount: number; fee: number };
+
+export type UsageReport = {
+  currency?: string;
+  from: string;
+  to: string;
+  group_by: string;
+  groups: UsageGroup[];
+  /** The sum of all groups; null when the groups are in more than one currency. */
+  total: UsageTotal | null;
+  totals: (UsageTotal & { currency: string })[];
+};
+
+/**
+ * The SQL for a report. Nothing from the request is spliced in: the scope column and the key
+ * expression come from fixed choices, and a tag name (already checked against TAG_KEY, so no
+ * quote can appear) is bound as the JSON path parameter.
+ */
+export function usageQuery(scope: UsageScope, period: Period, groupBy: GroupBy): { sql: string; params: (string | number)[] } {
+  const [column, id] = "accountId" in scope ? ["account_id", scope.accountId] : ["service_id", scope.serviceId];
+  const params: (string | number)[] = [id, period.from, period.to];
+  let key: string;
+  if (groupBy === "service") key = "service_id";
+  else if (groupBy === "day") key = "strftime('%Y-%m-%d', created_at / 1000, 'unixepoch')";
+  else {
+    const name = groupBy.slice("tag:".length);
+    if (!TAG_KEY.test(name)) throw new Error(`not a tag name: ${name}`);
+    params.push(`$."${name}"`);
+    key = "json_extract(tags, ?4)";
+  }
+  const sql =
+    `SELECT currency, ${key} AS key, COUNT(*) AS calls, SUM(amount) AS amount, SUM(fee) AS fee FROM transfers ` +
+    `WHERE kind = 'capture' AND ${column} = ?1 AND created_at >= ?2 AND created_at < ?3 ` +
+    "GROUP BY currency, key ORDER BY currency, key IS NULL, key";
+  return { sql, params };
+}
+
+/** Runs the report against D1. */
+export async function usageReport(d1: D1Database, scope: UsageScope, period: Period, groupBy: GroupBy, currency?: string): Promise<UsageReport> {
+  const { sql, params } = usageQuery(scope, period, groupBy);
+  const { results } = await d1
+    .prepare(sql)
+    .bind(...params)
+    .all<{ currency: string; key: unknown; calls: number; amount: number; fee: number }>();
+  const rows = results.map((r) => ({
+    currency: r.currency,
+    key: r.key == null ? null : String(r.key),
+    calls: Number(r.calls),
+    amount: Number(r.amount),
+    fee: Number(r.fee),
+  }));
+  return summarize(rows, period, groupBy, currency);
+}
+
+/**
+ * Groups and totals. A single currency (or the account's, when nothing was charged) is named at
+ * the top with one `total`; mixed currencies get no `total` (adding them up means nothing), only
+ * `totals` per currency.
+ */
+export function summarize(rows: readonly UsageRow[], period: Period, groupBy: string, currency?: string): UsageReport {
+  const perCurrency = new Map<string, UsageTotal>();
+  for (const r of rows) {
+    const t = perCurrency.get(r.currency) ?? { calls: 0, amount: 0, fee: 0 };
+    perCurrency.set(r.currency, { calls: t.calls + r.calls, amount: t.amount + r.amount, fee: t.fee + r.fee });
+  }
+  const totals = [...perCurrency].map(([c, t]) => ({ currency: c, ...t }));
+  const only = totals.length === 1 ? totals[0] : undefined;
+  const single = totals.length === 0 ? currency : only?.currency;
+  return {
+    ...(single ? { currency: single } : {}),
+    from: iso(period.from),
+    to: iso(period.to),
+    group_by: groupBy,
+    groups: [...rows],
+    total: totals.length > 1 ? null : only ? { calls: only.calls, amount: only.amount, fee: only.fee } : { calls: 0, amount: 0, fee: 0 },
+    totals,
+  };
+}
