@@ -127,15 +127,17 @@ function bundle(outDir: string): string {
   return join(outDir, "index.js");
 }
 
-/** `compatibility_date` and `[vars]` from wrangler.toml (the few lines the bench needs). */
-function wranglerToml(): { compatibilityDate: string; vars: Record<string, string> } {
+/** `compatibility_date`, `compatibility_flags` and `[vars]` from wrangler.toml (the few lines the bench needs). */
+function wranglerToml(): { compatibilityDate: string; compatibilityFlags: string[]; vars: Record<string, string> } {
   const text = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
   const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(text)?.[1];
   if (!compatibilityDate) throw new Error("wrangler.toml has no compatibility_date");
   const vars: Record<string, string> = {};
   const section = /^\[vars\]\s*\n([\s\S]*?)(?=^\[|(?![\s\S]))/m.exec(text)?.[1] ?? "";
   for (const m of section.matchAll(/^([A-Z0-9_]+)\s*=\s*"([^"]*)"/gm)) vars[m[1] as string] = m[2] as string;
-  return { compatibilityDate, vars };
+  const flags = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(text)?.[1] ?? "";
+  const compatibilityFlags = [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1] as string);
+  return { compatibilityDate, compatibilityFlags, vars };
 }
 
 /** Miniflare as wrangler itself resolves it: the runtime `npm start` runs. */
@@ -196,7 +198,7 @@ export async function startGateway(options: {
   try {
     log("bundling the Worker (wrangler deploy --dry-run)…");
     const script = bundle(join(dir, "bundle"));
-    const { compatibilityDate, vars } = wranglerToml();
+    const { compatibilityDate, compatibilityFlags, vars } = wranglerToml();
     const { Miniflare, version } = await loadMiniflare();
     const operatorToken = `bench-operator-${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
     const d1Counter = options.d1Counter ?? true;
@@ -206,12 +208,15 @@ export async function startGateway(options: {
       modules: [{ type: "ESModule", path: script, contents: readFileSync(script, "utf8") }],
       modulesRoot: dirname(script),
       compatibilityDate,
+      compatibilityFlags,
       bindings: {
         ...vars,
         OPERATOR_TOKEN: operatorToken,
         SIGNING_KEYS: benchSigningKeys(),
         BENCH_PASSTHROUGH: "1",
         BENCH_ORIGIN: options.originUrl,
+        // The bench origin listens on 127.0.0.1; production never sets this (wrangler.toml).
+        ALLOW_PRIVATE_ORIGINS: "true",
       },
       durableObjects: { ACCOUNT: { className: "AccountLedger", useSQLite: true } },
       unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],

@@ -17,8 +17,8 @@
  * The harness (bench/run.ts) starts it as its own process so it can be pinned to a CPU apart
  * from workerd.
  */
+import { listenLocal } from "../demo/listen.ts";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 
 const MODEL = "bench-llm-1";
 const USAGE = { prompt_tokens: 12, completion_tokens: 8, total_tokens: 20 };
@@ -105,22 +105,7 @@ export function startBenchOrigin(port = 0): Promise<BenchOrigin> {
     });
   });
   server.headersTimeout = 65_000;
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => {
-      const actual = (server.address() as AddressInfo).port;
-      resolve({
-        url: `http://127.0.0.1:${actual}`,
-        port: actual,
-        server,
-        close: () =>
-          new Promise<void>((done) => {
-            server.closeAllConnections();
-            server.close(() => done());
-          }),
-      });
-    });
-  });
+  return listenLocal(server, port);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -27,8 +27,8 @@
  * Every response is recorded in `log` (request id, timestamps of each write, how it ended).
  * Run it with `npm run demo:llm` (port 9100, or the PORT environment variable).
  */
+import { listenLocal } from "./listen.ts";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 
 export const DEFAULT_TOKENS = 12;
 /** Tokens every request costs on top of its words (role markers, the chat template). */
@@ -364,22 +364,7 @@ export function startLlmOrigin(port = 0): Promise<RunningLlmOrigin> {
       res.end(JSON.stringify({ error: { type: "api_error", message: String(err) } }));
     });
   });
-  return new Promise((resolve) => {
-    server.listen(port, "127.0.0.1", () => {
-      const actual = (server.address() as AddressInfo).port;
-      resolve({
-        url: `http://127.0.0.1:${actual}`,
-        port: actual,
-        server,
-        log,
-        close: () =>
-          new Promise<void>((done) => {
-            server.closeAllConnections();
-            server.close(() => done());
-          }),
-      });
-    });
-  });
+  return listenLocal(server, port).then((listening) => ({ ...listening, log }));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -5,11 +5,13 @@
  *   GET  /status/{code}  → that status with a JSON body
  *   GET  /slow?ms=N      → 200 after N ms
  *   GET  /redirect       → 302 to /echo on this origin
+ *   GET  /redirect/absolute → 302 to this origin's own absolute URL of /echo/moved
+ *   GET  /redirect/to?location=… → 302 to exactly that Location (tests: other hosts, prefixes)
  *   POST /v1/translate   → 200 {"translation": …} (the quickstart's paid call)
  * Run it with `npm run demo:origin` (port 9000, or the PORT environment variable).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type Listening, listenLocal } from "./listen.ts";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -42,6 +44,10 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     return send(res, 200, { slept_ms: ms });
   }
   if (url.pathname === "/redirect") return send(res, 302, { moved: true }, { location: "/echo" });
+  if (url.pathname === "/redirect/absolute") {
+    return send(res, 302, { moved: true }, { location: `http://${req.headers.host ?? "127.0.0.1"}/echo/moved?from=absolute` });
+  }
+  if (url.pathname === "/redirect/to") return send(res, 302, { moved: true }, { location: url.searchParams.get("location") ?? "/" });
   if (url.pathname === "/v1/translate" && req.method === "POST") {
     const text = (JSON.parse(body || "{}") as { text?: string }).text ?? "";
     return send(res, 200, { translation: text.split("").reverse().join(""), characters: text.length });
@@ -49,28 +55,14 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   return send(res, 404, { error: "not found" });
 }
 
-export type RunningOrigin = { url: string; port: number; server: Server; close: () => Promise<void> };
+export type RunningOrigin = Listening;
 
 /** Starts the demo origin on 127.0.0.1 (port 0 picks a free one). */
 export function startOrigin(port = 0): Promise<RunningOrigin> {
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => send(res, 500, { error: String(err) }));
   });
-  return new Promise((resolve) => {
-    server.listen(port, "127.0.0.1", () => {
-      const actual = (server.address() as AddressInfo).port;
-      resolve({
-        url: `http://127.0.0.1:${actual}`,
-        port: actual,
-        server,
-        close: () =>
-          new Promise<void>((done) => {
-            server.closeAllConnections();
-            server.close(() => done());
-          }),
-      });
-    });
-  });
+  return listenLocal(server, port);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

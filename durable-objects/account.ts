@@ -6,7 +6,7 @@ import { exportBatch } from "../worker/ledger/export";
 import { mergeTags, type Tags } from "../worker/ledger/tags";
 import { platformFee } from "../worker/pricing/fees";
 import { type PriceRule, settlement } from "../worker/pricing/rules";
-import { appendAudit, type AuditEntry } from "./audit-log";
+import { appendAudit, type AuditEntry, type AuditHead, readAuditHead } from "./audit-log";
 import { checkMandate, utcDay } from "./mandate-check";
 import { holdUnder, insertMandate, limitsOf, mandateRow, settleUnder, useOf } from "./mandates";
 import { toAgentKey, toAuditEvent, toHold, toMandate, toTransfer } from "./rows";
@@ -58,6 +58,11 @@ export class AccountLedger extends DurableObject<Env> {
   private alarmAt: number | null = null;
   /** Account id and currency never change once opened, so they are read from storage once. */
   private cachedMeta: Meta | null = null;
+  /**
+   * Heads of the append-only tables, kept in memory so an append costs no read. A transaction
+   * that throws rolls its appends back, so `txn` restores them from before it.
+   */
+  private heads: { audit: AuditHead | null; transferSeq: number | null } = { audit: null, transferSeq: null };
   /** An audit event was appended since the last export was scheduled (see exportAudit). */
   private auditUnsent = false;
   private opened = false;
@@ -76,7 +81,7 @@ export class AccountLedger extends DurableObject<Env> {
   /** Creates the account's ledger; repeating it with the same values is a no-op. */
   async open(accountId: string, currency: string, actor: Actor = "operator"): Promise<OpenResult> {
     this.migrate();
-    const result = this.ctx.storage.transactionSync(() => {
+    const result = this.txn(() => {
       const existing = this.meta();
       if (existing && (existing.accountId !== accountId || existing.currency !== currency)) return { ok: false, code: "conflict" } as const;
       if (!existing) {
@@ -96,7 +101,7 @@ export class AccountLedger extends DurableObject<Env> {
 
   /** A top-up from outside money (I3: the same idempotency key and body replays the first result). */
   async credit(input: CreditInput, actor: Actor = "operator"): Promise<CreditResult> {
-    const result = this.ctx.storage.transactionSync((): CreditResult => {
+    const result = this.txn((): CreditResult => {
       if (!this.meta()) return { ok: false, code: "not_found" };
       const key = input.idempotencyKey ? `credit:${input.idempotencyKey}` : null;
       const prior = key ? this.sql.one("SELECT fingerprint, response FROM idempotency WHERE key = ?", key) : null;
@@ -125,7 +130,7 @@ export class AccountLedger extends DurableObject<Env> {
   async reserve(input: ReserveInput): Promise<ReserveResult> {
     const now = Date.now();
     const expiresAt = now + input.ttlMs;
-    const result = this.ctx.storage.transactionSync((): ReserveResult => {
+    const result = this.txn((): ReserveResult => {
       const meta = this.meta();
       const key = meta && this.sql.one("SELECT * FROM agent_keys WHERE key_hash = ? AND revoked_at IS NULL", input.keyHash);
       if (!meta || !key) return { ok: false, code: "invalid_key" };
@@ -203,7 +208,7 @@ export class AccountLedger extends DurableObject<Env> {
 
   /** Settles a pending hold for `amount` ≤ the hold; the rest is released (I4). */
   async capture(holdId: string, amount: number, detail: CaptureDetail = {}): Promise<CaptureResult> {
-    const result = this.ctx.storage.transactionSync(() => this.captureNow(holdId, amount, detail));
+    const result = this.txn(() => this.captureNow(holdId, amount, detail));
     if (result.ok && result.transfer) await this.scheduleAlarm(Date.now() + EXPORT_DELAY_MS);
     return result;
   }
@@ -213,7 +218,7 @@ export class AccountLedger extends DurableObject<Env> {
    * kept on the hold, captured up to the hold. Only the service's provider may report.
    */
   async reportUsage(requestId: string, providerId: string, units: number): Promise<UsageReportResult> {
-    const result = this.ctx.storage.transactionSync((): UsageReportResult => {
+    const result = this.txn((): UsageReportResult => {
       const row = this.isOpened() ? this.sql.one("SELECT * FROM holds WHERE request_id = ?", requestId) : null;
       if (!row || row.provider_id !== providerId) return { ok: false, code: "unknown_request" };
       if (row.rule == null) return { ok: false, code: "not_deferred" };
@@ -231,12 +236,12 @@ export class AccountLedger extends DurableObject<Env> {
 
   /** Releases a pending hold without charge (the origin failed, or the call never happened). */
   async void(holdId: string, reason: string): Promise<VoidResult> {
-    const result = this.ctx.storage.transactionSync((): VoidResult => {
+    const result = this.txn((): VoidResult => {
       const hold = this.readHold(holdId);
       if (!hold) return { ok: false, code: "unknown_hold" };
       if (hold.state !== "pending") return { ok: false, code: "hold_not_pending", state: hold.state };
-      this.endHold(hold, "voided", null, reason, Date.now(), `agent:${hold.agent_key_id}`);
-      return { ok: true, hold: this.readHold(holdId) as Hold, balance: this.readBalance() };
+      const ended = this.endHold(hold, "voided", null, reason, Date.now(), `agent:${hold.agent_key_id}`);
+      return { ok: true, hold: ended, balance: this.readBalance() };
     });
     await this.exportAudit();
     return result;
@@ -265,7 +270,7 @@ export class AccountLedger extends DurableObject<Env> {
     limits: KeyLimits = { max_calls_per_minute: null, max_spend_per_minute: null },
   ): Promise<{ ok: true; key: AgentKey } | Failure<"not_found" | "mandate_not_found" | "mandate_revoked">> {
     if (!this.meta()) return { ok: false, code: "not_found" };
-    const result = this.ctx.storage.transactionSync(() => {
+    const result = this.txn(() => {
       const now = Date.now();
       const mandate = mandateId ? mandateRow(this.sql, mandateId) : null;
       if (mandateId && !mandate) return { ok: false, code: "mandate_not_found" } as const;
@@ -290,7 +295,7 @@ export class AccountLedger extends DurableObject<Env> {
   /** Revokes a key; the next reserve with it fails. Returns null for a key this account lacks. */
   async revokeAgentKey(id: string, actor: Actor = "owner"): Promise<AgentKey | null> {
     if (!this.meta()) return null;
-    const result = this.ctx.storage.transactionSync(() => {
+    const result = this.txn(() => {
       const now = Date.now();
       const revoked = this.sql.exec("UPDATE agent_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", now, id).rowsWritten;
       if (revoked === 1) this.audit({ actor, event: "key_revoked", agent_key_id: id, outcome: "ok" }, now);
@@ -304,7 +309,7 @@ export class AccountLedger extends DurableObject<Env> {
   /** Changes a key's velocity limits (null lifts a limit); effective on its next call. */
   async setKeyLimits(id: string, limits: Partial<KeyLimits>, actor: Actor = "owner"): Promise<AgentKey | null> {
     if (!this.meta()) return null;
-    const result = this.ctx.storage.transactionSync(() => {
+    const result = this.txn(() => {
       if (!this.sql.one("SELECT 1 AS x FROM agent_keys WHERE id = ?", id)) return null;
       for (const column of ["max_calls_per_minute", "max_spend_per_minute"] as const) {
         const value = limits[column];
@@ -320,7 +325,7 @@ export class AccountLedger extends DurableObject<Env> {
   /** The operator's kill switch for one key: refused at once while frozen. */
   async freezeKey(id: string, frozen: boolean, actor: Actor = "operator"): Promise<AgentKey | null> {
     if (!this.meta()) return null;
-    const result = this.ctx.storage.transactionSync(() => {
+    const result = this.txn(() => {
       const now = Date.now();
       const changed = this.sql.exec(
         frozen ? "UPDATE agent_keys SET frozen_at = ? WHERE id = ? AND frozen_at IS NULL" : "UPDATE agent_keys SET frozen_at = NULL WHERE id = ? AND frozen_at IS NOT NULL",
@@ -338,7 +343,7 @@ export class AccountLedger extends DurableObject<Env> {
   async freezeAccount(frozen: boolean, actor: Actor = "operator"): Promise<{ frozen: boolean } | null> {
     const meta = this.meta();
     if (!meta) return null;
-    const result = this.ctx.storage.transactionSync(() => {
+    const result = this.txn(() => {
       if (meta.frozen !== frozen) {
         this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('frozen', ?)", frozen ? "1" : "0");
         this.audit({ actor, event: frozen ? "account_frozen" : "account_unfrozen", outcome: "ok" });
@@ -369,7 +374,7 @@ export class AccountLedger extends DurableObject<Env> {
   /** Records a user's spending authority; its terms never change afterwards. */
   async createMandate(input: MandateInput, actor: Actor = "owner"): Promise<Mandate | null> {
     if (!this.meta()) return null;
-    const result = this.ctx.storage.transactionSync(() => {
+    const result = this.txn(() => {
       const id = newId("mnd");
       const now = Date.now();
       const intentHash = sha256Hex(input.intent);
@@ -384,7 +389,7 @@ export class AccountLedger extends DurableObject<Env> {
   /** Revokes a mandate, effective on the next call of any key bound to it. */
   async revokeMandate(id: string, actor: Actor = "owner"): Promise<Mandate | null> {
     if (!this.meta()) return null;
-    const result = this.ctx.storage.transactionSync(() => {
+    const result = this.txn(() => {
       const now = Date.now();
       const row = mandateRow(this.sql, id);
       if (!row) return null;
@@ -473,7 +478,7 @@ export class AccountLedger extends DurableObject<Env> {
   }
 
   private expireHolds(now: number): void {
-    this.ctx.storage.transactionSync(() => {
+    this.txn(() => {
       for (const row of this.sql.all("SELECT * FROM holds WHERE state = 'pending' AND expires_at <= ?", now)) {
         this.endHold(toHold(row), "expired", null, "hold_timeout", now, "system");
       }
@@ -487,17 +492,17 @@ export class AccountLedger extends DurableObject<Env> {
     if (amount > hold.amount) return { ok: false, code: "amount_exceeds_hold" };
     const now = Date.now();
     const reason = detail.reason ?? "origin_succeeded";
-    this.endHold(hold, "captured", amount, reason, now, actor ?? `agent:${hold.agent_key_id}`);
+    const ended = this.endHold(hold, "captured", amount, reason, now, actor ?? `agent:${hold.agent_key_id}`);
     const transfer =
       amount > 0 ? this.appendTransfer({ kind: "capture", amount, fee: platformFee(amount, hold.fee_bps), hold, now, detail: { ...detail, reason } }) : null;
-    return { ok: true, hold: this.readHold(holdId) as Hold, transfer, balance: this.readBalance() };
+    return { ok: true, hold: ended, transfer, balance: this.readBalance() };
   }
 
   /**
    * The one way out of `pending` (I4): a guarded UPDATE that can succeed once per hold, with the
    * balance, the mandate's counters and the audit trail moved in the same transaction.
    */
-  private endHold(hold: Hold, state: Exclude<Hold["state"], "pending">, captured: number | null, reason: string, now: number, actor: Actor): void {
+  private endHold(hold: Hold, state: Exclude<Hold["state"], "pending">, captured: number | null, reason: string, now: number, actor: Actor): Hold {
     const ended = this.sql.exec(
       "UPDATE holds SET state = ?, captured = ?, reason = ?, resolved_at = ? WHERE id = ? AND state = 'pending'",
       state,
@@ -525,37 +530,70 @@ export class AccountLedger extends DurableObject<Env> {
       },
       now,
     );
+    return { ...hold, state, captured, reason, resolved_at: new Date(now).toISOString() };
   }
 
   private appendTransfer(t: { kind: Transfer["kind"]; amount: number; fee?: number; reference?: string | null; hold?: Hold; now: number; detail?: CaptureDetail }): Transfer {
-    const seq = Number(this.sql.one("SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM transfers")?.seq);
+    const seq = (this.heads.transferSeq ?? Number(this.sql.one("SELECT COALESCE(MAX(seq), 0) AS seq FROM transfers")?.seq)) + 1;
+    const transfer: Transfer = {
+      id: newId("tr"),
+      seq,
+      kind: t.kind,
+      amount: t.amount,
+      fee: t.fee ?? 0,
+      currency: this.meta()?.currency ?? "",
+      hold_id: t.hold?.id ?? null,
+      request_id: t.hold?.request_id ?? null,
+      service_id: t.hold?.service_id ?? null,
+      provider_id: t.hold?.provider_id ?? null,
+      agent_key_id: t.hold?.agent_key_id ?? null,
+      mandate_id: t.hold?.mandate_id ?? null,
+      tags: t.hold?.tags ?? null,
+      reference: t.reference ?? null,
+      usage: t.detail?.usage ?? null,
+      shortfall: t.detail?.shortfall ?? 0,
+      reason: t.detail?.reason ?? null,
+      created_at: new Date(t.now).toISOString(),
+    };
     this.sql.exec(
       `INSERT INTO transfers (seq, id, kind, amount, fee, hold_id, request_id, service_id, provider_id, agent_key_id, reference, created_at,
          usage, shortfall, reason, mandate_id, tags)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       seq,
-      newId("tr"),
-      t.kind,
-      t.amount,
-      t.fee ?? 0,
-      t.hold?.id ?? null,
-      t.hold?.request_id ?? null,
-      t.hold?.service_id ?? null,
-      t.hold?.provider_id ?? null,
-      t.hold?.agent_key_id ?? null,
-      t.reference ?? null,
+      transfer.id,
+      transfer.kind,
+      transfer.amount,
+      transfer.fee,
+      transfer.hold_id,
+      transfer.request_id,
+      transfer.service_id,
+      transfer.provider_id,
+      transfer.agent_key_id,
+      transfer.reference,
       t.now,
-      t.detail?.usage ? JSON.stringify(t.detail.usage) : null,
-      t.detail?.shortfall ?? 0,
-      t.detail?.reason ?? null,
-      t.hold?.mandate_id ?? null,
-      t.hold?.tags ? JSON.stringify(t.hold.tags) : null,
+      transfer.usage ? JSON.stringify(transfer.usage) : null,
+      transfer.shortfall,
+      transfer.reason,
+      transfer.mandate_id,
+      transfer.tags ? JSON.stringify(transfer.tags) : null,
     );
-    return toTransfer(this.sql.one("SELECT * FROM transfers WHERE seq = ?", seq) ?? {}, this.meta()?.currency ?? "");
+    this.heads.transferSeq = seq;
+    return transfer;
+  }
+
+  /** `transactionSync`, restoring the in-memory heads if it rolls back. */
+  private txn<T>(fn: () => T): T {
+    const saved = { ...this.heads };
+    try {
+      return this.ctx.storage.transactionSync(fn);
+    } catch (err) {
+      this.heads = saved;
+      throw err;
+    }
   }
 
   private audit(entry: AuditEntry, now = Date.now()): void {
-    appendAudit(this.sql, this.meta()?.accountId ?? "", entry, now);
+    this.heads.audit = appendAudit(this.sql, this.meta()?.accountId ?? "", this.heads.audit ?? readAuditHead(this.sql), entry, now);
     this.auditUnsent = true;
   }
 
@@ -622,7 +660,7 @@ export class AccountLedger extends DurableObject<Env> {
     while (version < MIGRATIONS.length) {
       const step = MIGRATIONS[version] as string;
       const next = version + 1;
-      this.ctx.storage.transactionSync(() => {
+      this.txn(() => {
         this.sql.exec(step);
         this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", String(next));
       });

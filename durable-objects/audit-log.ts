@@ -9,11 +9,19 @@ export type AuditEntry = Pick<AuditFields, "actor" | "event" | "outcome"> &
  * Appends one event to the account's hash chain. Called inside the transaction that does what
  * the event records, so the event and the money move commit together or not at all.
  */
-export function appendAudit(sql: Sql, accountId: string, entry: AuditEntry, now: number): void {
+export type AuditHead = { seq: number; hash: string };
+
+/** The chain's last event, read from storage (the ledger caches it between calls). */
+export function readAuditHead(sql: Sql): AuditHead {
   const head = sql.one("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+  return head ? { seq: Number(head.seq), hash: String(head.hash) } : { seq: 0, hash: GENESIS };
+}
+
+/** Appends after `head` and returns the new head. */
+export function appendAudit(sql: Sql, accountId: string, head: AuditHead, entry: AuditEntry, now: number): AuditHead {
   const fields: AuditFields = {
     account_id: accountId,
-    seq: head ? Number(head.seq) + 1 : 1,
+    seq: head.seq + 1,
     at: now,
     actor: entry.actor,
     event: entry.event,
@@ -26,7 +34,7 @@ export function appendAudit(sql: Sql, accountId: string, entry: AuditEntry, now:
     outcome: entry.outcome,
     reason: entry.reason ?? null,
   };
-  const prev = head ? String(head.hash) : GENESIS;
+  const prev = head.hash;
   const record: AuditRecord = { ...fields, prev_hash: prev, hash: chainHash(prev, fields) };
   sql.exec(
     `INSERT INTO audit (seq, at, actor, event, agent_key_id, mandate_id, intent_hash, service_id, request_id, amount, outcome, reason, prev_hash, hash)
@@ -46,4 +54,5 @@ export function appendAudit(sql: Sql, accountId: string, entry: AuditEntry, now:
     record.prev_hash,
     record.hash,
   );
+  return { seq: record.seq, hash: record.hash };
 }

@@ -2,9 +2,10 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "./env";
 import { ApiError, problemResponse, renderError } from "./errors";
 import { newId } from "./ids";
-import { db } from "./db/client";
 import { requireCredential } from "./auth/principal";
+import { noteAuthFailure, throttleFailedAuth } from "./auth/throttle";
 import { assertCanonicalPath } from "./proxy/canonical";
+import { assertWellFormedRequest } from "./proxy/request-guard";
 import { benchRoutes } from "./bench-passthrough";
 import { proxyCall } from "./proxy/handler";
 import { accountRoutes } from "./routes/accounts";
@@ -28,7 +29,10 @@ const GATEWAY_HOSTS = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
 /** Builds the Hono app: proxy by custom hostname, proxy by `/s/{slug}`, then the JSON API. */
 export function buildApp() {
   const app = new OpenAPIHono<AppEnv>();
-  app.onError(renderError);
+  app.onError((err, c) => {
+    noteAuthFailure(err, c);
+    return renderError(err, c);
+  });
   app.notFound(() => problemResponse(new ApiError("not_found", "No such endpoint.")));
   app.all("/__bench/*", benchRoutes); // inert unless the bench harness sets BENCH_PASSTHROUGH = "1" (bench/run.ts)
 
@@ -39,14 +43,23 @@ export function buildApp() {
     if (!c.res.headers.has("tollgate-request-id")) c.res.headers.set("tollgate-request-id", c.get("requestId"));
   });
 
+  // Before any auth, lookup or pricing decision: a request that could mean one thing here and
+  // another at the origin is refused (request-guard.ts), and a client that keeps failing to
+  // authenticate is told to wait before its next key costs a D1 or DO lookup (auth/throttle.ts).
+  app.use("*", async (c, next) => {
+    assertWellFormedRequest(c.req.raw);
+    await next();
+  });
+  app.use("*", throttleFailedAuth);
+
   // A custom hostname belongs to one service: every path on it is that service's.
   app.use("*", async (c, next) => {
     const url = new URL(c.req.url);
     if (GATEWAY_HOSTS.test(url.hostname)) return next();
     assertCanonicalPath(url.pathname);
-    const service = await serviceByHostname(db(c.env), url.hostname.toLowerCase());
+    const service = await serviceByHostname(c.env, url.hostname.toLowerCase());
     if (!service) return next();
-    return proxyCall(c, service, url.pathname);
+    return proxyCall(c, service, url.pathname, "");
   });
 
   app.all("/s/:slug/*", proxyBySlug);
@@ -89,7 +102,7 @@ async function proxyBySlug(c: Parameters<typeof proxyCall>[0]): Promise<Response
   assertCanonicalPath(url.pathname);
   const slug = c.req.param("slug") ?? "";
   const rest = url.pathname.slice(`/s/${slug}`.length) || "/";
-  const service = await serviceBySlug(db(c.env), slug);
+  const service = await serviceBySlug(c.env, slug);
   if (!service) throw new ApiError("unknown_service", `No service has the slug '${slug}'.`, {}, { "tollgate-request-id": c.get("requestId") });
-  return proxyCall(c, service, rest);
+  return proxyCall(c, service, rest, `/s/${slug}`);
 }

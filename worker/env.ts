@@ -11,6 +11,10 @@ export type Env = {
   HOLD_TTL_SECONDS?: string;
   /** Secret: JSON array of Ed25519 private JWKs (see `SigningKeys`). */
   SIGNING_KEYS?: string;
+  /** Local development only: "true" lets services use loopback/private origins (never in production). */
+  ALLOW_PRIVATE_ORIGINS?: string;
+  /** Failed authentications one client address may make per minute before it gets 429 (default 20). */
+  AUTH_FAILURE_LIMIT?: string;
 };
 
 const Base64Url32 = /^[A-Za-z0-9_-]{43}$/;
@@ -57,6 +61,13 @@ const Config = z.object({
   HOLD_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   // Optional here so the JSON API runs without it; the proxy refuses to forward unsigned calls.
   SIGNING_KEYS: SigningKeys.optional(),
+  // Exactly "true" or "false" (unset: false): a typo such as "yes" must fail loudly, not silently
+  // open the gateway to internal addresses. Only `npm start`, the tests and the bench set it.
+  ALLOW_PRIVATE_ORIGINS: z
+    .enum(["true", "false"], { message: 'ALLOW_PRIVATE_ORIGINS must be "true" or "false"' })
+    .default("false")
+    .transform((v) => v === "true"),
+  AUTH_FAILURE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(20),
 });
 
 export type Config = z.infer<typeof Config>;

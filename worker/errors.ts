@@ -26,9 +26,12 @@ const STATUS = {
   idempotency_mismatch: 422,
   payload_too_large: 413,
   rate_limited: 429,
+  request_header_fields_too_large: 431,
   internal_error: 500,
   origin_error: 502,
+  origin_not_allowed: 502,
   settlement_failed: 502,
+  ledger_unavailable: 503,
   origin_timeout: 504,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
@@ -57,9 +60,12 @@ const TITLES: Record<ErrorCode, string> = {
   idempotency_mismatch: "This Idempotency-Key was used with another request",
   payload_too_large: "The request is too large",
   rate_limited: "Too many requests",
+  request_header_fields_too_large: "The request's headers are too large",
   internal_error: "Internal error",
   origin_error: "The service's origin failed",
+  origin_not_allowed: "The service's origin is not a public address",
   settlement_failed: "The charge could not be settled",
+  ledger_unavailable: "The account's ledger is unavailable",
   origin_timeout: "The service's origin did not answer in time",
 };
 

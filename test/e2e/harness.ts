@@ -141,7 +141,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     const port = await freePort();
     const inspectorPort = await freePort();
     // Everything the gateway needs comes from here, never from a developer's .dev.vars.
-    const vars = { OPERATOR_TOKEN: operatorToken, SIGNING_KEYS: TEST_SIGNING_KEYS, ...options.vars };
+    // ALLOW_PRIVATE_ORIGINS: the tests' origins listen on 127.0.0.1 (never set in production).
+    const vars = { OPERATOR_TOKEN: operatorToken, SIGNING_KEYS: TEST_SIGNING_KEYS, ALLOW_PRIVATE_ORIGINS: "true", ...options.vars };
     const args = [
       WRANGLER,
       "dev",

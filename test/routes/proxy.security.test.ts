@@ -79,13 +79,14 @@ describe("header hygiene: what the origin sees", () => {
     expect(seen.host).toMatch(/^127\.0\.0\.1:\d+$/);
   });
 
-  it("a client Host header neither reroutes the call nor reaches the origin", async () => {
+  it("a client Host header naming another service is refused (400) before anything is held", async () => {
     const host = `${unique("hosted")}.example.test`;
     await createService(prov.key, { hostnames: [host], prices: [{ per_call: 999 }] });
+    const before = await balance(p.accountId);
     const res = await call(`/s/${svc.slug}/echo`, { key: p.agentKey, headers: { host } });
-    expect(res.headers.get("tollgate-charge")).toBe("1");
-    const seen = await echoed(res);
-    expect(seen.host).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(res.status).toBe(400);
+    expect((await res.json<{ code: string }>()).code).toBe("non_canonical_request");
+    expect(await balance(p.accountId)).toEqual(before);
   });
 
   it("the gateway's response headers are its own: client-sent tollgate-* values do not echo back", async () => {

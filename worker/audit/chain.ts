@@ -1,13 +1,13 @@
-import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
+import { createHash } from "node:crypto";
 
 /**
  * The tamper-evident audit trail: each account's events form a hash chain. An event's hash is
  * SHA-256 over the previous event's hash and the event's canonical encoding, starting from
  * GENESIS; altering, removing or reordering any event breaks every link after it.
  *
- * Pure and synchronous (it runs inside the Durable Object's transactions, and in Node for the
- * `audit:verify` script), so it uses a JavaScript SHA-256 rather than the async WebCrypto one.
+ * Pure and synchronous: it runs inside the Durable Object's transactions (no await there), and in
+ * Node for the `audit:verify` script, so it uses node:crypto's native synchronous SHA-256
+ * (workerd provides it with `nodejs_compat`) rather than the async WebCrypto one.
  */
 export const GENESIS = "0".repeat(64);
 
@@ -73,7 +73,7 @@ export function canonical(e: AuditFields): string {
 }
 
 export function sha256Hex(text: string): string {
-  return bytesToHex(sha256(utf8ToBytes(text)));
+  return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
 export function chainHash(prevHash: string, e: AuditFields): string {

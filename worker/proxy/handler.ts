@@ -4,28 +4,45 @@ import { hashKey, parseKey } from "../auth/keys";
 import { config, type AppEnv } from "../env";
 import { ApiError, problemResponse } from "../errors";
 import { requestIdFor } from "../ids";
-import type { ReserveResult } from "../../durable-objects/types";
+import type { ReserveInput, ReserveResult } from "../../durable-objects/types";
+import { callLedger } from "../ledger/call";
 import { ledgerFor, type LedgerStub } from "../ledger/stub";
 import { parseTagsHeader } from "../ledger/tags";
 import { MAX_BOUND_BODY, requestBound } from "../metering/bound";
 import { deliver } from "../metering/tap";
 import { measure, unitsFromHeader } from "../metering/usage";
 import { chargeAtHeaders, matchRule, quote, settlement, type PriceRule, type RequestBound } from "../pricing/rules";
+import { originRefusal } from "../services/origin-policy";
 import type { Service } from "../services/store";
 import { readRequestBody } from "./body";
 import { callIdempotency, collectBody, keepForReplay, replay } from "./idempotency";
 import { callOrigin, upstreamUrl } from "./forward";
 import { forwardResponseHeaders } from "./headers";
+import { rewriteLocations, type GatewayPlace } from "./location";
 import { captureWithRetry } from "./settle";
 import { signingKeys, type Signer } from "./signing-keys";
 import { chargeContextHeader, newNonce, signRequest } from "./signing";
+
+/** Why a service's stored origin may not be fetched now, per service object (the cache keeps them). */
+const originVerdicts = new WeakMap<Service, string | null>();
+
+function storedOriginRefusal(service: Service, allowPrivate: boolean): string | null {
+  if (allowPrivate) return null;
+  let why = originVerdicts.get(service);
+  if (why === undefined) {
+    why = originRefusal(service.origin, false);
+    originVerdicts.set(service, why);
+  }
+  return why;
+}
 
 /**
  * One metered call: authorize and reserve (one DO round trip), forward, then capture what is
  * owed (second round trip) or void the hold when the origin failed. The agent's money moves
  * only for a call the origin answered successfully, and never by more than the hold.
+ * `base` is where the service lives on the gateway: `/s/{slug}`, or "" on its custom hostname.
  */
-export async function proxyCall(c: Context<AppEnv>, service: Service, path: string): Promise<Response> {
+export async function proxyCall(c: Context<AppEnv>, service: Service, path: string, base: string): Promise<Response> {
   const request = c.req.raw;
   const key = presentedKey(request.headers);
   const parsed = key ? parseKey(key) : null;
@@ -39,13 +56,20 @@ export async function proxyCall(c: Context<AppEnv>, service: Service, path: stri
   const rule = matchRule(service.prices, request.method, path);
   if (!rule) throw new ApiError("no_price", `No price rule of '${service.slug}' matches ${request.method} ${path}.`, {}, tag);
   const tags = parseTagsHeader(request.headers.get("tollgate-tags"));
+  const cfg = config(c.env);
+  // A service stored while private origins were allowed (local development) is not fetched once
+  // they are not: refused before any money moves (SSRF; origin-policy.ts).
+  if (storedOriginRefusal(service, cfg.ALLOW_PRIVATE_ORIGINS) !== null) {
+    throw new ApiError("origin_not_allowed", "The service's origin is not a public address; the provider must change it.", {}, { ...tag, "tollgate-charge": "0" });
+  }
   // Both before any money moves: a call Tollgate cannot sign, or too large to sign, is refused.
   const { signer } = await signingKeys(c.env);
   const body = await readRequestBody(request, tag);
   const idempotency = await callIdempotency(request, path, body);
-  const cfg = config(c.env);
-  const ledger = ledgerFor(c.env, accountId);
-  const reservation = await ledger.reserve({
+  // A reserve may be retried (once, on a fresh stub) only when running it twice is harmless: a
+  // GET/HEAD (a second hold just expires) or a keyed call (the DO sees the key: in flight, 409).
+  const retry = request.method === "GET" || request.method === "HEAD" || idempotency !== null;
+  const reserveInput: ReserveInput = {
     keyHash: await hashKey(key),
     requestId,
     serviceId: service.id,
@@ -57,7 +81,12 @@ export async function proxyCall(c: Context<AppEnv>, service: Service, path: stri
     serviceSlug: service.slug,
     tags,
     idempotency,
-  });
+  };
+  const fresh = () => ledgerFor(c.env, accountId);
+  const reserve = async (stub: LedgerStub): Promise<ReserveResult> => await stub.reserve(reserveInput);
+  const reserved = await callLedger(fresh(), fresh, reserve, { retry, headers: tag, what: "reserve" });
+  const reservation = reserved.value;
+  const ledger = reserved.stub;
   if (!reservation.ok) {
     // A retry of a settled call gets the first call's response: not forwarded, not charged.
     if (reservation.code === "idempotency_replay") return replay(reservation.response);
@@ -65,7 +94,7 @@ export async function proxyCall(c: Context<AppEnv>, service: Service, path: stri
   }
 
   try {
-    return await forwardAndSettle(c, { service, rule, path, accountId, requestId, body, reservation, ledger, signer, idempotent: idempotency !== null });
+    return await forwardAndSettle(c, { service, rule, path, base, accountId, requestId, body, reservation, ledger, signer, idempotent: idempotency !== null });
   } catch (err) {
     // Whatever broke after the reserve, the hold must not wait for its expiry to be released.
     c.executionCtx.waitUntil(ledger.void(reservation.hold_id, "gateway_error").catch(() => undefined));
@@ -82,6 +111,7 @@ async function forwardAndSettle(
     service: Service;
     rule: PriceRule;
     path: string;
+    base: string;
     accountId: string;
     requestId: string;
     body: ArrayBuffer | null;
@@ -91,7 +121,7 @@ async function forwardAndSettle(
     idempotent: boolean;
   },
 ): Promise<Response> {
-  const { service, rule, path, accountId, requestId, body, reservation, ledger, signer, idempotent } = call;
+  const { service, rule, path, base, accountId, requestId, body, reservation, ledger, signer, idempotent } = call;
   const request = c.req.raw;
   const tag = { "tollgate-request-id": requestId };
   const holdId = reservation.hold_id;
@@ -111,6 +141,12 @@ async function forwardAndSettle(
   }
 
   const upstream = outcome.response;
+  const place: GatewayPlace = { origin: service.origin, target, request: request.url, base };
+  const headersOut = () => {
+    const headers = forwardResponseHeaders(upstream.headers);
+    rewriteLocations(headers, place);
+    return headers;
+  };
   // Charge only for what worked: an origin error (5xx) or a refused call (4xx) costs nothing.
   if (upstream.status >= 400) {
     c.executionCtx.waitUntil(ledger.void(holdId, `origin_status_${upstream.status}`));
@@ -119,7 +155,7 @@ async function forwardAndSettle(
       const failed = new ApiError("origin_error", `The origin answered ${upstream.status}.`, { origin_status: upstream.status });
       return problemResponse(failed, uncharged);
     }
-    return respond(upstream, upstream.body, { ...uncharged, "tollgate-balance": String(reservation.available + held) });
+    return respond(upstream, headersOut(), upstream.body, { ...uncharged, "tollgate-balance": String(reservation.available + held) });
   }
 
   const fresh = () => ledgerFor(c.env, accountId);
@@ -128,7 +164,7 @@ async function forwardAndSettle(
   const collected = idempotent ? collectBody(copy) : null;
   const keep = (charge: number | null) => {
     if (!collected) return;
-    const headers = Object.fromEntries(forwardResponseHeaders(upstream.headers));
+    const headers = Object.fromEntries(headersOut());
     c.executionCtx.waitUntil(keepForReplay(ledger, holdId, collected, { status: upstream.status, headers, request_id: requestId, charge }));
   };
   if (chargeAtHeaders(rule)) {
@@ -144,7 +180,7 @@ async function forwardAndSettle(
       return problemResponse(new ApiError("settlement_failed"), uncharged);
     }
     keep(settled.amount);
-    return respond(upstream, served, { ...tag, "tollgate-charge": String(settled.amount), "tollgate-balance": String(settled.available) });
+    return respond(upstream, headersOut(), served, { ...tag, "tollgate-charge": String(settled.amount), "tollgate-balance": String(settled.available) });
   }
 
   const pending = { ...tag, "tollgate-hold": String(held) };
@@ -152,7 +188,7 @@ async function forwardAndSettle(
     // Deferred: the provider reports usage later (POST /v1/usage); the hold waits for it.
     if (!rule.deferred) c.executionCtx.waitUntil(captureWithRetry(ledger, fresh, holdId, settlement(rule, {}, held).amount, {}));
     keep(null);
-    return respond(upstream, served, pending);
+    return respond(upstream, headersOut(), served, pending);
   }
 
   // Metered by what streams: pass each chunk through as it arrives, settle when it ends.
@@ -173,7 +209,7 @@ async function forwardAndSettle(
       if (settled.ok) keep(settled.amount);
     })(),
   );
-  return respond(upstream, readable, pending);
+  return respond(upstream, headersOut(), readable, pending);
 }
 
 /** Why the ledger refused a reservation, as the agent's error: nothing forwarded, nothing charged. */
@@ -205,8 +241,7 @@ function boundOf(request: Request, rule: PriceRule, body: ArrayBuffer | null): R
   return requestBound(body);
 }
 
-function respond(upstream: Response, body: ReadableStream | null, extra: Record<string, string>): Response {
-  const headers = forwardResponseHeaders(upstream.headers);
+function respond(upstream: Response, headers: Headers, body: ReadableStream | null, extra: Record<string, string>): Response {
   for (const [name, value] of Object.entries(extra)) headers.set(name, value);
   return new Response(body, { status: upstream.status, statusText: upstream.statusText, headers });
 }

@@ -2,10 +2,12 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { type Principal } from "../auth/principal";
 import { db } from "../db/client";
+import { config } from "../env";
 import { providers } from "../db/schema";
 import { ApiError } from "../errors";
 import { PriceRule } from "../pricing/rules";
 import { invalidateServices } from "../services/cache";
+import { assertPublicOrigin } from "../services/origin-policy";
 import { ServiceCreate, ServicePatch } from "../services/schema";
 import { createService, getService, listServices } from "../services/store";
 import { updateService } from "../services/store";
@@ -87,6 +89,8 @@ export const serviceRoutes = router()
         if (!exists) throw new ApiError("not_found", "No such provider.");
         providerId = input.provider_id;
       }
+      // SSRF: the gateway fetches this URL from its own network position (origin-policy.ts).
+      assertPublicOrigin(input.origin, config(c.env).ALLOW_PRIVATE_ORIGINS);
       const service = await createService(db(c.env), providerId, input);
       invalidateServices();
       return c.json({ ...service, verification: verificationMaterial(c.env, c.req.url) }, 201);
@@ -141,6 +145,7 @@ export const serviceRoutes = router()
       const current = await getService(db(c.env), c.req.valid("param").id, providerId);
       if (!current) throw new ApiError("not_found", "No such service.");
       if (principal.role !== "operator" && patch.fee_bps !== undefined) throw new ApiError("forbidden", "fee_bps is set by the operator.");
+      if (patch.origin !== undefined) assertPublicOrigin(patch.origin, config(c.env).ALLOW_PRIVATE_ORIGINS);
       const updated = await updateService(db(c.env), current, patch);
       invalidateServices();
       return c.json({ ...updated, verification: verificationMaterial(c.env, c.req.url) }, 200);

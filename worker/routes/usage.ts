@@ -12,7 +12,7 @@ const UsageReport = z
     units: Price.openapi({ description: "How many units the call used (priced by its rule)." }),
   })
   .strict()
-  .openapi("UsageReport");
+  .openapi("UsageReportCreate");
 
 const UsageSettled = z
   .object({

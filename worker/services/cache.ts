@@ -1,4 +1,5 @@
-import type { Db } from "../db/client";
+import { db } from "../db/client";
+import type { Env } from "../env";
 import { findServiceByHostname, findServiceBySlug, type Service } from "./store";
 
 /**
@@ -30,12 +31,13 @@ async function cached(key: string, load: () => Promise<Service | null>): Promise
   }
 }
 
-export function serviceBySlug(db: Db, slug: string): Promise<Service | null> {
-  return cached(`slug:${slug}`, () => findServiceBySlug(db, slug));
+// A database client is made only on a miss: a warm call touches nothing but the map.
+export function serviceBySlug(env: Pick<Env, "DB">, slug: string): Promise<Service | null> {
+  return cached(`slug:${slug}`, () => findServiceBySlug(db(env), slug));
 }
 
-export function serviceByHostname(db: Db, hostname: string): Promise<Service | null> {
-  return cached(`host:${hostname}`, () => findServiceByHostname(db, hostname));
+export function serviceByHostname(env: Pick<Env, "DB">, hostname: string): Promise<Service | null> {
+  return cached(`host:${hostname}`, () => findServiceByHostname(db(env), hostname));
 }
 
 /** Forget everything (after a service is created or changed through this isolate). */
