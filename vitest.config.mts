@@ -51,6 +51,9 @@ export default defineConfig({
           name: "e2e",
           environment: "node",
           include: ["test/e2e/**/*.test.ts"],
+          // One file at a time: concurrent `wrangler dev` sessions of the same Worker name see each
+          // other through wrangler's dev registry and restart one another mid-request.
+          fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },

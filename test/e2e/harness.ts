@@ -176,17 +176,18 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
 
     const url = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
-    for (;;) {
+    // Ready means the Worker itself answers several times in a row: on a loaded machine wrangler
+    // dev may reload once just after its first answer ("Your worker restarted…" text from its proxy).
+    let steady = 0;
+    while (steady < 5) {
       if (exited) throw new Error(`wrangler dev exited before it was ready:\n${output}`);
       if (Date.now() > deadline) throw new Error(`wrangler dev did not answer on ${url} in time:\n${output}`);
       try {
         const res = await fetch(`${url}/`, { signal: AbortSignal.timeout(2_000) });
-        if (res.ok) {
-          await res.arrayBuffer();
-          break;
-        }
+        const text = await res.text();
+        steady = res.ok && text.startsWith("{") ? steady + 1 : 0;
       } catch {
-        // not listening yet
+        steady = 0; // not listening yet
       }
       await new Promise((r) => setTimeout(r, 200));
     }

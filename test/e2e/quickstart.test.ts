@@ -25,9 +25,21 @@ afterAll(async () => {
   await Promise.all([gw?.stop(), origin?.close()]);
 });
 
-/** fetch on the gateway, with a deadline. */
-function call(path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${gw.url}${path}`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS), ...init });
+/**
+ * fetch on the gateway, with a deadline. wrangler dev's local proxy sometimes restarts the
+ * runtime once early in a session on this machine and answers "Your worker restarted
+ * mid-request" (text, not the Worker's answer): such a request never reached the Worker, so it
+ * is sent again. Any answer from the Worker itself is returned as is.
+ */
+async function call(path: string, init: RequestInit = {}): Promise<Response> {
+  for (let attempt = 0; ; attempt++) {
+    const res = await fetch(`${gw.url}${path}`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS), ...init });
+    if (attempt >= 3 || res.headers.get("content-type")?.includes("json") || res.status < 500) return res;
+    const text = await res.clone().text();
+    if (!text.startsWith("Your worker restarted mid-request")) return res;
+    await res.body?.cancel();
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 async function api(method: string, path: string, token: string | null, body?: unknown, headers: Record<string, string> = {}) {

@@ -89,6 +89,15 @@ describe("header hygiene: what the origin sees", () => {
     expect(await balance(p.accountId)).toEqual(before);
   });
 
+  it("Connection: authorization, x-api-key does not unauthenticate the call (the key is read first), and neither reaches the origin", async () => {
+    const res = await call(`/s/${svc.slug}/echo`, { key: p.agentKey, headers: { connection: "authorization, x-api-key", "x-api-key": p.agentKey } });
+    expect(res.headers.get("tollgate-charge")).toBe("1");
+    const seen = await echoed(res);
+    expect(seen).not.toHaveProperty("authorization");
+    expect(seen).not.toHaveProperty("x-api-key");
+    expect(seen).not.toHaveProperty("connection");
+  });
+
   it("the gateway's response headers are its own: client-sent tollgate-* values do not echo back", async () => {
     const res = await call(`/s/${svc.slug}/echo`, { key: p.agentKey, headers: { "tollgate-charge": "0", "tollgate-balance": "999999999" } });
     expect(res.headers.get("tollgate-charge")).toBe("1");
