@@ -103,6 +103,7 @@ export class AccountLedger extends DurableObject<Env> {
   async credit(input: CreditInput, actor: Actor = "operator"): Promise<CreditResult> {
     const result = this.txn((): CreditResult => {
       if (!this.meta()) return { ok: false, code: "not_found" };
+      if (!isAmount(input.amount) || input.amount === 0) return { ok: false, code: "invalid_amount" };
       const key = input.idempotencyKey ? `credit:${input.idempotencyKey}` : null;
       const prior = key ? this.sql.one("SELECT fingerprint, response FROM idempotency WHERE key = ?", key) : null;
       if (prior) {
@@ -131,6 +132,8 @@ export class AccountLedger extends DurableObject<Env> {
     const now = Date.now();
     const expiresAt = now + input.ttlMs;
     const result = this.txn((): ReserveResult => {
+      // The Worker validates amounts; the ledger refuses a bad one anyway (I11), whoever calls it.
+      if (!isAmount(input.amount)) return { ok: false, code: "invalid_amount" };
       const meta = this.meta();
       const key = meta && this.sql.one("SELECT * FROM agent_keys WHERE key_hash = ? AND revoked_at IS NULL", input.keyHash);
       if (!meta || !key) return { ok: false, code: "invalid_key" };
@@ -489,6 +492,7 @@ export class AccountLedger extends DurableObject<Env> {
     const hold = this.readHold(holdId);
     if (!hold) return { ok: false, code: "unknown_hold" };
     if (hold.state !== "pending") return { ok: false, code: "hold_not_pending", state: hold.state };
+    if (!isAmount(amount)) return { ok: false, code: "invalid_amount" };
     if (amount > hold.amount) return { ok: false, code: "amount_exceeds_hold" };
     const now = Date.now();
     const reason = detail.reason ?? "origin_succeeded";
@@ -668,4 +672,9 @@ export class AccountLedger extends DurableObject<Env> {
     }
     this.opened = true;
   }
+}
+
+/** A well-formed amount at the ledger's boundary: a non-negative integer below 2^53 (I11). */
+function isAmount(n: unknown): n is number {
+  return Number.isSafeInteger(n) && (n as number) >= 0;
 }

@@ -122,7 +122,7 @@ export type CreditInput = {
 };
 export type CreditResult =
   | { ok: true; replayed: boolean; transfer: Transfer; balance: Balance }
-  | Failure<"not_found" | "idempotency_mismatch">;
+  | Failure<"not_found" | "idempotency_mismatch" | "invalid_amount">;
 
 export type ReserveInput = {
   keyHash: string;
@@ -154,7 +154,7 @@ export type UsageReportResult =
   | { ok: false; code: "hold_not_pending"; state: HoldState };
 export type ReserveResult =
   | { ok: true; hold_id: string; agent_key_id: string; amount: number; available: number; currency: string }
-  | Failure<"invalid_key" | "account_frozen" | "key_frozen" | "idempotency_mismatch" | "idempotency_in_flight">
+  | Failure<"invalid_key" | "account_frozen" | "key_frozen" | "idempotency_mismatch" | "idempotency_in_flight" | "invalid_amount">
   | { ok: false; code: "idempotency_replay"; response: StoredResponse }
   | { ok: false; code: "rate_limited"; retry_after: number; detail: string }
   | { ok: false; code: MandateViolation; mandate_id: string; detail: string }
@@ -162,7 +162,7 @@ export type ReserveResult =
 
 export type CaptureResult =
   | { ok: true; hold: Hold; transfer: Transfer | null; balance: Balance }
-  | Failure<"unknown_hold" | "amount_exceeds_hold">
+  | Failure<"unknown_hold" | "amount_exceeds_hold" | "invalid_amount">
   | { ok: false; code: "hold_not_pending"; state: HoldState };
 
 export type VoidResult =

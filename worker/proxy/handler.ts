@@ -229,6 +229,9 @@ function refusal(r: Exclude<ReserveResult, { ok: true }>, tag: Record<string, st
       return new ApiError(r.code, undefined, {}, tag);
     case "idempotency_replay":
       throw new Error("a replay is answered, not refused");
+    case "invalid_amount":
+      // Prices are validated when a service is saved, so this is a gateway bug, not the agent's.
+      return new ApiError("internal_error", "The call's price is not a valid amount.", {}, tag);
     default:
       return new ApiError(r.code, r.detail, { mandate_id: r.mandate_id }, tag);
   }

@@ -1,17 +1,15 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
-import { actorOf, requireAccountAccess, requireOperator } from "../auth/principal";
+import { requireAccountAccess, requireOperator } from "../auth/principal";
 import { hashKey, issueKey } from "../auth/keys";
-import type { Context } from "hono";
 import { db } from "../db/client";
-import type { AppEnv } from "../env";
 import { accounts } from "../db/schema";
 import { ApiError } from "../errors";
 import { newId, sha256Hex } from "../ids";
 import { ledgerFor } from "../ledger/stub";
 import { PositiveAmount } from "../pricing/amount";
 import { accountLedger, bearer, Currency, decodeCursor, encodeCursor, errors, IdParams, json, jsonBody, Pagination, router } from "./common";
-import { AgentKey, Balance, page, Transfer } from "./models";
+import { Balance, page, Transfer } from "./models";
 
 const AccountCreate = z.object({ name: z.string().min(1).max(200), currency: Currency }).strict().openapi("AccountCreate");
 const Account = z
@@ -103,6 +101,7 @@ export const accountRoutes = router()
       });
       if (!result.ok) {
         if (result.code === "idempotency_mismatch") throw new ApiError("idempotency_mismatch");
+        if (result.code === "invalid_amount") throw new ApiError("invalid_request", "amount: a positive integer below 2^53");
         throw new ApiError("not_found", "No such account.");
       }
       if (result.replayed) c.header("Idempotent-Replayed", "true");

@@ -1,9 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { Context } from "hono";
-import { actorOf, requireAccountAccess } from "../auth/principal";
-import type { AppEnv } from "../env";
+import { actorOf } from "../auth/principal";
 import { ApiError } from "../errors";
-import { ledgerFor } from "../ledger/stub";
 import { TagsSchema } from "../ledger/tags";
 import { PositiveAmount } from "../pricing/amount";
 import { Slug } from "../services/schema";
