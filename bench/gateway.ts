@@ -63,10 +63,12 @@ const stats = { calls: 0, batches: 0, batchStatements: 0, single: 0, exec: 0, ex
 const real = new WeakMap();
 const TRANSFER_INSERT = /^\\s*insert\\s+into\\s+"?transfers"?\\s/i;
 const AUDIT_INSERT = /^\\s*insert\\s+into\\s+"?audit_events"?\\s/i;
-function wrapStatement(stmt, sql) {
+// The export sends many rows per statement (a JSON array bound to ?2, unpacked by json_each).
+const rowsOf = (entry) => (/json_each/i.test(entry.sql) ? JSON.parse(entry.values[1]).length : 1);
+function wrapStatement(stmt, sql, values = []) {
   const proxy = new Proxy(stmt, {
     get(target, key) {
-      if (key === "bind") return (...values) => wrapStatement(target.bind(...values), sql);
+      if (key === "bind") return (...values) => wrapStatement(target.bind(...values), sql, values);
       if (key === "first" || key === "run" || key === "all" || key === "raw") {
         return (...args) => { stats.calls++; stats.single++; return target[key](...args); };
       }
@@ -74,7 +76,7 @@ function wrapStatement(stmt, sql) {
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
-  real.set(proxy, { stmt, sql });
+  real.set(proxy, { stmt, sql, values });
   return proxy;
 }
 export default function (env) {
@@ -92,8 +94,8 @@ export default function (env) {
           let audit = 0;
           const unwrapped = statements.map((s) => {
             const entry = real.get(s);
-            if (entry && TRANSFER_INSERT.test(entry.sql)) transfers++;
-            if (entry && AUDIT_INSERT.test(entry.sql)) audit++;
+            if (entry && TRANSFER_INSERT.test(entry.sql)) transfers += rowsOf(entry);
+            if (entry && AUDIT_INSERT.test(entry.sql)) audit += rowsOf(entry);
             return entry ? entry.stmt : s;
           });
           stats.auditStatements += audit;

@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { sha256Hex } from "../worker/audit/chain";
 import type { Env } from "../worker/env";
 import { newId } from "../worker/ids";
-import { exportBatch } from "../worker/ledger/export";
+import { exportPage, outboxPageSql } from "../worker/ledger/export";
 import { mergeTags, type Tags } from "../worker/ledger/tags";
 import { platformFee } from "../worker/pricing/fees";
 import { type PriceRule, settlement } from "../worker/pricing/rules";
@@ -33,6 +33,8 @@ import type {
   Page,
   ReserveInput,
   ReserveResult,
+  Settlement,
+  SettlementOutcome,
   StoredResponse,
   Transfer,
   UsageReportResult,
@@ -202,6 +204,25 @@ export class AccountLedger extends DurableObject<Env> {
     if (result.ok) await this.scheduleAlarm(expiresAt);
     else await this.exportAudit(); // a refusal is on the trail, and the trail goes to D1 too
     return result;
+  }
+
+  /**
+   * Captures the Worker queued for this account, then a reserve: one request and one commit
+   * where there would be two of each (worker/ledger/settlements.ts). The captures go first, so
+   * what they release is available to the reserve.
+   */
+  async settleThenReserve(settlements: readonly Settlement[], input: ReserveInput): Promise<{ settled: SettlementOutcome[]; reserved: ReserveResult }> {
+    const settled = this.settleEach(settlements);
+    const reserved = await this.reserve(input);
+    if (settled.some((s) => s.ok)) await this.scheduleAlarm(Date.now() + EXPORT_DELAY_MS);
+    return { settled, reserved };
+  }
+
+  /** Captures the Worker queued for this account, sent on their own (no reserve came to carry them). */
+  async settle(settlements: readonly Settlement[]): Promise<SettlementOutcome[]> {
+    const settled = this.settleEach(settlements);
+    if (settled.some((s) => s.ok)) await this.scheduleAlarm(Date.now() + EXPORT_DELAY_MS);
+    return settled;
   }
 
   /** Keeps a settled idempotent call's response for replay (a retry gets it, not a second charge). */
@@ -447,36 +468,34 @@ export class AccountLedger extends DurableObject<Env> {
     this.alarmAt = null;
     if (!this.meta()) return;
     this.expireHolds(Date.now());
-    let retry = false;
+    let next: number | null;
     try {
       await this.exportToD1();
+      // Every write schedules its own export, so what arrived during this one is already due.
+      next = this.nextExpiry();
     } catch (err) {
       console.error("export to D1 failed; retrying", err);
-      retry = true;
+      next = Date.now() + EXPORT_RETRY_MS;
     }
-    const next = retry || this.unexported() ? Date.now() + (retry ? EXPORT_RETRY_MS : 0) : this.nextExpiry();
     if (next !== null) await this.scheduleAlarm(next);
   }
 
-  /** Sends everything after the export cursors to D1, in batches, then moves the cursors. */
+  /** Sends everything after the export cursors to D1, a page at a time, moving the cursors after each. */
   private async exportToD1(): Promise<void> {
     const meta = this.meta();
     if (!meta) return;
     for (;;) {
-      const cursor = this.sql.one("SELECT exported_seq, audit_exported_seq FROM export_state WHERE id = 1");
-      const fromTransfer = Number(cursor?.exported_seq ?? 0);
-      const fromAudit = Number(cursor?.audit_exported_seq ?? 0);
-      const transfers = this.sql.all("SELECT * FROM transfers WHERE seq > ? ORDER BY seq LIMIT ?", fromTransfer, EXPORT_BATCH).map((r) => toTransfer(r, meta.currency));
-      const audit = this.sql.all("SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", fromAudit, EXPORT_BATCH).map((r) => toAuditEvent(r, meta.accountId));
-      if (transfers.length === 0 && audit.length === 0) return;
+      const page = this.sql.one(outboxPageSql, meta.currency, EXPORT_BATCH);
       // At-least-once: if we die after D1 commits but before the cursors move, the next run
       // sends the same rows and D1's ON CONFLICT DO NOTHING on (account, seq) drops them.
-      await exportBatch(this.env.DB, meta.accountId, transfers, audit);
+      const sent = await exportPage(this.env.DB, meta.accountId, { transfers: String(page?.transfers ?? "[]"), audit: String(page?.audit ?? "[]") });
+      if (sent.transfers === 0 && sent.audit === 0) return;
       this.sql.exec(
-        "UPDATE export_state SET exported_seq = MAX(exported_seq, ?), audit_exported_seq = MAX(audit_exported_seq, ?) WHERE id = 1",
-        transfers[transfers.length - 1]?.seq ?? fromTransfer,
-        audit[audit.length - 1]?.seq ?? fromAudit,
+        "UPDATE export_state SET exported_seq = MAX(exported_seq, COALESCE(?, 0)), audit_exported_seq = MAX(audit_exported_seq, COALESCE(?, 0)) WHERE id = 1",
+        sent.lastSeq,
+        sent.lastAuditSeq,
       );
+      if (sent.transfers < EXPORT_BATCH && sent.audit < EXPORT_BATCH) return;
     }
   }
 
@@ -485,6 +504,15 @@ export class AccountLedger extends DurableObject<Env> {
       for (const row of this.sql.all("SELECT * FROM holds WHERE state = 'pending' AND expires_at <= ?", now)) {
         this.endHold(toHold(row), "expired", null, "hold_timeout", now, "system");
       }
+    });
+  }
+
+  /** Each capture in its own transaction: one that is refused does not undo the others. */
+  private settleEach(settlements: readonly Settlement[]): SettlementOutcome[] {
+    return settlements.map(({ holdId, amount, detail }): SettlementOutcome => {
+      const result = this.txn(() => this.captureNow(holdId, amount, detail));
+      if (result.ok || (result.code === "hold_not_pending" && result.state === "captured")) return { hold_id: holdId, ok: true };
+      return { hold_id: holdId, ok: false, code: result.code };
     });
   }
 
@@ -615,15 +643,6 @@ export class AccountLedger extends DurableObject<Env> {
     if (this.alarmAt !== null && this.alarmAt <= at) return;
     this.alarmAt = at;
     await this.ctx.storage.setAlarm(at);
-  }
-
-  private unexported(): boolean {
-    return (
-      this.sql.one(
-        `SELECT (SELECT COUNT(*) FROM transfers WHERE seq > s.exported_seq) + (SELECT COUNT(*) FROM audit WHERE seq > s.audit_exported_seq) AS n
-         FROM export_state s WHERE id = 1`,
-      )?.n !== 0
-    );
   }
 
   private nextExpiry(): number | null {

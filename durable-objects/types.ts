@@ -148,6 +148,11 @@ export type StoredResponse = { status: number; headers: Record<string, string>; 
 
 export type CaptureDetail = { usage?: Usage & { estimated?: boolean }; shortfall?: number; reason?: string };
 
+/** A capture the Worker queued to send with the account's next request (worker/ledger/settlements.ts). */
+export type Settlement = { holdId: string; amount: number; detail: CaptureDetail };
+/** Whether a queued capture landed; a hold found already captured counts (an earlier attempt landed). */
+export type SettlementOutcome = { hold_id: string; ok: true } | { hold_id: string; ok: false; code: string };
+
 export type UsageReportResult =
   | { ok: true; hold: Hold; transfer: Transfer | null }
   | Failure<"unknown_request" | "not_deferred">

@@ -7,6 +7,8 @@ import { noteAuthFailure, throttleFailedAuth } from "./auth/throttle";
 import { assertCanonicalPath } from "./proxy/canonical";
 import { assertWellFormedRequest } from "./proxy/request-guard";
 import { benchRoutes } from "./bench-passthrough";
+import { flushSettlements } from "./ledger/settlements";
+import { ledgerFor } from "./ledger/stub";
 import { proxyCall } from "./proxy/handler";
 import { accountRoutes } from "./routes/accounts";
 import { agentKeyRoutes } from "./routes/agent-keys";
@@ -66,6 +68,18 @@ export function buildApp() {
   app.all("/s/:slug", proxyBySlug);
 
   app.use("/v1/*", requireCredential);
+  // An account's reads see its served calls: captures this isolate still queues for the account
+  // (worker/ledger/settlements.ts) are sent first.
+  app.use("/v1/accounts/:id/*", async (c, next) => {
+    const id = c.req.param("id");
+    await flushSettlements(id, () => ledgerFor(c.env, id));
+    await next();
+  });
+  app.use("/v1/me", async (c, next) => {
+    const principal = c.var.principal;
+    if (principal.role === "agent") await flushSettlements(principal.accountId, () => ledgerFor(c.env, principal.accountId));
+    await next();
+  });
   app.route("/", providerRoutes);
   app.route("/", accountRoutes);
   app.route("/", usageReportRoutes);

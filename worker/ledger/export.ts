@@ -1,78 +1,78 @@
-import type { AuditEvent, Transfer } from "../../durable-objects/types";
 import { legsOf } from "./legs";
 
-// Hand-written SQL for the export on purpose: it runs inside the account's Durable Object for every
-// settled transfer, and building these statements through the query builder cost more CPU than
-// the rest of a capture. The columns are those of worker/db/schema.ts (drizzle), which owns them.
-const INSERT_TRANSFER = `INSERT INTO transfers (account_id, seq, id, kind, amount, currency, request_id, hold_id, service_id, provider_id,
-  agent_key_id, reference, usage, shortfall, reason, fee, mandate_id, tags, created_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`;
-const INSERT_LEG = `INSERT INTO ledger_entries (account_id, seq, leg, transfer_id, ledger_account, amount, currency, tags, created_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`;
-const INSERT_AUDIT = `INSERT INTO audit_events (account_id, seq, at, actor, event, agent_key_id, mandate_id, intent_hash, service_id, request_id,
-  amount, outcome, reason, prev_hash, hash)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`;
+/**
+ * The export of an account's outbox (its journal and audit trail) to D1: hand-written SQL, on
+ * purpose, because it runs inside the account's Durable Object for every settled transfer.
+ *
+ * The ledger's SQLite renders a page of rows as JSON arrays in D1's column order (outboxPageSql),
+ * and each D1 table gets ONE statement per page whatever its size: the JSON is bound to `?2` and
+ * `json_each` unpacks it inside D1. A page of 100 transfers costs three statements instead of
+ * ~600, and the rows never become JavaScript objects on the way. The columns are those of
+ * worker/db/schema.ts (drizzle), which owns them.
+ */
+
+/** D1 `transfers` columns after `account_id`, in the order a page renders them. */
+export const TRANSFER_COLUMNS = [
+  "seq", "id", "kind", "amount", "currency", "request_id", "hold_id", "service_id", "provider_id",
+  "agent_key_id", "reference", "usage", "shortfall", "reason", "fee", "mandate_id", "tags", "created_at",
+] as const;
+/** D1 `audit_events` columns after `account_id`; the ledger's `audit` table has the same names. */
+export const AUDIT_COLUMNS = [
+  "seq", "at", "actor", "event", "agent_key_id", "mandate_id", "intent_hash", "service_id", "request_id",
+  "amount", "outcome", "reason", "prev_hash", "hash",
+] as const;
+const LEG_COLUMNS = ["seq", "leg", "transfer_id", "ledger_account", "amount", "currency", "tags", "created_at"] as const;
 
 /**
- * Writes journal transfers (with their double-entry legs) and audit events to D1 in one atomic
- * batch (one D1 call). Idempotent: rows already present for `(account, seq)` are left as they
- * are, so exporting twice lands once (I7).
+ * The ledger's query for one page of its outbox: `?1` the account's currency (its journal rows
+ * do not repeat it), `?2` the page size. Pages start after the export cursors.
  */
-export async function exportBatch(d1: D1Database, accountId: string, batch: readonly Transfer[], audit: readonly AuditEvent[] = []): Promise<void> {
+export const outboxPageSql = `SELECT
+  (SELECT json_group_array(json_array(${TRANSFER_COLUMNS.map((c) => (c === "currency" ? "?1" : c)).join(", ")}))
+     FROM (SELECT * FROM transfers WHERE seq > s.exported_seq ORDER BY seq LIMIT ?2)) AS transfers,
+  (SELECT json_group_array(json_array(${AUDIT_COLUMNS.join(", ")}))
+     FROM (SELECT * FROM audit WHERE seq > s.audit_exported_seq ORDER BY seq LIMIT ?2)) AS audit
+  FROM export_state s WHERE id = 1`;
+
+/** `INSERT … SELECT` from the JSON rows bound to `?2`; `WHERE true` keeps `ON CONFLICT` from reading as a join clause. */
+function insertFromJson(table: string, columns: readonly string[]): string {
+  const values = columns.map((_, i) => `r.value ->> ${i}`).join(", ");
+  return `INSERT INTO ${table} (account_id, ${columns.join(", ")}) SELECT ?1, ${values} FROM json_each(?2) AS r WHERE true ON CONFLICT DO NOTHING`;
+}
+const INSERT_TRANSFERS = insertFromJson("transfers", TRANSFER_COLUMNS);
+const INSERT_LEGS = insertFromJson("ledger_entries", LEG_COLUMNS);
+const INSERT_AUDIT = insertFromJson("audit_events", AUDIT_COLUMNS);
+
+type Cell = string | number | null;
+const col = (name: (typeof TRANSFER_COLUMNS)[number]) => TRANSFER_COLUMNS.indexOf(name);
+const T = { seq: col("seq"), id: col("id"), kind: col("kind"), amount: col("amount"), currency: col("currency"), provider: col("provider_id"), fee: col("fee"), tags: col("tags"), createdAt: col("created_at") };
+
+/** A page as the ledger rendered it (outboxPageSql). */
+export type OutboxPage = { transfers: string; audit: string };
+/** The last seq of each kind the page held (null: none), for the cursors. */
+export type Exported = { transfers: number; audit: number; lastSeq: number | null; lastAuditSeq: number | null };
+
+/**
+ * Writes a page of journal transfers (with their double-entry legs) and audit events to D1 in one
+ * atomic batch (one D1 call). Idempotent: rows already present for `(account, seq)` are left as
+ * they are, so exporting twice lands once (I7).
+ */
+export async function exportPage(d1: D1Database, accountId: string, page: OutboxPage): Promise<Exported> {
+  const transfers = JSON.parse(page.transfers) as Cell[][];
+  const audit = JSON.parse(page.audit) as Cell[][];
   const statements: D1PreparedStatement[] = [];
-  const transfer = d1.prepare(INSERT_TRANSFER);
-  const leg = d1.prepare(INSERT_LEG);
-  const event = d1.prepare(INSERT_AUDIT);
-  for (const t of batch) {
-    const createdAt = Date.parse(t.created_at);
-    const tags = t.tags ? JSON.stringify(t.tags) : null;
-    statements.push(
-      transfer.bind(
-        accountId,
-        t.seq,
-        t.id,
-        t.kind,
-        t.amount,
-        t.currency,
-        t.request_id,
-        t.hold_id,
-        t.service_id,
-        t.provider_id,
-        t.agent_key_id,
-        t.reference,
-        t.usage ? JSON.stringify(t.usage) : null,
-        t.shortfall,
-        t.reason,
-        t.fee,
-        t.mandate_id,
-        tags,
-        createdAt,
-      ),
-    );
-    legsOf(accountId, t).forEach((l, i) => {
-      statements.push(leg.bind(accountId, t.seq, i, t.id, l.ledgerAccount, l.amount, t.currency, tags, createdAt));
-    });
+  if (transfers.length > 0) {
+    const legs: Cell[][] = [];
+    for (const t of transfers) {
+      const transfer = { kind: t[T.kind] as "credit" | "capture", amount: Number(t[T.amount]), fee: Number(t[T.fee]), provider_id: t[T.provider] as string | null };
+      legsOf(accountId, transfer).forEach((l, i) => legs.push([t[T.seq] ?? null, i, t[T.id] ?? null, l.ledgerAccount, l.amount, t[T.currency] ?? null, t[T.tags] ?? null, t[T.createdAt] ?? null]));
+    }
+    statements.push(d1.prepare(INSERT_TRANSFERS).bind(accountId, page.transfers));
+    statements.push(d1.prepare(INSERT_LEGS).bind(accountId, JSON.stringify(legs)));
   }
-  for (const e of audit) {
-    statements.push(
-      event.bind(
-        accountId,
-        e.seq,
-        Date.parse(e.at),
-        e.actor,
-        e.event,
-        e.agent_key_id,
-        e.mandate_id,
-        e.intent_hash,
-        e.service_id,
-        e.request_id,
-        e.amount,
-        e.outcome,
-        e.reason,
-        e.prev_hash,
-        e.hash,
-      ),
-    );
-  }
+  if (audit.length > 0) statements.push(d1.prepare(INSERT_AUDIT).bind(accountId, page.audit));
   if (statements.length > 0) await d1.batch(statements);
+  // The highest seq, not the last row's: an aggregate's input order is not a promise of SQL's.
+  const last = (rows: Cell[][]) => (rows.length > 0 ? Math.max(...rows.map((r) => Number(r[0]))) : null);
+  return { transfers: transfers.length, audit: audit.length, lastSeq: last(transfers), lastAuditSeq: last(audit) };
 }

@@ -4,8 +4,9 @@ import { hashKey, parseKey } from "../auth/keys";
 import { config, type AppEnv } from "../env";
 import { ApiError, problemResponse } from "../errors";
 import { requestIdFor } from "../ids";
-import type { ReserveInput, ReserveResult } from "../../durable-objects/types";
+import type { CaptureDetail, ReserveInput, ReserveResult } from "../../durable-objects/types";
 import { callLedger } from "../ledger/call";
+import { queueSettlement, reserveWithSettlements } from "../ledger/settlements";
 import { ledgerFor, type LedgerStub } from "../ledger/stub";
 import { parseTagsHeader } from "../ledger/tags";
 import { MAX_BOUND_BODY, requestBound } from "../metering/bound";
@@ -38,7 +39,8 @@ function storedOriginRefusal(service: Service, allowPrivate: boolean): string | 
 
 /**
  * One metered call: authorize and reserve (one DO round trip), forward, then capture what is
- * owed (second round trip) or void the hold when the origin failed. The agent's money moves
+ * owed (off the client's path, usually riding with the account's next reserve) or void the hold
+ * when the origin failed. The agent's money moves
  * only for a call the origin answered successfully, and never by more than the hold.
  * `base` is where the service lives on the gateway: `/s/{slug}`, or "" on its custom hostname.
  */
@@ -83,7 +85,8 @@ export async function proxyCall(c: Context<AppEnv>, service: Service, path: stri
     idempotency,
   };
   const fresh = () => ledgerFor(c.env, accountId);
-  const reserve = async (stub: LedgerStub): Promise<ReserveResult> => await stub.reserve(reserveInput);
+  // The reserve carries this account's queued captures, if any (worker/ledger/settlements.ts).
+  const reserve = (stub: LedgerStub): Promise<ReserveResult> => reserveWithSettlements(c.executionCtx, accountId, stub, fresh, reserveInput);
   const reserved = await callLedger(fresh(), fresh, reserve, { retry, headers: tag, what: "reserve" });
   const reservation = reserved.value;
   const ledger = reserved.stub;
@@ -167,27 +170,33 @@ async function forwardAndSettle(
     const headers = Object.fromEntries(headersOut());
     c.executionCtx.waitUntil(keepForReplay(ledger, holdId, collected, { status: upstream.status, headers, request_id: requestId, charge }));
   };
+  // Settlement is off the client's path (the hold covers the amount meanwhile). A capture waits
+  // to ride with the account's next reserve; an idempotent call's goes at once, because a retry
+  // gets its kept response only after it has landed.
+  const settle = (amount: number, detail: CaptureDetail) => {
+    if (!idempotent) return queueSettlement(c.executionCtx, accountId, { holdId, amount, detail }, fresh);
+    c.executionCtx.waitUntil(
+      captureWithRetry(ledger, fresh, holdId, amount, detail).then((settled) => {
+        if (settled.ok) keep(settled.amount);
+      }),
+    );
+  };
   if (chargeAtHeaders(rule)) {
-    // The price is known now: settle before the first byte, so a served call is a charged call.
+    // The price is known now: the response says what it costs and what is left after it.
     const units = rule.meter === "units" ? unitsFromHeader(upstream.headers) : 0;
     const { amount, shortfall } = settlement(rule, { units }, held);
-    const detail = rule.meter === "units" ? { usage: { units }, shortfall } : {};
-    const settled = await captureWithRetry(ledger, fresh, holdId, amount, detail);
-    if (!settled.ok) {
-      // Never serve a call whose charge was lost: drop the body, release the hold, say so.
-      await served?.cancel();
-      c.executionCtx.waitUntil(ledger.void(holdId, "settlement_failed").catch(() => undefined));
-      return problemResponse(new ApiError("settlement_failed"), uncharged);
-    }
-    keep(settled.amount);
-    return respond(upstream, headersOut(), served, { ...tag, "tollgate-charge": String(settled.amount), "tollgate-balance": String(settled.available) });
+    settle(amount, rule.meter === "units" ? { usage: { units }, shortfall } : {});
+    return respond(upstream, headersOut(), served, { ...tag, "tollgate-charge": String(amount), "tollgate-balance": String(reservation.available + held - amount) });
   }
 
   const pending = { ...tag, "tollgate-hold": String(held) };
-  if (rule.deferred || !served) {
+  if (rule.deferred) {
     // Deferred: the provider reports usage later (POST /v1/usage); the hold waits for it.
-    if (!rule.deferred) c.executionCtx.waitUntil(captureWithRetry(ledger, fresh, holdId, settlement(rule, {}, held).amount, {}));
     keep(null);
+    return respond(upstream, headersOut(), served, pending);
+  }
+  if (!served) {
+    settle(settlement(rule, {}, held).amount, {});
     return respond(upstream, headersOut(), served, pending);
   }
 
@@ -205,8 +214,7 @@ async function forwardAndSettle(
       const { usage, estimated } = measure(rule, delivery, body?.byteLength ?? Number(request.headers.get("content-length") ?? 0));
       const { amount, shortfall } = settlement(rule, usage, held);
       const reason = delivery.outcome === "complete" ? "origin_succeeded" : delivery.outcome;
-      const settled = await captureWithRetry(ledger, fresh, holdId, amount, { usage: estimated ? { ...usage, estimated } : usage, shortfall, reason });
-      if (settled.ok) keep(settled.amount);
+      settle(amount, { usage: estimated ? { ...usage, estimated } : usage, shortfall, reason });
     })(),
   );
   return respond(upstream, headersOut(), readable, pending);

@@ -1,0 +1,117 @@
+import type { ReserveInput, ReserveResult, Settlement, SettlementOutcome } from "../../durable-objects/types";
+import type { LedgerStub } from "./stub";
+
+/**
+ * Captures on their way to an account's ledger, per isolate. A served call's capture does not
+ * need a Durable Object request of its own: it waits here, off the client's path, and rides
+ * with the next reserve this isolate sends to the same account (one request and one commit
+ * instead of two), or goes on its own after SETTLE_DELAY_MS. Under load that halves the
+ * requests per call an account's object serves, which is what bounds a hot account.
+ *
+ * Nothing here is money state: the hold already covers the amount (no overdraft either way),
+ * a capture is safe to send twice (the ledger reports a hold it finds captured as landed), and a
+ * capture that never lands leaves its hold to expire, uncharged. Queued items are plain data, so
+ * whichever request sends them uses its own stub; no promise crosses requests.
+ */
+
+/** How long a capture waits for a reserve to ride with. */
+export const SETTLE_DELAY_MS = 50;
+/** Attempts before a capture is given up (logged; its hold expires uncharged). */
+const MAX_ATTEMPTS = 3;
+
+type Queued = Settlement & { attempts: number };
+/** What keeps the request alive until its captures are sent (Hono's and workerd's contexts both fit). */
+type Lifetime = { waitUntil(promise: Promise<unknown>): void };
+
+const waiting = new Map<string, Queued[]>();
+
+function put(accountId: string, items: readonly Queued[]): void {
+  const queue = waiting.get(accountId);
+  if (queue) queue.push(...items);
+  else waiting.set(accountId, [...items]);
+}
+
+function take(accountId: string): Queued[] {
+  const queue = waiting.get(accountId) ?? [];
+  waiting.delete(accountId);
+  return queue;
+}
+
+/** Captures waiting for an account in this isolate (tests and the flush-before-read middleware). */
+export function pendingSettlements(accountId: string): number {
+  return waiting.get(accountId)?.length ?? 0;
+}
+
+/**
+ * Queues a capture and keeps the request alive (`waitUntil`) until it has been sent, by a
+ * reserve or by the flush this schedules.
+ */
+export function queueSettlement(ctx: Lifetime, accountId: string, settlement: Settlement, stub: () => LedgerStub): void {
+  put(accountId, [{ ...settlement, attempts: 0 }]);
+  flushLater(ctx, accountId, stub);
+}
+
+function flushLater(ctx: Lifetime, accountId: string, stub: () => LedgerStub): void {
+  ctx.waitUntil(scheduler.wait(SETTLE_DELAY_MS).then(() => flushSettlements(accountId, stub)));
+}
+
+/**
+ * Sends what waits for `accountId` now. A request that fails is retried on a fresh stub after
+ * SETTLE_DELAY_MS, up to MAX_ATTEMPTS per capture.
+ */
+export async function flushSettlements(accountId: string, stub: () => LedgerStub): Promise<void> {
+  for (;;) {
+    const batch = take(accountId);
+    if (batch.length === 0) return;
+    try {
+      report(await stub().settle(batch.map(plain)));
+      return;
+    } catch (err) {
+      if (!retry(accountId, batch, err)) return;
+      await scheduler.wait(SETTLE_DELAY_MS);
+    }
+  }
+}
+
+/**
+ * A reserve that carries the account's queued captures (`settleThenReserve`), or a plain
+ * reserve when none wait. If the request fails, the captures go back in the queue and this
+ * request schedules their flush (the flushes of the requests that queued them may be done).
+ */
+export async function reserveWithSettlements(
+  ctx: Lifetime,
+  accountId: string,
+  stub: LedgerStub,
+  fresh: () => LedgerStub,
+  input: ReserveInput,
+): Promise<ReserveResult> {
+  const batch = take(accountId);
+  if (batch.length === 0) return await stub.reserve(input);
+  try {
+    const { settled, reserved } = await stub.settleThenReserve(batch.map(plain), input);
+    report(settled);
+    return reserved;
+  } catch (err) {
+    if (retry(accountId, batch, err)) flushLater(ctx, accountId, fresh);
+    throw err;
+  }
+}
+
+function plain({ holdId, amount, detail }: Queued): Settlement {
+  return { holdId, amount, detail };
+}
+
+/** A refused capture is not retried: the ledger said why (e.g. the hold expired first). */
+function report(outcomes: readonly SettlementOutcome[]): void {
+  for (const outcome of outcomes) {
+    if (!outcome.ok) console.error("queued capture refused", outcome.hold_id, outcome.code);
+  }
+}
+
+/** Puts a failed batch back (false when every capture in it is out of attempts). */
+function retry(accountId: string, batch: readonly Queued[], err: unknown): boolean {
+  const again = batch.map((q) => ({ ...q, attempts: q.attempts + 1 })).filter((q) => q.attempts < MAX_ATTEMPTS);
+  for (const q of batch) if (q.attempts + 1 >= MAX_ATTEMPTS) console.error("queued capture given up; its hold will expire", q.holdId, String(err));
+  put(accountId, again);
+  return again.length > 0;
+}
