@@ -11,7 +11,7 @@ import { checkMandate, utcDay } from "./mandate-check";
 import { holdUnder, insertMandate, limitsOf, mandateRow, settleUnder, useOf } from "./mandates";
 import { toAgentKey, toAuditEvent, toHold, toMandate, toTransfer } from "./rows";
 import { MIGRATIONS } from "./schema";
-import { jsonOrNull, Sql } from "./sql";
+import { jsonOrNull, type Row, Sql } from "./sql";
 import { countCall, limitsOfKey, retryAfterSeconds, velocityCheck } from "./velocity";
 import { keepCallResponse, priorCall, rememberCall } from "./call-keys";
 import type {
@@ -48,6 +48,8 @@ const EXPORT_RETRY_MS = 2_000;
 const EXPORT_BATCH = 100;
 
 type Meta = { accountId: string; currency: string; frozen: boolean };
+/** A capture inside a transaction; callers that answer with the balance read it after. */
+type Captured = Exclude<CaptureResult, { ok: true }> | Omit<Extract<CaptureResult, { ok: true }>, "balance">;
 
 /**
  * AccountLedger: one per payer account, the single writer of its money. Every money-moving
@@ -68,6 +70,11 @@ export class AccountLedger extends DurableObject<Env> {
   /** An audit event was appended since the last export was scheduled (see exportAudit). */
   private auditUnsent = false;
   private opened = false;
+  /**
+   * Live agent keys by hash, as read from storage. Every write to agent_keys goes through
+   * `writeKeys`, which empties it first, so a revoked or frozen key is never served from here.
+   */
+  private readonly liveKeys = new Map<string, Row>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -137,7 +144,7 @@ export class AccountLedger extends DurableObject<Env> {
       // The Worker validates amounts; the ledger refuses a bad one anyway (I11), whoever calls it.
       if (!isAmount(input.amount)) return { ok: false, code: "invalid_amount" };
       const meta = this.meta();
-      const key = meta && this.sql.one("SELECT * FROM agent_keys WHERE key_hash = ? AND revoked_at IS NULL", input.keyHash);
+      const key = meta && this.liveKey(input.keyHash);
       if (!meta || !key) return { ok: false, code: "invalid_key" };
       const keyId = String(key.id);
       const refuse = (reason: string) =>
@@ -170,10 +177,15 @@ export class AccountLedger extends DurableObject<Env> {
           return { ok: false, code: violation, mandate_id: String(mandate.id), detail: `The key's mandate refuses this call (${violation}).` };
         }
       }
-      const before = this.readBalance();
-      if (input.amount > before.available) {
+      // The hold's money in one statement: it moves only if the balance covers it (the CHECK on the
+      // row would refuse an overdraft anyway), and says what is left.
+      const held = this.sql.one(
+        "UPDATE balance SET pending = pending + ?1 WHERE id = 1 AND credits - debits - pending >= ?1 RETURNING credits - debits - pending AS available",
+        input.amount,
+      );
+      if (!held) {
         this.audit({ actor: `agent:${keyId}`, event: "hold", ...about, ...onMandate, outcome: "refused", reason: "insufficient_funds" }, now);
-        return { ok: false, code: "insufficient_funds", price: input.amount, available: before.available, currency: meta.currency };
+        return { ok: false, code: "insufficient_funds", price: input.amount, available: this.readBalance().available, currency: meta.currency };
       }
       const holdId = newId("hold");
       const tags = mergeTags(jsonOrNull<Tags>(mandate?.tags), input.tags ?? {});
@@ -193,13 +205,12 @@ export class AccountLedger extends DurableObject<Env> {
         mandate ? String(mandate.id) : null,
         Object.keys(tags).length > 0 ? JSON.stringify(tags) : null,
       );
-      this.sql.exec("UPDATE balance SET pending = pending + ? WHERE id = 1", input.amount);
       if (mandate) holdUnder(this.sql, String(mandate.id), day, input.amount);
       countCall(this.sql, keyId, velocity, now, input.amount);
       if (input.idempotency) rememberCall(this.sql, keyId, input.idempotency, holdId, input.requestId, now);
       // A key without a mandate is bounded only by the balance: the trail says so.
       this.audit({ actor: `agent:${keyId}`, event: "hold", ...about, ...onMandate, outcome: "accepted", reason: mandate ? null : "no_mandate" }, now);
-      return { ok: true, hold_id: holdId, agent_key_id: keyId, amount: input.amount, available: before.available - input.amount, currency: meta.currency };
+      return { ok: true, hold_id: holdId, agent_key_id: keyId, amount: input.amount, available: Number(held.available), currency: meta.currency };
     });
     if (result.ok) await this.scheduleAlarm(expiresAt);
     else await this.exportAudit(); // a refusal is on the trail, and the trail goes to D1 too
@@ -232,7 +243,10 @@ export class AccountLedger extends DurableObject<Env> {
 
   /** Settles a pending hold for `amount` ≤ the hold; the rest is released (I4). */
   async capture(holdId: string, amount: number, detail: CaptureDetail = {}): Promise<CaptureResult> {
-    const result = this.txn(() => this.captureNow(holdId, amount, detail));
+    const result = this.txn((): CaptureResult => {
+      const captured = this.captureNow(holdId, amount, detail);
+      return captured.ok ? { ...captured, balance: this.readBalance() } : captured;
+    });
     if (result.ok && result.transfer) await this.scheduleAlarm(Date.now() + EXPORT_DELAY_MS);
     return result;
   }
@@ -299,7 +313,7 @@ export class AccountLedger extends DurableObject<Env> {
       const mandate = mandateId ? mandateRow(this.sql, mandateId) : null;
       if (mandateId && !mandate) return { ok: false, code: "mandate_not_found" } as const;
       if (mandate && mandate.revoked_at != null) return { ok: false, code: "mandate_revoked" } as const;
-      this.sql.exec(
+      this.writeKeys(
         "INSERT INTO agent_keys (id, name, key_hash, created_at, mandate_id, max_calls_per_minute, max_spend_per_minute) VALUES (?, ?, ?, ?, ?, ?, ?)",
         id,
         name,
@@ -321,7 +335,7 @@ export class AccountLedger extends DurableObject<Env> {
     if (!this.meta()) return null;
     const result = this.txn(() => {
       const now = Date.now();
-      const revoked = this.sql.exec("UPDATE agent_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", now, id).rowsWritten;
+      const revoked = this.writeKeys("UPDATE agent_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", now, id).rowsWritten;
       if (revoked === 1) this.audit({ actor, event: "key_revoked", agent_key_id: id, outcome: "ok" }, now);
       const row = this.sql.one("SELECT * FROM agent_keys WHERE id = ?", id);
       return row ? toAgentKey(row) : null;
@@ -337,7 +351,7 @@ export class AccountLedger extends DurableObject<Env> {
       if (!this.sql.one("SELECT 1 AS x FROM agent_keys WHERE id = ?", id)) return null;
       for (const column of ["max_calls_per_minute", "max_spend_per_minute"] as const) {
         const value = limits[column];
-        if (value !== undefined) this.sql.exec(`UPDATE agent_keys SET ${column} = ? WHERE id = ?`, value, id);
+        if (value !== undefined) this.writeKeys(`UPDATE agent_keys SET ${column} = ? WHERE id = ?`, value, id);
       }
       this.audit({ actor, event: "key_limits_set", agent_key_id: id, outcome: "ok", reason: JSON.stringify(limits) });
       return toAgentKey(this.sql.one("SELECT * FROM agent_keys WHERE id = ?", id) ?? {});
@@ -351,7 +365,7 @@ export class AccountLedger extends DurableObject<Env> {
     if (!this.meta()) return null;
     const result = this.txn(() => {
       const now = Date.now();
-      const changed = this.sql.exec(
+      const changed = this.writeKeys(
         frozen ? "UPDATE agent_keys SET frozen_at = ? WHERE id = ? AND frozen_at IS NULL" : "UPDATE agent_keys SET frozen_at = NULL WHERE id = ? AND frozen_at IS NOT NULL",
         ...(frozen ? [now, id] : [id]),
       ).rowsWritten;
@@ -389,7 +403,7 @@ export class AccountLedger extends DurableObject<Env> {
   /** What an agent key may see of itself: its account, its key, its mandate and the balance. */
   agent(keyHash: string): AgentView {
     const meta = this.meta();
-    const row = meta && this.sql.one("SELECT * FROM agent_keys WHERE key_hash = ? AND revoked_at IS NULL", keyHash);
+    const row = meta && this.liveKey(keyHash);
     if (!meta || !row) return { ok: false, code: "invalid_key" };
     const mandate = row.mandate_id == null ? null : mandateRow(this.sql, String(row.mandate_id));
     return { ok: true, account_id: meta.accountId, key: toAgentKey(row), balance: this.readBalance(), mandate: mandate ? toMandate(mandate) : null };
@@ -516,7 +530,7 @@ export class AccountLedger extends DurableObject<Env> {
     });
   }
 
-  private captureNow(holdId: string, amount: number, detail: CaptureDetail, actor?: Actor): CaptureResult {
+  private captureNow(holdId: string, amount: number, detail: CaptureDetail, actor?: Actor): Captured {
     const hold = this.readHold(holdId);
     if (!hold) return { ok: false, code: "unknown_hold" };
     if (hold.state !== "pending") return { ok: false, code: "hold_not_pending", state: hold.state };
@@ -527,7 +541,7 @@ export class AccountLedger extends DurableObject<Env> {
     const ended = this.endHold(hold, "captured", amount, reason, now, actor ?? `agent:${hold.agent_key_id}`);
     const transfer =
       amount > 0 ? this.appendTransfer({ kind: "capture", amount, fee: platformFee(amount, hold.fee_bps), hold, now, detail: { ...detail, reason } }) : null;
-    return { ok: true, hold: ended, transfer, balance: this.readBalance() };
+    return { ok: true, hold: ended, transfer };
   }
 
   /**
@@ -648,6 +662,22 @@ export class AccountLedger extends DurableObject<Env> {
   private nextExpiry(): number | null {
     const row = this.sql.one("SELECT MIN(expires_at) AS at FROM holds WHERE state = 'pending'");
     return row?.at == null ? null : Number(row.at);
+  }
+
+  /** A live (unrevoked) key by its hash, from memory after the first read. */
+  private liveKey(keyHash: string): Row | null {
+    const cached = this.liveKeys.get(keyHash);
+    if (cached) return cached;
+    const row = this.sql.one("SELECT * FROM agent_keys WHERE key_hash = ? AND revoked_at IS NULL", keyHash);
+    // Only keys that exist are kept (a flood of made-up keys costs reads, never memory).
+    if (row) this.liveKeys.set(keyHash, row);
+    return row;
+  }
+
+  /** The one way to write agent_keys: the cache of live keys is emptied before the write. */
+  private writeKeys(query: string, ...params: SqlStorageValue[]): SqlStorageCursor<Row> {
+    this.liveKeys.clear();
+    return this.sql.exec(query, ...params);
   }
 
   private readBalance(): Balance {

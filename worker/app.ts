@@ -2,7 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "./env";
 import { ApiError, problemResponse, renderError } from "./errors";
 import { newId } from "./ids";
-import { requireCredential } from "./auth/principal";
+import { canAccessAccount, requireCredential } from "./auth/principal";
 import { noteAuthFailure, throttleFailedAuth } from "./auth/throttle";
 import { assertCanonicalPath } from "./proxy/canonical";
 import { assertWellFormedRequest } from "./proxy/request-guard";
@@ -72,9 +72,12 @@ export function buildApp() {
   // (worker/ledger/settlements.ts) are sent first.
   app.use("/v1/accounts/:id/*", async (c, next) => {
     const id = c.req.param("id");
-    await flushSettlements(id, () => ledgerFor(c.env, id));
+    // Only for those who may read the account; the route still decides what each one gets.
+    if (canAccessAccount(c.var.principal, id)) await flushSettlements(id, () => ledgerFor(c.env, id));
     await next();
   });
+  // The agent's key is checked by its ledger in the route; flushing first only sends early what
+  // would be sent within 50 ms anyway.
   app.use("/v1/me", async (c, next) => {
     const principal = c.var.principal;
     if (principal.role === "agent") await flushSettlements(principal.accountId, () => ledgerFor(c.env, principal.accountId));

@@ -30,7 +30,6 @@ const STATUS = {
   internal_error: 500,
   origin_error: 502,
   origin_not_allowed: 502,
-  settlement_failed: 502,
   ledger_unavailable: 503,
   origin_timeout: 504,
 } as const satisfies Record<string, ContentfulStatusCode>;
@@ -64,7 +63,6 @@ const TITLES: Record<ErrorCode, string> = {
   internal_error: "Internal error",
   origin_error: "The service's origin failed",
   origin_not_allowed: "The service's origin is not a public address",
-  settlement_failed: "The charge could not be settled",
   ledger_unavailable: "The account's ledger is unavailable",
   origin_timeout: "The service's origin did not answer in time",
 };

@@ -73,8 +73,12 @@ export function requireOperator(p: Principal): void {
 
 /** The operator or the account's owner; another credential gets 404, as if the account did not exist. */
 export function requireAccountAccess(p: Principal, accountId: string): void {
-  if (p.role === "operator" || (p.role === "owner" && p.accountId === accountId)) return;
-  throw new ApiError("not_found", "No such account.");
+  if (!canAccessAccount(p, accountId)) throw new ApiError("not_found", "No such account.");
+}
+
+/** The operator, or the account's own owner. */
+export function canAccessAccount(p: Principal, accountId: string): boolean {
+  return p.role === "operator" || (p.role === "owner" && p.accountId === accountId);
 }
 
 /** How the audit trail names a principal. */

@@ -5,19 +5,25 @@ import type { LedgerStub } from "./stub";
  * Captures on their way to an account's ledger, per isolate. A served call's capture does not
  * need a Durable Object request of its own: it waits here, off the client's path, and rides
  * with the next reserve this isolate sends to the same account (one request and one commit
- * instead of two), or goes on its own after SETTLE_DELAY_MS. Under load that halves the
+ * instead of two), or goes on its own after 50 ms. Under load that halves the
  * requests per call an account's object serves, which is what bounds a hot account.
  *
  * Nothing here is money state: the hold already covers the amount (no overdraft either way),
- * a capture is safe to send twice (the ledger reports a hold it finds captured as landed), and a
- * capture that never lands leaves its hold to expire, uncharged. Queued items are plain data, so
- * whichever request sends them uses its own stub; no promise crosses requests.
+ * a capture is safe to send twice (the ledger reports a hold it finds captured as landed; a
+ * resend is always the same capture), and a capture that never lands leaves its hold to expire,
+ * uncharged. The response does not wait for the capture: the origin has done the work by then,
+ * so dropping the response would protect no one, and waiting would cost every call a round trip.
+ * Queued items are plain data, so whichever request sends them uses its own stub; no promise
+ * crosses requests.
  */
 
-/** How long a capture waits for a reserve to ride with. */
-export const SETTLE_DELAY_MS = 50;
-/** Attempts before a capture is given up (logged; its hold expires uncharged). */
-const MAX_ATTEMPTS = 3;
+/**
+ * How long a capture waits for a reserve to ride with, and how long a capture whose request
+ * failed waits before each retry: about 20 s in all, inside the ~30 s `waitUntil` allows, so a
+ * capture is lost only if the account's object stays unreachable that long (then it is logged and
+ * its hold expires, uncharged). Mutable for tests only.
+ */
+export const settlementTiming = { delayMs: 50, retryDelaysMs: [250, 1_000, 4_000, 15_000] as readonly number[] };
 
 type Queued = Settlement & { attempts: number };
 /** What keeps the request alive until its captures are sent (Hono's and workerd's contexts both fit). */
@@ -52,12 +58,13 @@ export function queueSettlement(ctx: Lifetime, accountId: string, settlement: Se
 }
 
 function flushLater(ctx: Lifetime, accountId: string, stub: () => LedgerStub): void {
-  ctx.waitUntil(scheduler.wait(SETTLE_DELAY_MS).then(() => flushSettlements(accountId, stub)));
+  ctx.waitUntil(scheduler.wait(settlementTiming.delayMs).then(() => flushSettlements(accountId, stub)));
 }
 
 /**
- * Sends what waits for `accountId` now. A request that fails is retried on a fresh stub after
- * SETTLE_DELAY_MS, up to MAX_ATTEMPTS per capture.
+ * Sends what waits for `accountId` now. After a failed request the batch waits out the next
+ * retry delay of its freshest capture and goes again on a fresh stub, until every capture in it
+ * has landed or used its attempts.
  */
 export async function flushSettlements(accountId: string, stub: () => LedgerStub): Promise<void> {
   for (;;) {
@@ -67,8 +74,9 @@ export async function flushSettlements(accountId: string, stub: () => LedgerStub
       report(await stub().settle(batch.map(plain)));
       return;
     } catch (err) {
-      if (!retry(accountId, batch, err)) return;
-      await scheduler.wait(SETTLE_DELAY_MS);
+      const left = retry(accountId, batch, err);
+      if (left === null) return;
+      await scheduler.wait(settlementTiming.retryDelaysMs[left - 1] ?? 0);
     }
   }
 }
@@ -92,7 +100,7 @@ export async function reserveWithSettlements(
     report(settled);
     return reserved;
   } catch (err) {
-    if (retry(accountId, batch, err)) flushLater(ctx, accountId, fresh);
+    if (retry(accountId, batch, err) !== null) flushLater(ctx, accountId, fresh);
     throw err;
   }
 }
@@ -108,10 +116,15 @@ function report(outcomes: readonly SettlementOutcome[]): void {
   }
 }
 
-/** Puts a failed batch back (false when every capture in it is out of attempts). */
-function retry(accountId: string, batch: readonly Queued[], err: unknown): boolean {
-  const again = batch.map((q) => ({ ...q, attempts: q.attempts + 1 })).filter((q) => q.attempts < MAX_ATTEMPTS);
-  for (const q of batch) if (q.attempts + 1 >= MAX_ATTEMPTS) console.error("queued capture given up; its hold will expire", q.holdId, String(err));
+/**
+ * Puts a failed batch back, each capture with one attempt more; a capture out of attempts (one
+ * more than there are retry delays) is dropped and logged. Returns the fewest attempts among those
+ * put back, which picks the next wait, or null when none are.
+ */
+function retry(accountId: string, batch: readonly Queued[], err: unknown): number | null {
+  const maxAttempts = settlementTiming.retryDelaysMs.length + 1;
+  const again = batch.map((q) => ({ ...q, attempts: q.attempts + 1 })).filter((q) => q.attempts < maxAttempts);
+  for (const q of batch) if (q.attempts + 1 >= maxAttempts) console.error("queued capture given up; its hold will expire", q.holdId, String(err));
   put(accountId, again);
-  return again.length > 0;
+  return again.length > 0 ? Math.min(...again.map((q) => q.attempts)) : null;
 }

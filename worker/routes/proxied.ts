@@ -42,7 +42,7 @@ export function documentProxy(app: OpenAPIHono<AppEnv>): void {
         413: problem("payload_too_large (bodies are read whole to be signed; at most 10 MiB)"),
         429: problem("rate_limited (velocity limits, too many failed authentications, an overloaded ledger; see Retry-After)"),
         431: problem("request_header_fields_too_large (a header over 8 KiB, or over 32 KiB in total)"),
-        502: problem("origin_error, origin_not_allowed, settlement_failed"),
+        502: problem("origin_error, origin_not_allowed"),
         503: problem("ledger_unavailable"),
         504: problem("origin_timeout"),
       },
