@@ -124,14 +124,14 @@ function benchSigningKeys(): string {
 }
 
 /** Bundles the Worker exactly as a deploy would (`wrangler deploy --dry-run --outdir`). */
-function bundle(outDir: string): string {
-  execFileSync(process.execPath, [WRANGLER, "deploy", "--dry-run", "--outdir", outDir], { cwd: ROOT, env: ENV, stdio: ["ignore", "pipe", "pipe"] });
+function bundle(outDir: string, root: string): string {
+  execFileSync(process.execPath, [WRANGLER, "deploy", "--dry-run", "--outdir", outDir], { cwd: root, env: ENV, stdio: ["ignore", "pipe", "pipe"] });
   return join(outDir, "index.js");
 }
 
 /** `compatibility_date`, `compatibility_flags` and `[vars]` from wrangler.toml (the few lines the bench needs). */
-function wranglerToml(): { compatibilityDate: string; compatibilityFlags: string[]; vars: Record<string, string> } {
-  const text = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+function wranglerToml(root: string): { compatibilityDate: string; compatibilityFlags: string[]; vars: Record<string, string> } {
+  const text = readFileSync(join(root, "wrangler.toml"), "utf8");
   const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(text)?.[1];
   if (!compatibilityDate) throw new Error("wrangler.toml has no compatibility_date");
   const vars: Record<string, string> = {};
@@ -154,8 +154,8 @@ async function loadMiniflare(): Promise<{ Miniflare: MiniflareCtor; version: str
 }
 
 /** The D1 migrations, statement by statement, in file order. */
-function migrationStatements(): string[] {
-  const dir = join(ROOT, "migrations");
+function migrationStatements(root: string): string[] {
+  const dir = join(root, "migrations");
   return readdirSync(dir)
     .filter((f) => f.endsWith(".sql"))
     .sort()
@@ -180,6 +180,8 @@ export function childProcesses(pid: number): { pid: number; comm: string }[] {
 export async function startGateway(options: {
   originUrl: string;
   d1Counter?: boolean;
+  /** The tree to bundle and run (default: this one; bench/compare.ts passes another checkout). */
+  root?: string;
   /** Opens workerd's V8 inspector on this port (bench/profile.ts). */
   inspectorPort?: number;
   log?: (line: string) => void;
@@ -199,8 +201,9 @@ export async function startGateway(options: {
   };
   try {
     log("bundling the Worker (wrangler deploy --dry-run)…");
-    const script = bundle(join(dir, "bundle"));
-    const { compatibilityDate, compatibilityFlags, vars } = wranglerToml();
+    const root = options.root ?? ROOT;
+    const script = bundle(join(dir, "bundle"), root);
+    const { compatibilityDate, compatibilityFlags, vars } = wranglerToml(root);
     const { Miniflare, version } = await loadMiniflare();
     const operatorToken = `bench-operator-${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
     const d1Counter = options.d1Counter ?? true;
@@ -249,7 +252,7 @@ export async function startGateway(options: {
     await mf.ready;
     const url = (await mf.unsafeGetDirectURL("tollgate")).href.replace(/\/$/, "");
     const d1 = await mf.getD1Database("DB", "bench-admin");
-    const statements = migrationStatements();
+    const statements = migrationStatements(root);
     for (const sql of statements) await d1.prepare(sql).run();
     log(`applied ${statements.length} D1 migration statements`);
 

@@ -74,3 +74,17 @@ export function loadAverage(): number[] {
     return [];
   }
 }
+
+/** Waits until `pid` has used (almost) no CPU for 300 ms: the previous run's tail (exports) is done. */
+export async function untilIdle(pid: number, minMs = 700, maxMs = 8_000): Promise<void> {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  await sleep(minMs);
+  const deadline = Date.now() + maxMs;
+  let last = cpuMs(pid);
+  while (Date.now() < deadline) {
+    await sleep(300);
+    const now = cpuMs(pid);
+    if (now - last <= 10) return;
+    last = now;
+  }
+}

@@ -19,7 +19,7 @@ import { api, benchServices, inParallel, LLM_BODY, payer, type Payer } from "./a
 import { cannon, median, paced, quantile, timeToFirstByte, type Call, type Saturated } from "./load.ts";
 import { ROOT, startGateway, startOriginProcess, type Gateway } from "./gateway.ts";
 import { sqliteLogicalBytes } from "./sqlite.ts";
-import { canPin, cpuCount, cpuMs, loadAverage, machine, pin, rssBytes } from "./proc.ts";
+import { canPin, cpuCount, cpuMs, loadAverage, machine, pin, rssBytes, untilIdle } from "./proc.ts";
 
 // ───────────────────────────── configuration ─────────────────────────────
 
@@ -98,19 +98,6 @@ async function d1Stats(gw: Gateway): Promise<D1Stats | null> {
   if (!gw.d1Counter) return null;
   const res = await fetch(`${gw.url}/__bench/d1-stats`);
   return (await res.json()) as D1Stats | null;
-}
-
-/** Waits until workerd has used (almost) no CPU for 300 ms: the previous arm's tail (exports) is done. */
-async function settle(pid: number, minMs = 700, maxMs = 8_000): Promise<void> {
-  await sleep(minMs);
-  const deadline = Date.now() + maxMs;
-  let last = cpuMs(pid);
-  while (Date.now() < deadline) {
-    await sleep(300);
-    const now = cpuMs(pid);
-    if (now - last <= 10) return;
-    last = now;
-  }
 }
 
 async function d1Rows<T>(gw: Gateway, sql: string, ...params: unknown[]): Promise<T[]> {
@@ -206,7 +193,7 @@ async function main() {
     // ── 1. saturated throughput (and 3. CPU per request) ──
     log(`warm-up: ${cfg.warmupS} s per arm`);
     for (const arm of ARMS) await cannon({ url: target[arm].base, calls: target[arm].calls, connections: cfg.connections, durationS: cfg.warmupS });
-    await settle(g.pid);
+    await untilIdle(g.pid);
 
     const sat: Record<ArmName, (Saturated & { cpuMsPerRequest: number | null })[]> = { direct: [], bare: [], tollgate: [] };
     for (let r = 0; r < cfg.rounds; r++) {
@@ -214,7 +201,7 @@ async function main() {
         const cpu0 = cpuMs(g.pid);
         const run = await cannon({ url: target[arm].base, calls: target[arm].calls, connections: cfg.connections, durationS: cfg.durationS });
         // CPU is counted until workerd is idle again, so the export that follows a metered run counts.
-        await settle(g.pid);
+        await untilIdle(g.pid);
         const cpu = cpuMs(g.pid) - cpu0;
         sat[arm].push({ ...run, cpuMsPerRequest: arm === "direct" || run.ok === 0 ? null : cpu / (run.ok + run.non2xx) });
         log(
@@ -255,7 +242,7 @@ async function main() {
     for (let r = 0; r < cfg.rounds; r++) {
       for (const arm of order(r)) {
         const run = await paced({ base: target[arm].base, calls: target[arm].calls, rate, durationMs: cfg.rateDurationS * 1000, warmupMs: cfg.rateWarmupS * 1000 });
-        await settle(g.pid, 300);
+        await untilIdle(g.pid, 300);
         const p50 = median(run.samples);
         const p99 = quantile(run.samples, 0.99);
         lat[arm].push({ p50, p99, achieved: run.achievedRate, n: run.samples.length });
@@ -322,7 +309,7 @@ async function main() {
     log(`SSE first byte (median): direct ${sseMedian("direct").toFixed(2)} ms, bare ${sseMedian("bare").toFixed(2)} ms, tollgate ${sseMedian("tollgate").toFixed(2)} ms`);
 
     // ── 4. one hot account, and 5. the export to D1 while it runs ──
-    await settle(g.pid);
+    await untilIdle(g.pid);
     const half = Math.floor(cfg.hotCalls / 2);
     const hot = await payer(g, "bench-hot", half * cfg.price);
     // Let the credit's own export land first, so the D1 figures below are the hot run's alone.
@@ -331,7 +318,7 @@ async function main() {
       if ((row?.n ?? 0) >= 1) break;
       await sleep(100);
     }
-    await settle(g.pid, 300);
+    await untilIdle(g.pid, 300);
     const stats0 = await d1Stats(g);
     const cpuHot0 = cpuMs(g.pid);
     log(`hot account: ${cfg.hotCalls} calls at concurrency ${cfg.hotConcurrency} against a balance for ${half}`);
@@ -347,7 +334,7 @@ async function main() {
       if (inD1 >= expectD1) break;
       await sleep(100);
     }
-    await settle(g.pid, 300);
+    await untilIdle(g.pid, 300);
     const cpuHot = cpuMs(g.pid) - cpuHot0;
     const stats1 = await d1Stats(g);
     const journal = await api<{ data: { seq: number }[] }>(g, "GET", `/v1/accounts/${hot.id}/transfers?limit=1`);
@@ -422,7 +409,7 @@ async function main() {
     if (!Object.values(checks).every(Boolean)) errors.push(`hot account checks failed: ${JSON.stringify(checks)}`);
 
     // ── 6. tracking: memory and SQLite bytes per account ──
-    await settle(g.pid);
+    await untilIdle(g.pid);
     const filesBefore = sqliteFiles(g.doDir);
     const rss0 = rssBytes(g.pid);
     log(`tracking: touching ${cfg.trackAccounts} accounts (open, credit, key, one metered call)`);
@@ -439,7 +426,7 @@ async function main() {
       },
     );
     const touchS = (Date.now() - t0) / 1000;
-    await settle(g.pid);
+    await untilIdle(g.pid);
     const rss1 = rssBytes(g.pid);
     const filesAfter = sqliteFiles(g.doDir);
     const fresh = [...filesAfter.entries()].filter(([name]) => !filesBefore.has(name));

@@ -1,0 +1,107 @@
+/**
+ * Before and after, in one run: CPU per request and saturated throughput of the Tollgate arm for
+ * two trees of this repository, each in its own workerd (same origin, same load generator, same
+ * pinning), in interleaved rounds (AB, BA, AB…) so drift on a shared machine hits both alike.
+ * Prints per-round figures and the medians, and the ratio after ÷ before.
+ *
+ *   npx tsx bench/compare.ts --base HEAD~1 [--head <ref>] [--rounds 6] [--duration 4] [--arm tollgate|bare]
+ *
+ * `--base` (and `--head`, default: the working tree) are checked out with `git worktree` into a
+ * temp dir that shares this checkout's node_modules. Nothing here asserts a time.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { benchServices, inParallel, LLM_BODY, payer } from "./api.ts";
+import { ROOT, startGateway, startOriginProcess, type Gateway } from "./gateway.ts";
+import { cannon, median, type Call } from "./load.ts";
+import { canPin, cpuCount, cpuMs, pin, untilIdle } from "./proc.ts";
+
+const { values: flags } = parseArgs({
+  options: {
+    base: { type: "string" },
+    head: { type: "string" },
+    rounds: { type: "string", default: "6" },
+    duration: { type: "string", default: "4" },
+    connections: { type: "string", default: "32" },
+    accounts: { type: "string", default: "32" },
+    arm: { type: "string", default: "tollgate" },
+  },
+});
+
+/** A detached checkout of `ref` sharing this repo's node_modules; removed by the returned function. */
+function checkout(ref: string): { root: string; remove: () => void } {
+  const root = mkdtempSync(join(tmpdir(), "tollgate-compare-"));
+  execFileSync("git", ["worktree", "add", "--detach", "--force", root, ref], { cwd: ROOT, stdio: "ignore" });
+  symlinkSync(join(ROOT, "node_modules"), join(root, "node_modules"));
+  return { root, remove: () => execFileSync("git", ["worktree", "remove", "--force", root], { cwd: ROOT, stdio: "ignore" }) };
+}
+
+type Side = { name: string; gw: Gateway; calls: Call[]; cpuPerReq: number[]; rps: number[] };
+
+async function side(name: string, root: string, originUrl: string): Promise<Side> {
+  const gw = await startGateway({ originUrl, root, log: (l) => console.error(`[${name}] ${l}`) });
+  if (canPin() && cpuCount() >= 2) pin(gw.pid, String(cpuCount() - 1));
+  await benchServices(gw, originUrl, 1_000);
+  const payers = await inParallel(Array.from({ length: Number(flags.accounts) }, (_, i) => i), 8, (i) => payer(gw, `compare-${i}`, 1_000_000_000_000));
+  const path = flags.arm === "bare" ? "/__bench/pass/v1/chat/completions" : "/s/bench-json/v1/chat/completions";
+  const calls = payers.map((p) => ({ method: "POST", path, headers: { authorization: `Bearer ${p.key}`, "content-type": "application/json" }, body: LLM_BODY }));
+  return { name, gw, calls, cpuPerReq: [], rps: [] };
+}
+
+async function measure(s: Side, durationS: number): Promise<void> {
+  const cpu0 = cpuMs(s.gw.pid);
+  const run = await cannon({ url: s.gw.url, calls: s.calls, connections: Number(flags.connections), durationS });
+  // The export that follows the run is part of its cost.
+  await untilIdle(s.gw.pid);
+  if (run.ok === 0) throw new Error(`${s.name}: no 2xx responses`);
+  s.cpuPerReq.push(((cpuMs(s.gw.pid) - cpu0) * 1000) / run.ok);
+  s.rps.push(run.rps);
+  console.error(`${s.name.padEnd(6)} ${run.rps.toFixed(0).padStart(6)} req/s  ${s.cpuPerReq.at(-1)?.toFixed(0).padStart(5)} µs CPU/req  non-2xx ${run.non2xx}`);
+}
+
+async function main() {
+  if (!flags.base) throw new Error("--base <git ref> is required");
+  const base = checkout(flags.base);
+  const head = flags.head ? checkout(flags.head) : null;
+  const origin = await startOriginProcess();
+  if (canPin() && cpuCount() >= 2) {
+    pin(process.pid, "0");
+    pin(origin.pid, "0");
+  }
+  const sides: Side[] = [];
+  try {
+    sides.push(await side("before", base.root, origin.url));
+    sides.push(await side("after", head?.root ?? ROOT, origin.url));
+    const durationS = Number(flags.duration);
+    for (const s of sides) await cannon({ url: s.gw.url, calls: s.calls, connections: Number(flags.connections), durationS: 2 });
+    for (const s of sides) await untilIdle(s.gw.pid);
+    for (let r = 0; r < Number(flags.rounds); r++) {
+      for (const s of r % 2 === 0 ? sides : [...sides].reverse()) await measure(s, durationS);
+    }
+    const [before, after] = sides as [Side, Side];
+    const cpuB = median(before.cpuPerReq);
+    const cpuA = median(after.cpuPerReq);
+    const rpsB = median(before.rps);
+    const rpsA = median(after.rps);
+    console.log(`\n${flags.arm} arm, ${flags.rounds} interleaved rounds of ${durationS} s (medians)`);
+    console.log(`before (${flags.base}): ${cpuB.toFixed(0)} µs CPU/req, ${rpsB.toFixed(0)} req/s`);
+    console.log(`after  (${flags.head ?? "working tree"}): ${cpuA.toFixed(0)} µs CPU/req, ${rpsA.toFixed(0)} req/s`);
+    console.log(`after ÷ before: CPU ${(cpuA / cpuB).toFixed(3)}, throughput ${(rpsA / rpsB).toFixed(3)}`);
+  } finally {
+    for (const s of sides) await s.gw.stop();
+    origin.stop();
+    base.remove();
+    head?.remove();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
