@@ -148,10 +148,37 @@ function unreachableLedger(): { stub: LedgerStub; batches: string[][] } {
 }
 
 /** A request context that keeps what it is asked to wait for, so the test can wait for it too. */
-function lifetime(): { ctx: { waitUntil(p: Promise<unknown>): void }; done: () => Promise<unknown> } {
+function lifetime(): { ctx: { waitUntil(p: Promise<unknown>): void }; done: () => Promise<unknown>; count: () => number } {
   const kept: Promise<unknown>[] = [];
-  return { ctx: { waitUntil: (p) => void kept.push(p) }, done: () => Promise.all(kept) };
+  return { ctx: { waitUntil: (p) => void kept.push(p) }, done: () => Promise.all(kept), count: () => kept.length };
 }
+
+describe("the flush timer", () => {
+  it("is one per account: captures queued while it is set go with it, in one request", async () => {
+    const acct = await openAccount(1_000);
+    const holds = [await reserveOk(acct, 10), await reserveOk(acct, 20), await reserveOk(acct, 30)];
+    const sent: string[][] = [];
+    const recording = { settle: (s: readonly Settlement[]) => (sent.push(s.map((x) => x.holdId)), acct.stub.settle(s)) } as unknown as LedgerStub;
+    const first = lifetime();
+    const later = lifetime();
+    queueSettlement(first.ctx, acct.id, { holdId: holds[0] as string, amount: 10, detail: {} }, () => recording);
+    queueSettlement(later.ctx, acct.id, { holdId: holds[1] as string, amount: 20, detail: {} }, () => recording);
+    queueSettlement(later.ctx, acct.id, { holdId: holds[2] as string, amount: 30, detail: {} }, () => recording);
+    // Only the first request waits for a timer; the others' captures ride on it.
+    expect(first.count()).toBe(1);
+    expect(later.count()).toBe(0);
+    await first.done();
+    expect(sent).toEqual([holds]);
+    expect(pendingSettlements(acct.id)).toBe(0);
+    expect(await acct.stub.balance()).toEqual(balanceOf(940, 0));
+    // Once it has fired, the next capture sets a new one.
+    const next = lifetime();
+    queueSettlement(next.ctx, acct.id, { holdId: await reserveOk(acct, 5), amount: 5, detail: {} }, () => recording);
+    expect(next.count()).toBe(1);
+    await next.done();
+    expect(sent).toHaveLength(2);
+  });
+});
 
 // Holds are made on the ledger directly (no proxied call), so no request's own timer races the
 // flushes under test with the real ledger.

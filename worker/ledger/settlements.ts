@@ -23,13 +23,15 @@ import type { LedgerStub } from "./stub";
  * capture is lost only if the account's object stays unreachable that long (then it is logged and
  * its hold expires, uncharged). Mutable for tests only.
  */
-export const settlementTiming = { delayMs: 50, retryDelaysMs: [250, 1_000, 4_000, 15_000] as readonly number[] };
+export const settlementTiming = { delayMs: 100, retryDelaysMs: [250, 1_000, 4_000, 15_000] as readonly number[] };
 
 type Queued = Settlement & { attempts: number };
 /** What keeps the request alive until its captures are sent (Hono's and workerd's contexts both fit). */
 type Lifetime = { waitUntil(promise: Promise<unknown>): void };
 
 const waiting = new Map<string, Queued[]>();
+/** Accounts with a flush timer set (flushLater). */
+const timed = new Set<string>();
 
 function put(accountId: string, items: readonly Queued[]): void {
   const queue = waiting.get(accountId);
@@ -57,8 +59,20 @@ export function queueSettlement(ctx: Lifetime, accountId: string, settlement: Se
   flushLater(ctx, accountId, stub);
 }
 
+/**
+ * One flush timer per account at a time: a capture queued while one is set goes with it (the
+ * request that set it stays alive until then), so a busy account costs one timer per delay, not
+ * one per call.
+ */
 function flushLater(ctx: Lifetime, accountId: string, stub: () => LedgerStub): void {
-  ctx.waitUntil(scheduler.wait(settlementTiming.delayMs).then(() => flushSettlements(accountId, stub)));
+  if (timed.has(accountId)) return;
+  timed.add(accountId);
+  ctx.waitUntil(
+    scheduler.wait(settlementTiming.delayMs).then(() => {
+      timed.delete(accountId);
+      return flushSettlements(accountId, stub);
+    }),
+  );
 }
 
 /**
