@@ -2,7 +2,8 @@
  * Tollgate's benchmark: `npm run bench` (full, a few minutes) or `npm run bench -- --quick`
  * (about a minute, a smoke check). See bench/README.md for what each figure means.
  *
- * One workerd process (Miniflare, the deploy bundle, on-disk DO and D1 storage), one local origin
+ * One workerd process (Miniflare, the deploy bundle, DO and D1 SQLite in /dev/shm or with --disk on
+ * disk), one local origin
  * (bench/origin.ts, its own process), three arms measured in the same run, interleaved in rounds
  * (ABC, BCA, CAB, …) and reported as medians over rounds:
  *   A  direct      the load generator → the origin
@@ -28,6 +29,7 @@ const { values: flags } = parseArgs({
     quick: { type: "boolean", default: false },
     "no-pin": { type: "boolean", default: false },
     "no-d1-counter": { type: "boolean", default: false },
+    disk: { type: "boolean", default: false },
     rounds: { type: "string" },
     duration: { type: "string" },
     connections: { type: "string" },
@@ -140,7 +142,7 @@ async function main() {
   }
 
   try {
-    gw = await startGateway({ originUrl: origin.url, d1Counter: !flags["no-d1-counter"], log });
+    gw = await startGateway({ originUrl: origin.url, d1Counter: !flags["no-d1-counter"], disk: flags.disk, log });
     const g = gw;
     log(`gateway ${g.url} (workerd pid ${g.pid}, miniflare ${g.miniflareVersion}); origin ${origin.url} (pid ${origin.pid})`);
 
@@ -159,7 +161,7 @@ async function main() {
       }
     }
     log(`pinning: ${pinning}`);
-    result.machine = { ...machine(), pinning, miniflare: g.miniflareVersion };
+    result.machine = { ...machine(), pinning, storage: flags.disk ? "disk" : "tmpfs", miniflare: g.miniflareVersion };
 
     // ── setup through the JSON API ──
     await benchServices(g, origin.url, cfg.price);
@@ -593,9 +595,9 @@ function printTable(r: Record<string, unknown>): void {
   const cells = rows.map((x) => [x.figure, x.measured, x.goal, x.anchor, x.pass === null ? "" : x.pass ? "ok" : "MISS"]);
   const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((row) => (row[i] ?? "").length)));
   const line = (row: string[]) => row.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" │ ");
-  const m = r.machine as { cpu: string; cores: number; pinning: string } | undefined;
+  const m = r.machine as { cpu: string; cores: number; pinning: string; storage: string } | undefined;
   const la = r.load_average as { before: number[] };
-  console.log(`\nTollgate benchmark (${cfg.mode}) — ${m ? `${m.cpu}, ${m.cores} CPUs; pinning: ${m.pinning}` : ""}; load average at start ${la.before.join(" ")}${r.noisy ? " (NOISY: other work was running)" : ""}`);
+  console.log(`\nTollgate benchmark (${cfg.mode}) — ${m ? `${m.cpu}, ${m.cores} CPUs; SQLite on ${m.storage}; pinning: ${m.pinning}` : ""}; load average at start ${la.before.join(" ")}${r.noisy ? " (NOISY: other work was running)" : ""}`);
   console.log(line(cols));
   console.log(widths.map((w) => "─".repeat(w)).join("─┼─"));
   for (const row of cells) console.log(line(row));
