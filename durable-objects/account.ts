@@ -47,8 +47,8 @@ import type {
  * that got busy together from exporting together ever after: in step, their exports arrive as
  * bursts that stall the calls queued behind them (the fixed-rate p99 in bench/ showed it).
  */
-const EXPORT_DELAY_MS = 700;
-const EXPORT_JITTER_MS = 600;
+const EXPORT_DELAY_MS = 500;
+const EXPORT_JITTER_MS = 500;
 /** Retry delay when D1 fails during export: nothing is lost, the cursor simply does not move. */
 const EXPORT_RETRY_MS = 2_000;
 const EXPORT_BATCH = 100;
