@@ -1,4 +1,5 @@
-import { hash } from "node:crypto";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 
 /**
  * The tamper-evident audit trail: each account's events form a hash chain. An event's hash is
@@ -6,8 +7,10 @@ import { hash } from "node:crypto";
  * GENESIS; altering, removing or reordering any event breaks every link after it.
  *
  * Pure and synchronous: it runs inside the Durable Object's transactions (no await there), and in
- * Node for the `audit:verify` script, so it uses node:crypto's native synchronous SHA-256
- * (workerd provides it with `nodejs_compat`; Node since 20.12) rather than the async WebCrypto one.
+ * Node for the `audit:verify` script, so it hashes with @noble/hashes (audited, synchronous,
+ * plain JavaScript) rather than the async WebCrypto. node:crypto's synchronous hash was tried:
+ * fast in a loop, but a hash or two per ledger request paid its native call's setup each time and
+ * cost about three times as much (bench/README.md, "audit hash").
  */
 export const GENESIS = "0".repeat(64);
 
@@ -73,9 +76,7 @@ export function canonical(e: AuditFields): string {
 }
 
 export function sha256Hex(text: string): string {
-  // The one-shot form: createHash() builds a stream-backed Hash object per call, which cost
-  // several times the digest itself on the ledger's hot path (bench/profile.ts).
-  return hash("sha256", text, "hex");
+  return bytesToHex(sha256(utf8ToBytes(text)));
 }
 
 export function chainHash(prevHash: string, e: AuditFields): string {
