@@ -284,7 +284,7 @@ export class AccountLedger extends DurableObject<Env> {
       const hold = this.readHold(holdId);
       if (!hold) return { ok: false, code: "unknown_hold" };
       if (hold.state !== "pending") return { ok: false, code: "hold_not_pending", state: hold.state };
-      const ended = this.endHold(hold, "voided", null, reason, Date.now(), `agent:${hold.agent_key_id}`);
+      const ended = this.endHold(hold, "voided", reason, Date.now(), `agent:${hold.agent_key_id}`);
       return { ok: true, hold: ended, balance: this.readBalance() };
     });
     await this.exportAudit();
@@ -522,7 +522,7 @@ export class AccountLedger extends DurableObject<Env> {
   private expireHolds(now: number): void {
     this.txn(() => {
       for (const row of this.sql.all("SELECT * FROM holds WHERE state = 'pending' AND expires_at <= ?", now)) {
-        this.endHold(toHold(row), "expired", null, "hold_timeout", now, "system");
+        this.endHold(toHold(row), "expired", "hold_timeout", now, "system");
       }
     });
   }
@@ -537,33 +537,49 @@ export class AccountLedger extends DurableObject<Env> {
   }
 
   private captureNow(holdId: string, amount: number, detail: CaptureDetail, actor?: Actor): Captured {
+    const now = Date.now();
+    const reason = detail.reason ?? "origin_succeeded";
+    // One statement on the common path: the hold ends here only if it is pending and covers the
+    // amount; otherwise nothing changed and the hold says why.
+    const row = isAmount(amount)
+      ? this.sql.one(
+          "UPDATE holds SET state = 'captured', captured = ?1, reason = ?2, resolved_at = ?3 WHERE id = ?4 AND state = 'pending' AND amount >= ?1 RETURNING *",
+          amount,
+          reason,
+          now,
+          holdId,
+        )
+      : null;
+    if (!row) return this.whyNotCaptured(holdId, amount);
+    const hold = toHold(row);
+    this.afterEnd(hold, "captured", amount, reason, now, actor ?? `agent:${hold.agent_key_id}`);
+    const transfer =
+      amount > 0 ? this.appendTransfer({ kind: "capture", amount, fee: platformFee(amount, hold.fee_bps), hold, now, detail: { ...detail, reason } }) : null;
+    return { ok: true, hold, transfer };
+  }
+
+  private whyNotCaptured(holdId: string, amount: number): Exclude<CaptureResult, { ok: true }> {
     const hold = this.readHold(holdId);
     if (!hold) return { ok: false, code: "unknown_hold" };
     if (hold.state !== "pending") return { ok: false, code: "hold_not_pending", state: hold.state };
     if (!isAmount(amount)) return { ok: false, code: "invalid_amount" };
-    if (amount > hold.amount) return { ok: false, code: "amount_exceeds_hold" };
-    const now = Date.now();
-    const reason = detail.reason ?? "origin_succeeded";
-    const ended = this.endHold(hold, "captured", amount, reason, now, actor ?? `agent:${hold.agent_key_id}`);
-    const transfer =
-      amount > 0 ? this.appendTransfer({ kind: "capture", amount, fee: platformFee(amount, hold.fee_bps), hold, now, detail: { ...detail, reason } }) : null;
-    return { ok: true, hold: ended, transfer };
+    return { ok: false, code: "amount_exceeds_hold" };
   }
 
   /**
-   * The one way out of `pending` (I4): a guarded UPDATE that can succeed once per hold, with the
-   * balance, the mandate's counters and the audit trail moved in the same transaction.
+   * The one way out of `pending` (I4): a guarded UPDATE that can succeed once per hold (capture's
+   * is its own, with the amount in the guard), with the balance, the mandate's counters and the
+   * audit trail moved in the same transaction (afterEnd).
    */
-  private endHold(hold: Hold, state: Exclude<Hold["state"], "pending">, captured: number | null, reason: string, now: number, actor: Actor): Hold {
-    const ended = this.sql.exec(
-      "UPDATE holds SET state = ?, captured = ?, reason = ?, resolved_at = ? WHERE id = ? AND state = 'pending'",
-      state,
-      captured,
-      reason,
-      now,
-      hold.id,
-    );
+  private endHold(hold: Hold, state: "voided" | "expired", reason: string, now: number, actor: Actor): Hold {
+    const ended = this.sql.exec("UPDATE holds SET state = ?, reason = ?, resolved_at = ? WHERE id = ? AND state = 'pending'", state, reason, now, hold.id);
     if (ended.rowsWritten !== 1) throw new Error(`hold ${hold.id} is no longer pending`);
+    const after = { ...hold, state, captured: null, reason, resolved_at: new Date(now).toISOString() };
+    this.afterEnd(after, state, null, reason, now, actor);
+    return after;
+  }
+
+  private afterEnd(hold: Hold, state: Exclude<Hold["state"], "pending">, captured: number | null, reason: string, now: number, actor: Actor): void {
     this.sql.exec("UPDATE balance SET pending = pending - ?, debits = debits + ? WHERE id = 1", hold.amount, captured ?? 0);
     if (hold.mandate_id) settleUnder(this.sql, hold.mandate_id, utcDay(Date.parse(hold.created_at)), hold.amount, captured ?? 0);
     const intent = hold.mandate_id ? mandateRow(this.sql, hold.mandate_id)?.intent_hash : null;
@@ -582,7 +598,6 @@ export class AccountLedger extends DurableObject<Env> {
       },
       now,
     );
-    return { ...hold, state, captured, reason, resolved_at: new Date(now).toISOString() };
   }
 
   private appendTransfer(t: { kind: Transfer["kind"]; amount: number; fee?: number; reference?: string | null; hold?: Hold; now: number; detail?: CaptureDetail }): Transfer {
