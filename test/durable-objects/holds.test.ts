@@ -189,6 +189,27 @@ describe("agent keys (I9)", () => {
     expect(await acct.stub.balance()).toEqual(balanceOf(1_000, 0));
   });
 
+  it("a key that was just used is refused on its very next call once revoked, frozen or limited (the key cache never serves a stale key)", async () => {
+    const revoked = await openAccount(1_000);
+    await reserveOk(revoked, 1);
+    await revoked.stub.revokeAgentKey(revoked.keyId);
+    expect(await revoked.stub.reserve(reserveInput(revoked.keyHash, 1))).toEqual({ ok: false, code: "invalid_key" });
+
+    const frozen = await openAccount(1_000);
+    await reserveOk(frozen, 1);
+    await frozen.stub.freezeKey(frozen.keyId, true);
+    expect(await frozen.stub.reserve(reserveInput(frozen.keyHash, 1))).toMatchObject({ ok: false, code: "key_frozen" });
+    await frozen.stub.freezeKey(frozen.keyId, false);
+    expect(await frozen.stub.reserve(reserveInput(frozen.keyHash, 1))).toMatchObject({ ok: true });
+
+    const limited = await openAccount(1_000);
+    await reserveOk(limited, 1);
+    await limited.stub.setKeyLimits(limited.keyId, { max_calls_per_minute: 1 });
+    // The limit counts calls from when it is set: one more passes, the next is refused.
+    expect(await limited.stub.reserve(reserveInput(limited.keyHash, 1))).toMatchObject({ ok: true });
+    expect(await limited.stub.reserve(reserveInput(limited.keyHash, 1))).toMatchObject({ ok: false, code: "rate_limited" });
+  });
+
   it("an unknown key, or another account's key, cannot reserve", async () => {
     const acct = await openAccount(1_000);
     const other = await openAccount(1_000);
