@@ -1,4 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "./env";
 import { ApiError, problemResponse, renderError } from "./errors";
 import { newId } from "./ids";
@@ -24,6 +25,9 @@ import { usageRoutes } from "./routes/usage";
 import { usageReportRoutes } from "./routes/usage-reports";
 import { wellKnownRoutes } from "./routes/well-known";
 import { serviceByHostname, serviceBySlug } from "./services/cache";
+
+/** The largest JSON API request body (1 MiB). */
+export const MAX_API_BODY = 1024 * 1024;
 
 /** Hosts that are always the gateway itself (local development, tests). */
 const GATEWAY_HOSTS = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
@@ -67,6 +71,17 @@ export function buildApp() {
   app.all("/s/:slug/*", proxyBySlug);
   app.all("/s/:slug", proxyBySlug);
 
+  // The JSON API's bodies are small (a service's price rules are the largest); a bigger one is
+  // refused before it is read or authenticated. Proxied bodies have their own cap (proxy/body.ts).
+  app.use(
+    "/v1/*",
+    bodyLimit({
+      maxSize: MAX_API_BODY,
+      onError: () => {
+        throw new ApiError("payload_too_large", `JSON API bodies are limited to ${MAX_API_BODY} bytes.`, { max_bytes: MAX_API_BODY });
+      },
+    }),
+  );
   app.use("/v1/*", requireCredential);
   // An account's reads see its served calls: captures this isolate still queues for the account
   // (worker/ledger/settlements.ts) are sent first.
