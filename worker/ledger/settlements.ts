@@ -67,12 +67,16 @@ export function queueSettlement(ctx: Lifetime, accountId: string, settlement: Se
 function flushLater(ctx: Lifetime, accountId: string, stub: () => LedgerStub): void {
   if (timed.has(accountId)) return;
   timed.add(accountId);
-  ctx.waitUntil(
-    scheduler.wait(settlementTiming.delayMs).then(() => {
+  const fire = async () => {
+    try {
+      await scheduler.wait(settlementTiming.delayMs);
+    } finally {
+      // Whatever happens to the wait, the next capture must be able to set a timer again.
       timed.delete(accountId);
-      return flushSettlements(accountId, stub);
-    }),
-  );
+    }
+    await flushSettlements(accountId, stub);
+  };
+  ctx.waitUntil(fire());
 }
 
 /**
