@@ -81,6 +81,42 @@ export class AccountLedger extends DurableObject<Env> {
    * `writeKeys`, which empties it first, so a revoked or frozen key is never served from here.
    */
   private readonly liveKeys = new Map<string, Row>();
+  /** Reserves waiting for the next group (see `gathered`). */
+  private gathering: (() => void)[] | null = null;
+
+  /**
+   * Group commit for reserves: the first reserve to arrive sets a zero-delay timer, the ones that
+   * arrive before it fires wait with it, and then all run back to back in one turn, so their
+   * writes share one commit instead of one each. Each still runs its own transaction, in arrival
+   * order, and answers only after its writes are durable (the output gate). Measured with
+   * bench/compare.ts: × 0.79–0.83 CPU per metered call.
+   */
+  private gathered(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.gathering) {
+        this.gathering.push(resolve);
+        return;
+      }
+      this.gathering = [resolve];
+      setTimeout(() => {
+        const group = this.gathering ?? [];
+        this.gathering = null;
+        for (const go of group) go();
+      }, 0);
+    });
+  }
+
+  /**
+   * Every other method waits behind a pending group, so requests still run in the order they
+   * arrived (a credit sent before a reserve is applied before it, a read sees the writes sent
+   * before it); with no group pending they run at once.
+   */
+  private inTurn(): Promise<void> | undefined {
+    // Not an async function: the caller's own `await` must be the only hop, as it is for
+    // `gathered`, or a request would resume a microtask later than the ones queued after it.
+    const group = this.gathering;
+    return group ? new Promise<void>((go) => group.push(go)) : undefined;
+  }
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -95,6 +131,7 @@ export class AccountLedger extends DurableObject<Env> {
 
   /** Creates the account's ledger; repeating it with the same values is a no-op. */
   async open(accountId: string, currency: string, actor: Actor = "operator"): Promise<OpenResult> {
+    await this.inTurn();
     this.migrate();
     const result = this.txn(() => {
       const existing = this.meta();
@@ -110,12 +147,14 @@ export class AccountLedger extends DurableObject<Env> {
     return result;
   }
 
-  balance(): Balance | null {
+  async balance(): Promise<Balance | null> {
+    await this.inTurn();
     return this.meta() ? this.readBalance() : null;
   }
 
   /** A top-up from outside money (I3: the same idempotency key and body replays the first result). */
   async credit(input: CreditInput, actor: Actor = "operator"): Promise<CreditResult> {
+    await this.inTurn();
     const result = this.txn((): CreditResult => {
       if (!this.meta()) return { ok: false, code: "not_found" };
       if (!isAmount(input.amount) || input.amount === 0) return { ok: false, code: "invalid_amount" };
@@ -144,6 +183,11 @@ export class AccountLedger extends DurableObject<Env> {
    * this succeeds, and racing calls see each other's holds.
    */
   async reserve(input: ReserveInput): Promise<ReserveResult> {
+    await this.gathered();
+    return this.reserveNow(input);
+  }
+
+  private async reserveNow(input: ReserveInput): Promise<ReserveResult> {
     const now = Date.now();
     const expiresAt = now + input.ttlMs;
     const result = this.txn((): ReserveResult => {
@@ -229,26 +273,30 @@ export class AccountLedger extends DurableObject<Env> {
    * what they release is available to the reserve.
    */
   async settleThenReserve(settlements: readonly Settlement[], input: ReserveInput): Promise<{ settled: SettlementOutcome[]; reserved: ReserveResult }> {
+    await this.gathered();
     const settled = this.settleEach(settlements);
-    const reserved = await this.reserve(input);
+    const reserved = await this.reserveNow(input);
     if (settled.some((s) => s.ok)) await this.scheduleAlarm(exportDue());
     return { settled, reserved };
   }
 
   /** Captures the Worker queued for this account, sent on their own (no reserve came to carry them). */
   async settle(settlements: readonly Settlement[]): Promise<SettlementOutcome[]> {
+    await this.inTurn();
     const settled = this.settleEach(settlements);
     if (settled.some((s) => s.ok)) await this.scheduleAlarm(exportDue());
     return settled;
   }
 
   /** Keeps a settled idempotent call's response for replay (a retry gets it, not a second charge). */
-  keepResponse(holdId: string, response: StoredResponse): void {
+  async keepResponse(holdId: string, response: StoredResponse): Promise<void> {
+    await this.inTurn();
     if (this.isOpened()) keepCallResponse(this.sql, holdId, response);
   }
 
   /** Settles a pending hold for `amount` ≤ the hold; the rest is released (I4). */
   async capture(holdId: string, amount: number, detail: CaptureDetail = {}): Promise<CaptureResult> {
+    await this.inTurn();
     const result = this.txn((): CaptureResult => {
       const captured = this.captureNow(holdId, amount, detail);
       return captured.ok ? { ...captured, balance: this.readBalance() } : captured;
@@ -262,6 +310,7 @@ export class AccountLedger extends DurableObject<Env> {
    * kept on the hold, captured up to the hold. Only the service's provider may report.
    */
   async reportUsage(requestId: string, providerId: string, units: number): Promise<UsageReportResult> {
+    await this.inTurn();
     const result = this.txn((): UsageReportResult => {
       const row = this.isOpened() ? this.sql.one("SELECT * FROM holds WHERE request_id = ?", requestId) : null;
       if (!row || row.provider_id !== providerId) return { ok: false, code: "unknown_request" };
@@ -280,6 +329,7 @@ export class AccountLedger extends DurableObject<Env> {
 
   /** Releases a pending hold without charge (the origin failed, or the call never happened). */
   async void(holdId: string, reason: string): Promise<VoidResult> {
+    await this.inTurn();
     const result = this.txn((): VoidResult => {
       const hold = this.readHold(holdId);
       if (!hold) return { ok: false, code: "unknown_hold" };
@@ -291,12 +341,14 @@ export class AccountLedger extends DurableObject<Env> {
     return result;
   }
 
-  hold(holdId: string): Hold | null {
+  async hold(holdId: string): Promise<Hold | null> {
+    await this.inTurn();
     return this.isOpened() ? this.readHold(holdId) : null;
   }
 
   /** The journal, newest first; `cursor` is the seq to continue below. */
-  transfers(limit: number, cursor: number | null): Page<Transfer> {
+  async transfers(limit: number, cursor: number | null): Promise<Page<Transfer>> {
+    await this.inTurn();
     const meta = this.meta();
     if (!meta) return { data: [], next_cursor: null };
     const rows = this.sql.all("SELECT * FROM transfers WHERE seq < ? ORDER BY seq DESC LIMIT ?", cursor ?? Number.MAX_SAFE_INTEGER, limit + 1);
@@ -313,6 +365,7 @@ export class AccountLedger extends DurableObject<Env> {
     actor: Actor = "owner",
     limits: KeyLimits = { max_calls_per_minute: null, max_spend_per_minute: null },
   ): Promise<{ ok: true; key: AgentKey } | Failure<"not_found" | "mandate_not_found" | "mandate_revoked">> {
+    await this.inTurn();
     if (!this.meta()) return { ok: false, code: "not_found" };
     const result = this.txn(() => {
       const now = Date.now();
@@ -338,6 +391,7 @@ export class AccountLedger extends DurableObject<Env> {
 
   /** Revokes a key; the next reserve with it fails. Returns null for a key this account lacks. */
   async revokeAgentKey(id: string, actor: Actor = "owner"): Promise<AgentKey | null> {
+    await this.inTurn();
     if (!this.meta()) return null;
     const result = this.txn(() => {
       const now = Date.now();
@@ -352,6 +406,7 @@ export class AccountLedger extends DurableObject<Env> {
 
   /** Changes a key's velocity limits (null lifts a limit); effective on its next call. */
   async setKeyLimits(id: string, limits: Partial<KeyLimits>, actor: Actor = "owner"): Promise<AgentKey | null> {
+    await this.inTurn();
     if (!this.meta()) return null;
     const result = this.txn(() => {
       if (!this.sql.one("SELECT 1 AS x FROM agent_keys WHERE id = ?", id)) return null;
@@ -368,6 +423,7 @@ export class AccountLedger extends DurableObject<Env> {
 
   /** The operator's kill switch for one key: refused at once while frozen. */
   async freezeKey(id: string, frozen: boolean, actor: Actor = "operator"): Promise<AgentKey | null> {
+    await this.inTurn();
     if (!this.meta()) return null;
     const result = this.txn(() => {
       const now = Date.now();
@@ -385,6 +441,7 @@ export class AccountLedger extends DurableObject<Env> {
 
   /** The operator's kill switch for the whole account: every call refused while frozen. */
   async freezeAccount(frozen: boolean, actor: Actor = "operator"): Promise<{ frozen: boolean } | null> {
+    await this.inTurn();
     const meta = this.meta();
     if (!meta) return null;
     const result = this.txn(() => {
@@ -399,7 +456,8 @@ export class AccountLedger extends DurableObject<Env> {
     return result;
   }
 
-  agentKeys(limit: number, cursor: string | null): Page<AgentKey> {
+  async agentKeys(limit: number, cursor: string | null): Promise<Page<AgentKey>> {
+    await this.inTurn();
     if (!this.meta()) return { data: [], next_cursor: null };
     const rows = this.sql.all("SELECT * FROM agent_keys WHERE id > ? ORDER BY id LIMIT ?", cursor ?? "", limit + 1);
     const data = rows.slice(0, limit).map(toAgentKey);
@@ -407,7 +465,8 @@ export class AccountLedger extends DurableObject<Env> {
   }
 
   /** What an agent key may see of itself: its account, its key, its mandate and the balance. */
-  agent(keyHash: string): AgentView {
+  async agent(keyHash: string): Promise<AgentView> {
+    await this.inTurn();
     const meta = this.meta();
     const row = meta && this.liveKey(keyHash);
     if (!meta || !row) return { ok: false, code: "invalid_key" };
@@ -417,6 +476,7 @@ export class AccountLedger extends DurableObject<Env> {
 
   /** Records a user's spending authority; its terms never change afterwards. */
   async createMandate(input: MandateInput, actor: Actor = "owner"): Promise<Mandate | null> {
+    await this.inTurn();
     if (!this.meta()) return null;
     const result = this.txn(() => {
       const id = newId("mnd");
@@ -432,6 +492,7 @@ export class AccountLedger extends DurableObject<Env> {
 
   /** Revokes a mandate, effective on the next call of any key bound to it. */
   async revokeMandate(id: string, actor: Actor = "owner"): Promise<Mandate | null> {
+    await this.inTurn();
     if (!this.meta()) return null;
     const result = this.txn(() => {
       const now = Date.now();
@@ -447,20 +508,23 @@ export class AccountLedger extends DurableObject<Env> {
     return result;
   }
 
-  mandates(limit: number, cursor: string | null): Page<Mandate> {
+  async mandates(limit: number, cursor: string | null): Promise<Page<Mandate>> {
+    await this.inTurn();
     if (!this.meta()) return { data: [], next_cursor: null };
     const rows = this.sql.all("SELECT * FROM mandates WHERE id > ? ORDER BY id LIMIT ?", cursor ?? "", limit + 1);
     const data = rows.slice(0, limit).map(toMandate);
     return { data, next_cursor: rows.length > limit ? (data[data.length - 1]?.id ?? null) : null };
   }
 
-  mandate(id: string): Mandate | null {
+  async mandate(id: string): Promise<Mandate | null> {
+    await this.inTurn();
     const row = this.meta() ? mandateRow(this.sql, id) : null;
     return row ? toMandate(row) : null;
   }
 
   /** The audit trail, newest first; `cursor` is the seq to continue below. */
-  auditEvents(limit: number, cursor: number | null): Page<AuditEvent> {
+  async auditEvents(limit: number, cursor: number | null): Promise<Page<AuditEvent>> {
+    await this.inTurn();
     const meta = this.meta();
     if (!meta) return { data: [], next_cursor: null };
     const rows = this.sql.all("SELECT * FROM audit WHERE seq < ? ORDER BY seq DESC LIMIT ?", cursor ?? Number.MAX_SAFE_INTEGER, limit + 1);
@@ -469,7 +533,8 @@ export class AccountLedger extends DurableObject<Env> {
   }
 
   /** The chain's head and how much of it has reached D1 (for verification against D1). */
-  auditHead(): { seq: number; hash: string | null; exported_seq: number } | null {
+  async auditHead(): Promise<{ seq: number; hash: string | null; exported_seq: number } | null> {
+    await this.inTurn();
     if (!this.meta()) return null;
     const head = this.sql.one("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
     const exported = this.sql.one("SELECT audit_exported_seq AS s FROM export_state WHERE id = 1");
@@ -477,7 +542,8 @@ export class AccountLedger extends DurableObject<Env> {
   }
 
   /** How far the journal has reached D1 (for the reconciler, I7): rows after `exported_seq` are not yet exported. */
-  exportCursor(): { exported_seq: number; journal_seq: number } | null {
+  async exportCursor(): Promise<{ exported_seq: number; journal_seq: number } | null> {
+    await this.inTurn();
     if (!this.meta()) return null;
     const row = this.sql.one("SELECT exported_seq AS e, (SELECT COALESCE(MAX(seq), 0) FROM transfers) AS j FROM export_state WHERE id = 1");
     return { exported_seq: Number(row?.e ?? 0), journal_seq: Number(row?.j ?? 0) };

@@ -95,3 +95,25 @@ describe("credits interleaved with reserves (I2)", () => {
     expect(await acct.stub.balance()).toEqual(balanceOf(50, 50));
   });
 });
+
+describe("requests keep their order while reserves are gathered into one commit", () => {
+  it("a read or a void sent after reserves on the same stub runs after them", async () => {
+    const acct = await openAccount(100);
+    // Sent together: five reserves (gathered into one group), then a read, then more reserves.
+    const first = Array.from({ length: 5 }, () => acct.stub.reserve(reserveInput(acct.keyHash, 10)));
+    const read = acct.stub.balance();
+    const second = Array.from({ length: 3 }, () => acct.stub.reserve(reserveInput(acct.keyHash, 10)));
+    const held = await Promise.all(first);
+    expect(held.map((r) => (r.ok ? r.available : r.code))).toEqual([90, 80, 70, 60, 50]);
+    // The read saw exactly the five reserves sent before it, none of the three after it.
+    expect(await read).toEqual(balanceOf(100, 50));
+    expect((await Promise.all(second)).map((r) => (r.ok ? r.available : r.code))).toEqual([40, 30, 20]);
+    const firstHold = held[0];
+    if (!firstHold?.ok) throw new Error("first reserve failed");
+    // A void sent before a reserve frees the money that reserve then takes.
+    const voided = acct.stub.void(firstHold.hold_id, "test");
+    const after = acct.stub.reserve(reserveInput(acct.keyHash, 30));
+    expect(await voided).toMatchObject({ ok: true });
+    expect(await after).toMatchObject({ ok: true, available: 0 });
+  });
+});

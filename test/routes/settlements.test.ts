@@ -42,9 +42,9 @@ async function paidCall(p: Payer): Promise<Headers> {
 
 /** The hold of a proxied call, found by its request id in the account's ledger. */
 function holdOf(accountId: string, requestId: string | null): Promise<Hold> {
-  return runInDurableObject(ledgerFor(testEnv, accountId), (instance: AccountLedger, state) => {
+  return runInDurableObject(ledgerFor(testEnv, accountId), async (instance: AccountLedger, state) => {
     const { id } = state.storage.sql.exec<{ id: string }>("SELECT id FROM holds WHERE request_id = ?", requestId).one();
-    const hold = instance.hold(id);
+    const hold = await instance.hold(id);
     if (!hold) throw new Error(`hold ${id} vanished`);
     return hold;
   });
