@@ -92,7 +92,7 @@ export function buildApp() {
     await next();
   });
   // The agent's key is checked by its ledger in the route; flushing first only sends early what
-  // would be sent within 50 ms anyway.
+  // would be sent within 100 ms anyway.
   app.use("/v1/me", async (c, next) => {
     const principal = c.var.principal;
     if (principal.role === "agent") await flushSettlements(principal.accountId, () => ledgerFor(c.env, principal.accountId));

@@ -5,7 +5,7 @@ import type { LedgerStub } from "./stub";
  * Captures on their way to an account's ledger, per isolate. A served call's capture does not
  * need a Durable Object request of its own: it waits here, off the client's path, and rides
  * with the next reserve this isolate sends to the same account (one request and one commit
- * instead of two), or goes on its own after 50 ms. Under load that halves the
+ * instead of two), or goes on its own after 100 ms. Under load that halves the
  * requests per call an account's object serves, which is what bounds a hot account.
  *
  * Nothing here is money state: the hold already covers the amount (no overdraft either way),

@@ -40,8 +40,8 @@ function storedOriginRefusal(service: Service, allowPrivate: boolean): string | 
 /**
  * One metered call: authorize and reserve (one DO round trip), forward, then capture what is
  * owed (off the client's path, usually riding with the account's next reserve) or void the hold
- * when the origin failed. The agent's money moves
- * only for a call the origin answered successfully, and never by more than the hold.
+ * when the origin failed. The agent's money moves only for a call the origin answered
+ * successfully, and never by more than the hold.
  * `base` is where the service lives on the gateway: `/s/{slug}`, or "" on its custom hostname.
  */
 export async function proxyCall(c: Context<AppEnv>, service: Service, path: string, base: string): Promise<Response> {
