@@ -60,7 +60,8 @@ type Captured = Exclude<CaptureResult, { ok: true }> | Omit<Extract<CaptureResul
 /**
  * AccountLedger: one per payer account, the single writer of its money. Every money-moving
  * method is one `transactionSync` with no `await` inside, so calls never interleave within it,
- * and each writes its audit event in the same transaction.
+ * and each writes its audit event in the same transaction. Requests run in arrival order;
+ * concurrent reserves are gathered so that their transactions share one commit (`gathered`).
  */
 export class AccountLedger extends DurableObject<Env> {
   private readonly sql: Sql;
