@@ -1,4 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "./env";
 import { ApiError, problemResponse, renderError } from "./errors";
@@ -28,6 +29,15 @@ import { serviceByHostname, serviceBySlug } from "./services/cache";
 
 /** The largest JSON API request body (1 MiB). */
 export const MAX_API_BODY = 1024 * 1024;
+
+/** Sends the captures this isolate still queues for the account a request reads (null: none). */
+function settledFirst(accountOf: (c: Context<AppEnv>) => string | null): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const id = accountOf(c);
+    if (id) await flushSettlements(id, () => ledgerFor(c.env, id));
+    await next();
+  };
+}
 
 /** Hosts that are always the gateway itself (local development, tests). */
 const GATEWAY_HOSTS = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
@@ -84,20 +94,17 @@ export function buildApp() {
   );
   app.use("/v1/*", requireCredential);
   // An account's reads see its served calls: captures this isolate still queues for the account
-  // (worker/ledger/settlements.ts) are sent first.
-  app.use("/v1/accounts/:id/*", async (c, next) => {
-    const id = c.req.param("id");
-    // Only for those who may read the account; the route still decides what each one gets.
-    if (canAccessAccount(c.var.principal, id)) await flushSettlements(id, () => ledgerFor(c.env, id));
-    await next();
-  });
-  // The agent's key is checked by its ledger in the route; flushing first only sends early what
-  // would be sent within 100 ms anyway.
-  app.use("/v1/me", async (c, next) => {
-    const principal = c.var.principal;
-    if (principal.role === "agent") await flushSettlements(principal.accountId, () => ledgerFor(c.env, principal.accountId));
-    await next();
-  });
+  // (worker/ledger/settlements.ts) are sent first, for those who may read it (the route still
+  // decides what each one gets). An agent's key is checked by its ledger in the route; flushing
+  // first only sends early what would be sent within 100 ms anyway.
+  app.use(
+    "/v1/accounts/:id/*",
+    settledFirst((c) => {
+      const id = c.req.param("id");
+      return id && canAccessAccount(c.var.principal, id) ? id : null;
+    }),
+  );
+  app.use("/v1/me", settledFirst((c) => (c.var.principal.role === "agent" ? c.var.principal.accountId : null)));
   app.route("/", providerRoutes);
   app.route("/", accountRoutes);
   app.route("/", usageReportRoutes);
