@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { type AuditRecord, GENESIS, sha256Hex, verifyChain } from "../../worker/audit/chain";
 import type { AuditEvent, Mandate, MandateInput } from "../../durable-objects/types";
 import { newId, randomToken } from "../../worker/ids";
-import { inLedger, openAccount, reserveInput, sleep, testEnv, type TestAccount } from "./helpers";
+import { forgedWrites, inLedger, openAccount, reserveInput, sleep, testEnv, type TestAccount } from "./helpers";
 
 // The audit trail (I5, I9, I13): every event kind is appended with its fields, in the same
 // transaction as what it records; the per-account hash chain verifies; the table refuses any
@@ -178,16 +178,7 @@ describe("append-only storage (I5, I8)", () => {
       // A NULL seq would take the next rowid; the trigger sees -1 before it is assigned.
       "INSERT INTO audit (seq, at, actor, event, outcome, prev_hash, hash) VALUES (NULL, 0, 'owner', 'credit', 'ok', 'x', 'y')",
     ];
-    const outcomes = await inLedger(s.stub, (_i, state) =>
-      attempts.map((q) => {
-        try {
-          state.storage.sql.exec(q);
-          return "accepted";
-        } catch (err) {
-          return String(err).includes("append-only") ? "refused" : String(err);
-        }
-      }),
-    );
+    const outcomes = await forgedWrites(s.stub, attempts);
     expect(outcomes).toEqual(attempts.map(() => "refused"));
     const after = await trail(s);
     expect(after).toEqual(before);

@@ -100,3 +100,20 @@ export async function d1Sum(ledgerAccount?: string): Promise<number> {
     : testEnv.DB.prepare("SELECT COALESCE(SUM(amount), 0) AS s FROM ledger_entries");
   return Number((await q.first<{ s: number }>())?.s);
 }
+
+/**
+ * Runs each raw SQL write against the ledger's own storage and says what became of it:
+ * "refused" when an append-only trigger stopped it, "accepted", or the other error's text.
+ */
+export function forgedWrites(stub: LedgerStub, statements: readonly string[]): Promise<string[]> {
+  return inLedger(stub, (_i, state) =>
+    statements.map((q) => {
+      try {
+        state.storage.sql.exec(q);
+        return "accepted";
+      } catch (err) {
+        return String(err).includes("append-only") ? "refused" : String(err);
+      }
+    }),
+  );
+}

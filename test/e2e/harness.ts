@@ -205,3 +205,18 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     throw err;
   }
 }
+
+/** Polls `read` until `check` passes (work settled off the response path), or throws its last failure. */
+export async function eventually<T>(read: () => Promise<T>, check: (value: T) => void, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    try {
+      check(value);
+      return value;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}

@@ -10,7 +10,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fakeUsage, generatedTokens, INPUT_OVERHEAD, startLlmOrigin, type RunningLlmOrigin } from "../../demo/llm-origin.ts";
-import { startGateway, type Gateway } from "./harness.ts";
+import { eventually, startGateway, type Gateway } from "./harness.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -51,20 +51,6 @@ async function api(method: string, path: string, token: string | null, body?: un
   });
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : null) as Json };
-}
-
-async function eventually<T>(read: () => Promise<T>, check: (value: T) => void, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    try {
-      check(value);
-      return value;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 }
 
 const balance = async (acct: Json = account) => (await api("GET", `/v1/accounts/${acct.id}/balance`, acct.owner_key)).body;

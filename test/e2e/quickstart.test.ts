@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOrigin, type RunningOrigin } from "../../demo/origin.ts";
-import { startGateway, type Gateway } from "./harness.ts";
+import { eventually, startGateway, type Gateway } from "./harness.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -61,21 +61,6 @@ function expectProblem(res: { status: number; headers: Headers; body: Json }, st
   expect(res.status, JSON.stringify(res.body)).toBe(status);
   expect(res.headers.get("content-type")).toMatch(/^application\/problem\+json/);
   expect(res.body).toMatchObject({ status, code, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
-}
-
-/** Polls until `check` passes (holds voided after an origin failure are released off the response path). */
-async function eventually<T>(read: () => Promise<T>, check: (value: T) => void, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    try {
-      check(value);
-      return value;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 }
 
 describe("quickstart against wrangler dev", () => {
