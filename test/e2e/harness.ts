@@ -134,12 +134,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     return stopping;
   };
 
-  try {
-    await wrangler(["deploy", "--dry-run", "--outdir", bundleDir]);
-    await wrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir]);
-
-    const port = await freePort();
-    const inspectorPort = await freePort();
+  // Starts `wrangler dev` on these ports and resolves with its URL once the Worker answers steadily.
+  const launch = async (port: number, inspectorPort: number): Promise<string> => {
     // Everything the gateway needs comes from here, never from a developer's .dev.vars.
     // ALLOW_PRIVATE_ORIGINS: the tests' origins listen on 127.0.0.1 (never set in production).
     const vars = { OPERATOR_TOKEN: operatorToken, SIGNING_KEYS: TEST_SIGNING_KEYS, ALLOW_PRIVATE_ORIGINS: "true", ...options.vars };
@@ -165,6 +161,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     ];
     const proc = spawn(process.execPath, args, { cwd: ROOT, env: ENV, stdio: ["ignore", "pipe", "pipe"], detached: true });
     child = proc;
+    exited = false;
     const record = (d: Buffer) => {
       const text = d.toString();
       output = (output + text).slice(-20_000);
@@ -190,6 +187,27 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         steady = 0; // not listening yet
       }
       await new Promise((r) => setTimeout(r, 200));
+    }
+    return url;
+  };
+
+  try {
+    await wrangler(["deploy", "--dry-run", "--outdir", bundleDir]);
+    await wrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir]);
+
+    // The ports were free a moment ago; another process (the workers test project, wrangler's own
+    // helpers) can take one before wrangler binds it. Then wrangler exits with "Address already in
+    // use" and we start it again on fresh ports.
+    let url = "";
+    for (let attempt = 1; ; attempt++) {
+      try {
+        url = await launch(await freePort(), await freePort());
+        break;
+      } catch (err) {
+        if (attempt >= 3 || !exited || !/Address already in use|EADDRINUSE/.test(output)) throw err;
+        if (child) killGroup(child, "SIGKILL");
+        output = "";
+      }
     }
 
     const d1 = async <Row>(sql: string): Promise<Row[]> => {
