@@ -20,16 +20,20 @@ export function newId(prefix: IdPrefix): string {
   return `${prefix}_${randomToken(20)}`;
 }
 
+const encoder = new TextEncoder();
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
 export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
+  let hex = "";
+  for (const b of digest) hex += HEX[b];
+  return hex;
 }
 
 /** Constant-time comparison of two digests (workerd's `timingSafeEqual`; lengths are public). */
 export function timingSafeEqualHex(a: string, b: string): boolean {
-  const enc = new TextEncoder();
-  const x = enc.encode(a);
-  const y = enc.encode(b);
+  const x = encoder.encode(a);
+  const y = encoder.encode(b);
   return x.byteLength === y.byteLength && crypto.subtle.timingSafeEqual(x, y);
 }
 

@@ -7,6 +7,8 @@
  */
 import type { Signer } from "./signing-keys";
 
+const encoder = new TextEncoder();
+
 /** The signature's label in `Signature` / `Signature-Input`, and its `tag` parameter. */
 export const SIGNATURE_LABEL = "tollgate";
 export const SIGNATURE_ALG = "ed25519";
@@ -55,7 +57,7 @@ export async function signRequest(input: SignInput): Promise<Record<string, stri
     `;nonce=${sfString(input.nonce)};keyid=${sfString(input.key.kid)};alg=${sfString(SIGNATURE_ALG)};tag=${sfString(SIGNATURE_LABEL)}`;
   const lines = covered.map((name) => `${sfString(name)}: ${fieldValue(values[name] as string)}`);
   lines.push(`"@signature-params": ${params}`);
-  const base = new TextEncoder().encode(lines.join("\n"));
+  const base = encoder.encode(lines.join("\n"));
   const signature = await crypto.subtle.sign({ name: "Ed25519" }, input.key.privateKey, base);
   added["signature-input"] = `${SIGNATURE_LABEL}=${params}`;
   added.signature = `${SIGNATURE_LABEL}=:${base64(signature)}:`;
