@@ -7,14 +7,14 @@
  *   tampered, replayed and other-service requests.
  */
 import { createHash, createPublicKey, type JsonWebKey } from "node:crypto";
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from "node:http";
+import { createServer, request as httpRequest, type IncomingHttpHeaders, Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createVerifier, httpbis } from "http-message-signatures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOrigin as createExpressOrigin } from "../../sdk/examples/express.ts";
 import { createOrigin as createNodeOrigin } from "../../sdk/examples/node-http.ts";
 import { TEST_KEY_A, TEST_KEY_B } from "../signing-keys.ts";
-import { freePort, startGateway, type Gateway } from "./harness.ts";
+import { startGateway, type Gateway } from "./harness.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -167,12 +167,16 @@ describe("the SDK's example origins", () => {
     ["express", (o: Parameters<typeof createExpressOrigin>[0]) => createExpressOrigin(o)],
   ] as const) {
     it(`${name}: serves a paid call; refuses unsigned, tampered, replayed and other-service requests`, async () => {
-      const port = await freePort();
-      const slug = `example-${name.replace(/\W/g, "")}`;
-      const { service, agentKey } = await setup(gw, `http://127.0.0.1:${port}`, slug);
-      const listening = create({ jwksUrl: service.verification.jwks_url, serviceId: service.id }).listen(port, "127.0.0.1");
+      // The origin listens first (on a port nothing else can take meanwhile), the service is
+      // registered at that port, then the example answers the requests.
+      let example: Server | ReturnType<typeof createExpressOrigin> | null = null;
+      const listening = createServer((req, res) => (example instanceof Server ? example.emit("request", req, res) : example?.(req, res))).listen(0, "127.0.0.1");
       servers.push(listening);
       await new Promise((r) => listening.once("listening", r));
+      const port = (listening.address() as AddressInfo).port;
+      const slug = `example-${name.replace(/\W/g, "")}`;
+      const { service, agentKey } = await setup(gw, `http://127.0.0.1:${port}`, slug);
+      example = create({ jwksUrl: service.verification.jwks_url, serviceId: service.id });
 
       // Step 3 of the README: the paid call, through Tollgate.
       const paid = await api(gw, "POST", `/s/${slug}/v1/translate`, agentKey, { text: "abc" });
