@@ -17,7 +17,7 @@ import { parseArgs } from "node:util";
 import { benchServices, inParallel, LLM_BODY, payer } from "./api.ts";
 import { ROOT, startGateway, startOriginProcess, type Gateway } from "./gateway.ts";
 import { cannon, median, type Call } from "./load.ts";
-import { canPin, cpuCount, cpuMs, pin, pinMainThread, untilIdle } from "./proc.ts";
+import { canPin, cpuCount, cpuMs, pin, untilIdle } from "./proc.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -43,7 +43,7 @@ type Side = { name: string; gw: Gateway; calls: Call[]; cpuPerReq: number[]; rps
 
 async function side(name: string, root: string, originUrl: string): Promise<Side> {
   const gw = await startGateway({ originUrl, root, log: (l) => console.error(`[${name}] ${l}`) });
-  if (canPin() && cpuCount() >= 2) pinMainThread(gw.pid, String(cpuCount() - 1));
+  if (canPin() && cpuCount() >= 2) pin(gw.pid, String(cpuCount() - 1));
   await benchServices(gw, originUrl, 1_000);
   const payers = await inParallel(Array.from({ length: Number(flags.accounts) }, (_, i) => i), 8, (i) => payer(gw, `compare-${i}`, 1_000_000_000_000));
   const path = flags.arm === "bare" ? "/__bench/pass/v1/chat/completions" : "/s/bench-json/v1/chat/completions";

@@ -48,16 +48,6 @@ export function pin(pid: number, list: string): void {
   execFileSync("taskset", ["-a", "-p", "-c", list, String(pid)], { stdio: "ignore" });
 }
 
-/**
- * Pins only the main thread of workerd (the one that runs the Worker, its Durable Objects and
- * the local D1) to the CPUs in `list`. Its V8 helper threads (concurrent marking and sweeping) stay
- * free, as on a multi-core server: pinned to the same CPU they preempt the main thread. They did,
- * up to the bare pass-through's p99 of 37 ms against 2 ms, in an earlier configuration.
- */
-export function pinMainThread(pid: number, list: string): void {
-  execFileSync("taskset", ["-p", "-c", list, String(pid)], { stdio: "ignore" });
-}
-
 export function machine(): { cpu: string; cores: number; memGiB: number; kernel: string; node: string } {
   const info = cpus();
   let memGiB = 0;

@@ -19,7 +19,7 @@ import { parseArgs } from "node:util";
 import { benchServices, inParallel, LLM_BODY, payer } from "./api.ts";
 import { ROOT, startGateway, startOriginProcess } from "./gateway.ts";
 import { cannon, type Call } from "./load.ts";
-import { canPin, cpuCount, cpuMs, pin, pinMainThread } from "./proc.ts";
+import { canPin, cpuCount, cpuMs, pin } from "./proc.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -163,7 +163,7 @@ async function main() {
   const gw = await startGateway({ originUrl: origin.url, inspectorPort, log: (l) => console.error(l) });
   try {
     if (!flags["no-pin"] && canPin() && cpuCount() >= 2) {
-      pinMainThread(gw.pid, String(cpuCount() - 1));
+      pin(gw.pid, String(cpuCount() - 1));
       pin(process.pid, "0");
       pin(origin.pid, "0");
     }

@@ -20,7 +20,7 @@ import { api, benchServices, inParallel, LLM_BODY, payer, type Payer } from "./a
 import { cannon, median, paced, quantile, timeToFirstByte, type Call, type Saturated } from "./load.ts";
 import { ROOT, startGateway, startOriginProcess, type Gateway } from "./gateway.ts";
 import { sqliteLogicalBytes } from "./sqlite.ts";
-import { canPin, cpuCount, cpuMs, loadAverage, machine, pin, pinMainThread, rssBytes, untilIdle } from "./proc.ts";
+import { canPin, cpuCount, cpuMs, loadAverage, machine, pin, rssBytes, untilIdle } from "./proc.ts";
 
 // ───────────────────────────── configuration ─────────────────────────────
 
@@ -152,10 +152,10 @@ async function main() {
       const last = cpuCount() - 1;
       const rest = last === 1 ? "0" : `0-${last - 1}`;
       try {
-        pinMainThread(g.pid, String(last));
+        pin(g.pid, String(last));
         pin(process.pid, rest);
         pin(origin.pid, rest);
-        pinning = `workerd main thread → CPU ${last}; load generator + origin → CPU ${rest}`;
+        pinning = `workerd → CPU ${last}; load generator + origin → CPU ${rest}`;
       } catch (err) {
         pinning = `failed: ${String(err)}`;
       }
