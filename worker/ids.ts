@@ -23,8 +23,9 @@ export function newId(prefix: IdPrefix): string {
 const encoder = new TextEncoder();
 const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
 
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
+/** SHA-256 in lower-case hex, of text (as UTF-8) or of bytes. */
+export async function sha256Hex(data: string | ArrayBuffer): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", typeof data === "string" ? encoder.encode(data) : data));
   let hex = "";
   for (const b of digest) hex += HEX[b];
   return hex;

@@ -5,6 +5,7 @@ describe("ids", () => {
   it("sha256Hex is SHA-256 in lower-case hex (known vectors; agent and provider keys are stored this way)", async () => {
     expect(await sha256Hex("")).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     expect(await sha256Hex("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    expect(await sha256Hex(new Uint8Array([0x61, 0x62, 0x63]).buffer)).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     // UTF-8, not UTF-16 or Latin-1.
     expect(await sha256Hex("é")).toBe("4a99557e4033c3539de2eb65472017cad5f9557f7a0625a09f1c3f6e2ba69c4c");
   });

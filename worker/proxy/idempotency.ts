@@ -16,7 +16,7 @@ export async function callIdempotency(request: Request, path: string, body: Arra
   const key = request.headers.get("idempotency-key");
   if (key === null) return null;
   if (!/^[\x21-\x7e]{1,255}$/.test(key)) throw new ApiError("invalid_request", "Idempotency-Key: 1–255 visible ASCII characters");
-  const bodyDigest = body ? [...new Uint8Array(await crypto.subtle.digest("SHA-256", body))].map((b) => b.toString(16).padStart(2, "0")).join("") : "";
+  const bodyDigest = body ? await sha256Hex(body) : "";
   const fingerprint = await sha256Hex(`${request.method}\n${path}${new URL(request.url).search}\n${bodyDigest}`);
   return { key, fingerprint };
 }
