@@ -50,6 +50,7 @@ import type { AuditEvent, CreditResult, Transfer } from "../../durable-objects/t
 import { toAuditRecord, verifyChain, type AuditRecord } from "../../worker/audit/chain";
 import { newId, randomToken } from "../../worker/ids";
 import { legsOf } from "../../worker/ledger/legs";
+import { oldestFirst } from "../../worker/ledger/pages";
 import type { LedgerStub } from "../../worker/ledger/stub";
 import { ledger, sleep, testEnv } from "../durable-objects/helpers";
 import { type AuditExpect, fingerprintOf, LedgerModel, type ModelHold, type StoredCall } from "./model";
@@ -101,29 +102,8 @@ type Outcome = { exportedAll?: boolean } | void;
 // Reading the real object and D1
 // ---------------------------------------------------------------------------------------------
 
-async function fullJournal(stub: LedgerStub): Promise<Transfer[]> {
-  const out: Transfer[] = [];
-  let cursor: number | null = null;
-  for (;;) {
-    const page = await stub.transfers(100, cursor);
-    out.push(...(page.data as Transfer[]));
-    if (page.next_cursor === null) break;
-    cursor = Number(page.next_cursor);
-  }
-  return out.reverse();
-}
-
-async function fullAudit(stub: LedgerStub): Promise<AuditEvent[]> {
-  const out: AuditEvent[] = [];
-  let cursor: number | null = null;
-  for (;;) {
-    const page = await stub.auditEvents(100, cursor);
-    out.push(...(page.data as AuditEvent[]));
-    if (page.next_cursor === null) break;
-    cursor = Number(page.next_cursor);
-  }
-  return out.reverse();
-}
+const fullJournal = (stub: LedgerStub): Promise<Transfer[]> => oldestFirst((cursor) => stub.transfers(100, cursor));
+const fullAudit = (stub: LedgerStub): Promise<AuditEvent[]> => oldestFirst((cursor) => stub.auditEvents(100, cursor));
 
 const asRecord = (e: AuditEvent): AuditRecord => ({ ...e, at: Date.parse(e.at) });
 

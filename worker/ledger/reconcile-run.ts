@@ -1,5 +1,6 @@
 import type { Env } from "../env";
 import { type AccountSnapshot, type D1LegRow, type D1TransferRow, type Discrepancy, type JournalRow, orphanAccounts, reconcileAccount, reconcileTotals } from "./reconcile";
+import { oldestFirst } from "./pages";
 import { ledgerFor } from "./stub";
 
 /** Journal rows fetched per DO call while reading an account's whole journal. */
@@ -95,16 +96,8 @@ async function d1Rows(d1: D1Database, ids: readonly string[]) {
 /** The account's whole journal from its DO, oldest first. */
 async function readJournal(env: Pick<Env, "ACCOUNT">, accountId: string): Promise<JournalRow[]> {
   const stub = ledgerFor(env, accountId);
-  const rows: JournalRow[] = [];
-  let cursor: number | null = null;
-  for (;;) {
-    const page = await stub.transfers(JOURNAL_PAGE, cursor);
-    for (const t of page.data) {
-      rows.push({ seq: t.seq, id: t.id, kind: t.kind, amount: t.amount, fee: t.fee, currency: t.currency, provider_id: t.provider_id, created_at: Date.parse(t.created_at) });
-    }
-    if (page.next_cursor === null) return rows.reverse();
-    cursor = Number(page.next_cursor);
-  }
+  const journal = await oldestFirst((cursor) => stub.transfers(JOURNAL_PAGE, cursor));
+  return journal.map((t) => ({ seq: t.seq, id: t.id, kind: t.kind, amount: t.amount, fee: t.fee, currency: t.currency, provider_id: t.provider_id, created_at: Date.parse(t.created_at) }));
 }
 
 /** I1 over all of D1 (per currency), and ledger rows whose account the accounts table lacks. */
