@@ -4,7 +4,10 @@
  * pinning), in interleaved rounds (AB, BA, AB…) so drift on a shared machine hits both alike.
  * Prints per-round figures and the medians, and the ratio after ÷ before.
  *
- *   npx tsx bench/compare.ts --base HEAD~1 [--head <ref>] [--rounds 6] [--duration 4] [--arm tollgate|bare]
+ *   npx tsx bench/compare.ts --base HEAD~1 [--head <ref>] [--rounds 6] [--duration 4] [--arm tollgate|bare] [--rate N]
+ *
+ * With `--rate N` each run is the paced open-loop client at N requests/s (figure 2's shape: a call
+ * costs more CPU at a moderate fixed rate than saturated) and p50/p99 are printed with the CPU.
  *
  * `--base` (and `--head`, default: the working tree) are checked out with `git worktree` into a
  * temp dir that shares this checkout's node_modules. Nothing here asserts a time.
@@ -16,7 +19,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { benchServices, inParallel, LLM_BODY, payer } from "./api.ts";
 import { ROOT, startGateway, startOriginProcess, type Gateway } from "./gateway.ts";
-import { cannon, median, type Call } from "./load.ts";
+import { cannon, median, paced, quantile, type Call } from "./load.ts";
 import { canPin, cpuCount, cpuMs, pin, untilIdle } from "./proc.ts";
 
 const { values: flags } = parseArgs({
@@ -28,6 +31,7 @@ const { values: flags } = parseArgs({
     connections: { type: "string", default: "32" },
     accounts: { type: "string", default: "32" },
     arm: { type: "string", default: "tollgate" },
+    rate: { type: "string" },
   },
 });
 
@@ -39,7 +43,7 @@ function checkout(ref: string): { root: string; remove: () => void } {
   return { root, remove: () => execFileSync("git", ["worktree", "remove", "--force", root], { cwd: ROOT, stdio: "ignore" }) };
 }
 
-type Side = { name: string; gw: Gateway; calls: Call[]; cpuPerReq: number[]; rps: number[] };
+type Side = { name: string; gw: Gateway; calls: Call[]; cpuPerReq: number[]; rps: number[]; p50: number[]; p99: number[] };
 
 async function side(name: string, root: string, originUrl: string): Promise<Side> {
   const gw = await startGateway({ originUrl, root, log: (l) => console.error(`[${name}] ${l}`) });
@@ -48,10 +52,11 @@ async function side(name: string, root: string, originUrl: string): Promise<Side
   const payers = await inParallel(Array.from({ length: Number(flags.accounts) }, (_, i) => i), 8, (i) => payer(gw, `compare-${i}`, 1_000_000_000_000));
   const path = flags.arm === "bare" ? "/__bench/pass/v1/chat/completions" : "/s/bench-json/v1/chat/completions";
   const calls = payers.map((p) => ({ method: "POST", path, headers: { authorization: `Bearer ${p.key}`, "content-type": "application/json" }, body: LLM_BODY }));
-  return { name, gw, calls, cpuPerReq: [], rps: [] };
+  return { name, gw, calls, cpuPerReq: [], rps: [], p50: [], p99: [] };
 }
 
 async function measure(s: Side, durationS: number): Promise<void> {
+  if (flags.rate) return measurePaced(s, Number(flags.rate), durationS);
   const cpu0 = cpuMs(s.gw.pid);
   const run = await cannon({ url: s.gw.url, calls: s.calls, connections: Number(flags.connections), durationS });
   // The export that follows the run is part of its cost.
@@ -60,6 +65,18 @@ async function measure(s: Side, durationS: number): Promise<void> {
   s.cpuPerReq.push(((cpuMs(s.gw.pid) - cpu0) * 1000) / run.ok);
   s.rps.push(run.rps);
   console.error(`${s.name.padEnd(6)} ${run.rps.toFixed(0).padStart(6)} req/s  ${s.cpuPerReq.at(-1)?.toFixed(0).padStart(5)} µs CPU/req  non-2xx ${run.non2xx}`);
+}
+
+async function measurePaced(s: Side, rate: number, durationS: number): Promise<void> {
+  const cpu0 = cpuMs(s.gw.pid);
+  const run = await paced({ base: s.gw.url, calls: s.calls, rate, durationMs: durationS * 1000, warmupMs: 500 });
+  await untilIdle(s.gw.pid, 300);
+  if (run.samples.length === 0) throw new Error(`${s.name}: no 2xx responses`);
+  s.cpuPerReq.push(((cpuMs(s.gw.pid) - cpu0) * 1000) / run.sent);
+  s.rps.push(run.achievedRate);
+  s.p50.push(median(run.samples));
+  s.p99.push(quantile(run.samples, 0.99));
+  console.error(`${s.name.padEnd(6)} ${rate} req/s  ${s.cpuPerReq.at(-1)?.toFixed(0).padStart(5)} µs CPU/req  p50 ${s.p50.at(-1)?.toFixed(2)} ms  p99 ${s.p99.at(-1)?.toFixed(1)} ms`);
 }
 
 async function main() {
@@ -86,10 +103,14 @@ async function main() {
     const cpuA = median(after.cpuPerReq);
     const rpsB = median(before.rps);
     const rpsA = median(after.rps);
-    console.log(`\n${flags.arm} arm, ${flags.rounds} interleaved rounds of ${durationS} s (medians)`);
+    console.log(`\n${flags.arm} arm, ${flags.rounds} interleaved rounds of ${durationS} s${flags.rate ? ` at ${flags.rate} req/s` : ""} (medians)`);
     console.log(`before (${flags.base}): ${cpuB.toFixed(0)} µs CPU/req, ${rpsB.toFixed(0)} req/s`);
     console.log(`after  (${flags.head ?? "working tree"}): ${cpuA.toFixed(0)} µs CPU/req, ${rpsA.toFixed(0)} req/s`);
     console.log(`after ÷ before: CPU ${(cpuA / cpuB).toFixed(3)}, throughput ${(rpsA / rpsB).toFixed(3)}`);
+    if (flags.rate) {
+      const ms = (s: Side) => `p50 ${median(s.p50).toFixed(2)} ms, p99 ${median(s.p99).toFixed(1)} ms`;
+      console.log(`latency: before ${ms(before)}; after ${ms(after)}`);
+    }
   } finally {
     for (const s of sides) await s.gw.stop();
     origin.stop();
