@@ -183,12 +183,16 @@ describe("the flush timer", () => {
 // Holds are made on the ledger directly (no proxied call), so no request's own timer races the
 // flushes under test with the real ledger.
 describe("a flush that fails", () => {
-  it("keeps the captures queued, and a later flush with the real ledger captures them", async () => {
+  /** An account with two holds (100 and 50 of 1,000), a ledger stub that always fails, a request lifetime. */
+  async function twoHoldsAndADownLedger() {
     const acct = await openAccount(1_000);
     const a = await reserveOk(acct, 100);
     const b = await reserveOk(acct, 50);
-    const down = unreachableLedger();
-    const life = lifetime();
+    return { acct, a, b, down: unreachableLedger(), life: lifetime() };
+  }
+
+  it("keeps the captures queued, and a later flush with the real ledger captures them", async () => {
+    const { acct, a, b, down, life } = await twoHoldsAndADownLedger();
     queueSettlement(life.ctx, acct.id, { holdId: a, amount: 60, detail: {} }, () => down.stub);
     queueSettlement(life.ctx, acct.id, { holdId: b, amount: 50, detail: {} }, () => down.stub);
     expect(pendingSettlements(acct.id)).toBe(2);
@@ -215,11 +219,7 @@ describe("a flush that fails", () => {
   it("gives up a capture after its attempts (3 here), counted per capture; its hold is left to expire", async () => {
     settlementTiming.retryDelaysMs = [SETTLE_RETRY_MS, SETTLE_RETRY_MS];
     const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
-    const acct = await openAccount(1_000);
-    const a = await reserveOk(acct, 100);
-    const b = await reserveOk(acct, 50);
-    const down = unreachableLedger();
-    const life = lifetime();
+    const { acct, a, b, down, life } = await twoHoldsAndADownLedger();
     queueSettlement(life.ctx, acct.id, { holdId: a, amount: 100, detail: {} }, () => down.stub);
     const flushing = flushSettlements(acct.id, () => down.stub);
     await until("a's first attempt has failed", () => pendingSettlements(acct.id) === 1);
