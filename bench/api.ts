@@ -1,5 +1,6 @@
 /** The harness's side of Tollgate's JSON API: set-up calls with the operator token. */
 import type { Gateway } from "./gateway.ts";
+import type { Call } from "./load.ts";
 
 export async function api<T>(gw: Gateway, method: string, path: string, body?: unknown, token = gw.operatorToken): Promise<T> {
   const res = await fetch(`${gw.url}${path}`, {
@@ -66,4 +67,9 @@ export async function inParallel<T, R>(items: readonly T[], width: number, fn: (
 }
 
 /** The body every per-call arm sends: a small chat completion request. */
+/** An agent's POST of `body` (JSON) to `path`, with its key: the call every arm sends. */
+export function agentCall(p: Payer, path: string, body = LLM_BODY): Call {
+  return { method: "POST", path, headers: { authorization: `Bearer ${p.key}`, "content-type": "application/json" }, body };
+}
+
 export const LLM_BODY = JSON.stringify({ model: "bench-llm-1", max_tokens: 64, messages: [{ role: "user", content: "Say hello to the benchmark." }] });

@@ -17,7 +17,7 @@ import { mkdtempSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { benchServices, inParallel, LLM_BODY, payer } from "./api.ts";
+import { agentCall, benchServices, inParallel, payer } from "./api.ts";
 import { ROOT, startGateway, startOriginProcess, type Gateway } from "./gateway.ts";
 import { cannon, median, paced, quantile, type Call } from "./load.ts";
 import { canPin, cpuCount, cpuMs, pin, untilIdle } from "./proc.ts";
@@ -51,7 +51,7 @@ async function side(name: string, root: string, originUrl: string): Promise<Side
   await benchServices(gw, originUrl, 1_000);
   const payers = await inParallel(Array.from({ length: Number(flags.accounts) }, (_, i) => i), 8, (i) => payer(gw, `compare-${i}`, 1_000_000_000_000));
   const path = flags.arm === "bare" ? "/__bench/pass/v1/chat/completions" : "/s/bench-json/v1/chat/completions";
-  const calls = payers.map((p) => ({ method: "POST", path, headers: { authorization: `Bearer ${p.key}`, "content-type": "application/json" }, body: LLM_BODY }));
+  const calls = payers.map((p) => agentCall(p, path));
   return { name, gw, calls, cpuPerReq: [], rps: [], p50: [], p99: [] };
 }
 

@@ -16,7 +16,7 @@ import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { benchServices, inParallel, LLM_BODY, payer } from "./api.ts";
+import { agentCall, benchServices, inParallel, payer } from "./api.ts";
 import { ROOT, startGateway, startOriginProcess } from "./gateway.ts";
 import { cannon, type Call } from "./load.ts";
 import { canPin, cpuCount, cpuMs, pin } from "./proc.ts";
@@ -175,7 +175,7 @@ async function main() {
       (i) => payer(gw, `profile-${i}`, 1_000_000_000_000),
     );
     const path = arm === "bare" ? "/__bench/pass/v1/chat/completions" : "/s/bench-json/v1/chat/completions";
-    const calls: Call[] = payers.map((p) => ({ method: "POST", path, headers: { authorization: `Bearer ${p.key}`, "content-type": "application/json" }, body: LLM_BODY }));
+    const calls: Call[] = payers.map((p) => agentCall(p, path));
     console.error(`warm-up 2 s (${arm})`);
     await cannon({ url: gw.url, calls, connections, durationS: 2 });
     await new Promise((r) => setTimeout(r, 1500));

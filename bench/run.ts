@@ -16,7 +16,7 @@ import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { Agent } from "node:http";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { api, benchServices, inParallel, LLM_BODY, payer, type Payer } from "./api.ts";
+import { agentCall, api, benchServices, inParallel, payer, type Payer } from "./api.ts";
 import { cannon, median, paced, quantile, timeToFirstByte, type Call, type Saturated } from "./load.ts";
 import { ROOT, startGateway, startOriginProcess, type Gateway } from "./gateway.ts";
 import { sqliteLogicalBytes } from "./sqlite.ts";
@@ -172,16 +172,10 @@ async function main() {
     );
     log(`set up 1 provider, 2 services, ${payers.length} funded accounts`);
 
-    const perCall = (p: Payer, path: string): Call => ({
-      method: "POST",
-      path,
-      headers: { authorization: `Bearer ${p.key}`, "content-type": "application/json" },
-      body: LLM_BODY,
-    });
     const target: Record<ArmName, { base: string; calls: Call[] }> = {
-      direct: { base: origin.url, calls: payers.map((p) => perCall(p, "/v1/chat/completions")) },
-      bare: { base: g.url, calls: payers.map((p) => perCall(p, "/__bench/pass/v1/chat/completions")) },
-      tollgate: { base: g.url, calls: payers.map((p) => perCall(p, "/s/bench-json/v1/chat/completions")) },
+      direct: { base: origin.url, calls: payers.map((p) => agentCall(p, "/v1/chat/completions")) },
+      bare: { base: g.url, calls: payers.map((p) => agentCall(p, "/__bench/pass/v1/chat/completions")) },
+      tollgate: { base: g.url, calls: payers.map((p) => agentCall(p, "/s/bench-json/v1/chat/completions")) },
     };
 
     // Every arm must answer 200 before anything is timed.
@@ -263,7 +257,7 @@ async function main() {
     const addedP99 = median(lat.tollgate.map((t, i) => t.p99 - (lat.bare[i]?.p99 ?? Number.NaN)));
 
     // SSE: time to the first body byte, one call at a time, arms interleaved per sample.
-    const sseCall = (p: Payer, path: string): Call => ({ method: "POST", path, headers: { authorization: `Bearer ${p.key}`, "content-type": "application/json" }, body: SSE_BODY });
+    const sseCall = (p: Payer, path: string): Call => agentCall(p, path, SSE_BODY);
     const sseTarget: Record<ArmName, { base: string; call: Call; agent: Agent; ttfb: number[]; headers: number[] }> = {
       direct: { base: origin.url, call: sseCall(payers[0] as Payer, "/v1/chat/completions"), agent: new Agent({ keepAlive: true, maxSockets: 1 }), ttfb: [], headers: [] },
       bare: { base: g.url, call: sseCall(payers[0] as Payer, "/__bench/pass/v1/chat/completions"), agent: new Agent({ keepAlive: true, maxSockets: 1 }), ttfb: [], headers: [] },
@@ -324,7 +318,7 @@ async function main() {
     const stats0 = await d1Stats(g);
     const cpuHot0 = cpuMs(g.pid);
     log(`hot account: ${cfg.hotCalls} calls at concurrency ${cfg.hotConcurrency} against a balance for ${half}`);
-    const hotRun = await cannon({ url: g.url, calls: [perCall(hot, "/s/bench-json/v1/chat/completions")], connections: cfg.hotConcurrency, amount: cfg.hotCalls });
+    const hotRun = await cannon({ url: g.url, calls: [agentCall(hot, "/s/bench-json/v1/chat/completions")], connections: cfg.hotConcurrency, amount: cfg.hotCalls });
     const balance = await api<{ posted: number; pending: number; available: number }>(g, "GET", `/v1/accounts/${hot.id}/balance`);
     // Wait for the journal to reach D1 (credit + one capture per success).
     const expectD1 = (hotRun.statusCodes["200"] ?? 0) + 1;
@@ -421,7 +415,7 @@ async function main() {
       16,
       async (i) => {
         const p = await payer(g, `track-${i}`, 1_000_000_000);
-        const call = perCall(p, "/s/bench-json/v1/chat/completions");
+        const call = agentCall(p, "/s/bench-json/v1/chat/completions");
         const res = await fetch(`${g.url}${call.path}`, { method: call.method, headers: call.headers, body: call.body });
         await res.arrayBuffer();
         if (res.status !== 200) throw new Error(`tracking call for ${p.id} answered ${res.status}`);
