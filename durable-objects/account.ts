@@ -13,7 +13,7 @@ import { toAgentKey, toAuditEvent, toHold, toMandate, toTransfer } from "./rows"
 import { MIGRATIONS } from "./schema";
 import { jsonOrNull, type Row, Sql } from "./sql";
 import { countCall, limitsOfKey, retryAfterSeconds, velocityCheck } from "./velocity";
-import { keepCallResponse, priorCall, rememberCall } from "./call-keys";
+import { endCall, nextCallKeyExpiry, priorCall, pruneCallKeys, rememberCall } from "./call-keys";
 import type {
   Actor,
   AgentKey,
@@ -24,6 +24,7 @@ import type {
   CaptureResult,
   CreditInput,
   CreditResult,
+  ExtendResult,
   Failure,
   Hold,
   KeyLimits,
@@ -207,7 +208,7 @@ export class AccountLedger extends DurableObject<Env> {
         return { ok: false, code };
       }
       if (input.idempotency) {
-        const prior = priorCall(this.sql, keyId, input.idempotency);
+        const prior = priorCall(this.sql, keyId, input.idempotency, now);
         if (prior) return prior;
       }
       const velocity = limitsOfKey(key);
@@ -278,6 +279,7 @@ export class AccountLedger extends DurableObject<Env> {
     const settled = this.settleEach(settlements);
     const reserved = await this.reserveNow(input);
     if (settled.some((s) => s.ok)) await this.scheduleAlarm(exportDue());
+    await this.exportAudit();
     return { settled, reserved };
   }
 
@@ -286,13 +288,32 @@ export class AccountLedger extends DurableObject<Env> {
     await this.inTurn();
     const settled = this.settleEach(settlements);
     if (settled.some((s) => s.ok)) await this.scheduleAlarm(exportDue());
+    await this.exportAudit();
     return settled;
   }
 
-  /** Keeps a settled idempotent call's response for replay (a retry gets it, not a second charge). */
-  async keepResponse(holdId: string, response: StoredResponse): Promise<void> {
+  /**
+   * Ends an idempotent call's key without a capture (a deferred call, settled later by the
+   * provider's report): its response to replay, or null to free the key.
+   */
+  async keepResponse(holdId: string, response: StoredResponse | null): Promise<void> {
     await this.inTurn();
-    if (this.isOpened()) keepCallResponse(this.sql, holdId, response);
+    if (this.isOpened()) this.txn(() => endCall(this.sql, holdId, response));
+  }
+
+  /**
+   * Keeps a pending hold alive for `ttlMs` more from now (never shortens it): the Worker calls
+   * this while a long response streams, so the hold outlives the response it pays for (I10 then
+   * bounds a hold by its last extension: a Worker that dies stops extending it).
+   */
+  async extendHold(holdId: string, ttlMs: number): Promise<ExtendResult> {
+    await this.inTurn();
+    if (!this.isOpened()) return { ok: false, code: "unknown_hold" };
+    const until = Date.now() + Math.max(0, Math.floor(ttlMs));
+    const row = this.sql.one("UPDATE holds SET expires_at = MAX(expires_at, ?) WHERE id = ? AND state = 'pending' RETURNING expires_at", until, holdId);
+    if (row) return { ok: true, expires_at: new Date(Number(row.expires_at)).toISOString() };
+    const hold = this.readHold(holdId);
+    return hold ? { ok: false, code: "hold_not_pending", state: hold.state } : { ok: false, code: "unknown_hold" };
   }
 
   /** Settles a pending hold for `amount` ≤ the hold; the rest is released (I4). */
@@ -303,6 +324,7 @@ export class AccountLedger extends DurableObject<Env> {
       return captured.ok ? { ...captured, balance: this.readBalance() } : captured;
     });
     if (result.ok && result.transfer) await this.scheduleAlarm(exportDue());
+    await this.exportAudit();
     return result;
   }
 
@@ -555,6 +577,7 @@ export class AccountLedger extends DurableObject<Env> {
     this.alarmAt = null;
     if (!this.meta()) return;
     this.expireHolds(Date.now());
+    pruneCallKeys(this.sql, Date.now());
     let next: number | null;
     try {
       await this.exportToD1();
@@ -596,8 +619,13 @@ export class AccountLedger extends DurableObject<Env> {
 
   /** Each capture in its own transaction: one that is refused does not undo the others. */
   private settleEach(settlements: readonly Settlement[]): SettlementOutcome[] {
-    return settlements.map(({ holdId, amount, detail }): SettlementOutcome => {
-      const result = this.txn(() => this.captureNow(holdId, amount, detail));
+    return settlements.map(({ holdId, amount, detail, keep }): SettlementOutcome => {
+      const result = this.txn(() => {
+        const captured = this.captureNow(holdId, amount, detail);
+        // The key's final state lands with the capture: never captured yet unreplayable (stuck).
+        if (captured.ok && keep !== undefined) endCall(this.sql, holdId, keep);
+        return captured;
+      });
       if (result.ok || (result.code === "hold_not_pending" && result.state === "captured")) return { hold_id: holdId, ok: true };
       return { hold_id: holdId, ok: false, code: result.code };
     });
@@ -617,12 +645,42 @@ export class AccountLedger extends DurableObject<Env> {
           holdId,
         )
       : null;
-    if (!row) return this.whyNotCaptured(holdId, amount);
+    if (!row) {
+      const why = this.whyNotCaptured(holdId, amount);
+      if (why.code === "hold_not_pending" && why.state === "expired") this.noteUncollected(holdId, amount, now);
+      return why;
+    }
     const hold = toHold(row);
     this.afterEnd(hold, "captured", amount, reason, now, actor ?? `agent:${hold.agent_key_id}`);
     const transfer =
       amount > 0 ? this.appendTransfer({ kind: "capture", amount, fee: platformFee(amount, hold.fee_bps), hold, now, detail: { ...detail, reason } }) : null;
     return { ok: true, hold, transfer };
+  }
+
+  /**
+   * A capture that came after its hold expired charges nothing (the hold ended once, I4), but it
+   * is not silent: the hold records what it would have charged, once however often the capture
+   * is resent, and the audit trail (exported to D1) tells the provider which call went unpaid.
+   */
+  private noteUncollected(holdId: string, amount: number, now: number): void {
+    if (!isAmount(amount) || amount === 0) return;
+    const row = this.sql.one("UPDATE holds SET uncollected = ? WHERE id = ? AND uncollected IS NULL RETURNING *", amount, holdId);
+    if (!row) return;
+    const hold = toHold(row);
+    this.audit(
+      {
+        actor: "system",
+        event: "capture",
+        agent_key_id: hold.agent_key_id,
+        mandate_id: hold.mandate_id,
+        service_id: hold.service_id,
+        request_id: hold.request_id,
+        amount,
+        outcome: "uncollected",
+        reason: "hold_expired",
+      },
+      now,
+    );
   }
 
   private whyNotCaptured(holdId: string, amount: number): Exclude<CaptureResult, { ok: true }> {
@@ -747,9 +805,11 @@ export class AccountLedger extends DurableObject<Env> {
     await this.ctx.storage.setAlarm(at);
   }
 
+  /** The next thing the alarm must do on time: expire a hold, or forget an idempotency key. */
   private nextExpiry(): number | null {
     const row = this.sql.one("SELECT MIN(expires_at) AS at FROM holds WHERE state = 'pending'");
-    return row?.at == null ? null : Number(row.at);
+    const dues = [row?.at == null ? null : Number(row.at), nextCallKeyExpiry(this.sql)].filter((at): at is number => at !== null);
+    return dues.length > 0 ? Math.min(...dues) : null;
   }
 
   /** A live (unrevoked) key by its hash, from memory after the first read. */

@@ -179,4 +179,12 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (agent_key_id, idempotency_key)
   );
   `,
+  `
+  -- v7: a capture that arrives after its hold expired is recorded on the hold (what it would
+  -- have charged) so the provider sees the call it was not paid for; idempotency keys are found
+  -- by their hold when the call ends, and forgotten a day after they were first used.
+  ALTER TABLE holds ADD COLUMN uncollected INTEGER;
+  CREATE INDEX call_keys_hold ON call_keys (hold_id);
+  CREATE INDEX call_keys_created ON call_keys (created_at);
+  `,
 ];

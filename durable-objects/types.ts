@@ -148,8 +148,12 @@ export type StoredResponse = { status: number; headers: Record<string, string>; 
 
 export type CaptureDetail = { usage?: Usage & { estimated?: boolean }; shortfall?: number; reason?: string };
 
-/** A capture the Worker queued to send with the account's next request (worker/ledger/settlements.ts). */
-export type Settlement = { holdId: string; amount: number; detail: CaptureDetail };
+/**
+ * A capture the Worker queued to send with the account's next request (worker/ledger/settlements.ts).
+ * `keep` is for a call made with an Idempotency-Key: the response a retry gets back, or null to
+ * free the key (the call did not complete); it lands in the capture's own transaction.
+ */
+export type Settlement = { holdId: string; amount: number; detail: CaptureDetail; keep?: StoredResponse | null };
 /** Whether a queued capture landed; a hold found already captured counts (an earlier attempt landed). */
 export type SettlementOutcome = { hold_id: string; ok: true } | { hold_id: string; ok: false; code: string };
 
@@ -169,6 +173,8 @@ export type CaptureResult =
   | { ok: true; hold: Hold; transfer: Transfer | null; balance: Balance }
   | Failure<"unknown_hold" | "amount_exceeds_hold" | "invalid_amount">
   | { ok: false; code: "hold_not_pending"; state: HoldState };
+
+export type ExtendResult = { ok: true; expires_at: string } | Failure<"unknown_hold"> | { ok: false; code: "hold_not_pending"; state: HoldState };
 
 export type VoidResult =
   | { ok: true; hold: Hold; balance: Balance }

@@ -22,6 +22,7 @@ import { providerRoutes } from "./routes/providers";
 import { documentProxy } from "./routes/proxied";
 import { reconciliationRoutes } from "./routes/reconciliation";
 import { serviceRoutes } from "./routes/services";
+import { uncollectedRoutes } from "./routes/uncollected";
 import { usageRoutes } from "./routes/usage";
 import { usageReportRoutes } from "./routes/usage-reports";
 import { wellKnownRoutes } from "./routes/well-known";
@@ -113,6 +114,7 @@ export function buildApp() {
   app.route("/", reconciliationRoutes);
   app.route("/", agentKeyRoutes);
   app.route("/", serviceRoutes);
+  app.route("/", uncollectedRoutes);
   app.route("/", mandateRoutes);
   app.route("/", meRoutes);
   app.route("/", usageRoutes);

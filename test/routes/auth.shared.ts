@@ -218,6 +218,15 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     wrong: notServiceOwner,
   },
   {
+    name: "/v1/services/{id}/uncollected",
+    method: "GET",
+    path: (w) => `/v1/services/${w.serviceA.id}/uncollected`,
+    allowed: "providerA",
+    ok: 200,
+    alsoAllowed: ["operator"],
+    wrong: notServiceOwner,
+  },
+  {
     name: "/v1/usage",
     method: "POST",
     path: () => "/v1/usage",

@@ -3,7 +3,9 @@
  * and setup helpers that return ids and keys. Storage is isolated per test *file*, so every
  * helper makes fresh, uniquely named objects.
  */
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
+import { buildApp } from "../../worker/app";
 import { expect, inject } from "vitest";
 
 export const OPERATOR = "test-operator-token-0123456789";
@@ -25,6 +27,20 @@ export type CallInit = {
 
 /** One request to the Worker; `path` is sent as is (no normalization beyond the URL parser's). */
 export function call(path: string, init: CallInit = {}): Promise<Response> {
+  return worker.default.fetch(request(path, init));
+}
+
+/**
+ * The same app with some settings changed (e.g. `HOLD_TTL_SECONDS`), called directly: `finished`
+ * resolves when the call's background work (settlement, hold extensions) is done.
+ */
+export function callWithEnv(vars: Record<string, string>, path: string, init: CallInit = {}): { response: Promise<Response>; finished: () => Promise<void> } {
+  const ctx = createExecutionContext();
+  const response = buildApp().fetch(request(path, init), { ...env, ...vars }, ctx);
+  return { response: Promise.resolve(response), finished: () => waitOnExecutionContext(ctx) };
+}
+
+function request(path: string, init: CallInit): Request {
   const headers = new Headers(init.headers);
   if (init.key) headers.set("authorization", `Bearer ${init.key}`);
   let body: string | undefined;
@@ -34,7 +50,7 @@ export function call(path: string, init: CallInit = {}): Promise<Response> {
   }
   const method = init.method ?? (body === undefined ? "GET" : "POST");
   // `manual`: the test sees exactly what the Worker answered (a service-binding fetch follows 3xx).
-  return worker.default.fetch(new Request(`${init.base ?? GATEWAY}${path}`, { method, headers, body, redirect: "manual" }));
+  return new Request(`${init.base ?? GATEWAY}${path}`, { method, headers, body, redirect: "manual" });
 }
 
 /** A call whose JSON body is parsed (`any`: tests assert the shape). */

@@ -52,11 +52,13 @@ export function pendingSettlements(accountId: string): number {
 
 /**
  * Queues a capture and keeps the request alive (`waitUntil`) until it has been sent, by a
- * reserve or by the flush this schedules.
+ * reserve or by the flush this schedules. A capture that ends an idempotent call's key (`keep`)
+ * is sent at once: a retry of that call waits on it (409 until it lands).
  */
 export function queueSettlement(ctx: Lifetime, accountId: string, settlement: Settlement, stub: () => LedgerStub): void {
   put(accountId, [{ ...settlement, attempts: 0 }]);
-  flushLater(ctx, accountId, stub);
+  if (settlement.keep !== undefined) ctx.waitUntil(flushSettlements(accountId, stub));
+  else flushLater(ctx, accountId, stub);
 }
 
 /**
@@ -123,8 +125,8 @@ export async function reserveWithSettlements(
   }
 }
 
-function plain({ holdId, amount, detail }: Queued): Settlement {
-  return { holdId, amount, detail };
+function plain({ holdId, amount, detail, keep }: Queued): Settlement {
+  return keep === undefined ? { holdId, amount, detail } : { holdId, amount, detail, keep };
 }
 
 /** A refused capture is not retried: the ledger said why (e.g. the hold expired first). */

@@ -4,7 +4,7 @@ import { hashKey, parseKey } from "../auth/keys";
 import { config, type AppEnv } from "../env";
 import { ApiError, problemResponse } from "../errors";
 import { requestIdFor } from "../ids";
-import type { CaptureDetail, ReserveInput, ReserveResult } from "../../durable-objects/types";
+import type { CaptureDetail, ReserveInput, ReserveResult, StoredResponse } from "../../durable-objects/types";
 import { callLedger } from "../ledger/call";
 import { queueSettlement, reserveWithSettlements } from "../ledger/settlements";
 import { ledgerFor, type LedgerStub } from "../ledger/stub";
@@ -16,11 +16,11 @@ import { chargeAtHeaders, matchRule, quote, settlement, type PriceRule, type Req
 import { originRefusal } from "../services/origin-policy";
 import type { Service } from "../services/store";
 import { readRequestBody } from "./body";
-import { callIdempotency, collectBody, keepForReplay, replay } from "./idempotency";
+import { callIdempotency, copyOf, type KeptBody, replay } from "./idempotency";
 import { callOrigin, upstreamUrl } from "./forward";
 import { forwardResponseHeaders } from "./headers";
 import { rewriteLocations, type GatewayPlace } from "./location";
-import { captureWithRetry } from "./settle";
+import { keepHoldAlive, keepOnLedger } from "./settle";
 import { signingKeys, type Signer } from "./signing-keys";
 import { chargeContextHeader, newNonce, signRequest } from "./signing";
 
@@ -97,7 +97,7 @@ export async function proxyCall(c: Context<AppEnv>, service: Service, path: stri
   }
 
   try {
-    return await forwardAndSettle(c, { service, rule, path, base, accountId, requestId, body, reservation, ledger, signer, idempotent: idempotency !== null });
+    return await forwardAndSettle(c, { service, rule, path, base, accountId, requestId, body, reservation, ledger, signer, idempotent: idempotency !== null, ttlMs: reserveInput.ttlMs });
   } catch (err) {
     // Whatever broke after the reserve, the hold must not wait for its expiry to be released.
     c.executionCtx.waitUntil(ledger.void(reservation.hold_id, "gateway_error").catch(() => undefined));
@@ -122,9 +122,11 @@ async function forwardAndSettle(
     ledger: LedgerStub;
     signer: Signer;
     idempotent: boolean;
+    /** How long the hold lives unless extended (keepHoldAlive extends it by this much). */
+    ttlMs: number;
   },
 ): Promise<Response> {
-  const { service, rule, path, base, accountId, requestId, body, reservation, ledger, signer, idempotent } = call;
+  const { service, rule, path, base, accountId, requestId, body, reservation, ledger, signer, idempotent, ttlMs } = call;
   const request = c.req.raw;
   const tag = { "tollgate-request-id": requestId };
   const holdId = reservation.hold_id;
@@ -162,59 +164,67 @@ async function forwardAndSettle(
   }
 
   const fresh = () => ledgerFor(c.env, accountId);
-  // An idempotent call keeps a copy of its response, stored with its key once it is settled.
-  const [served, copy] = idempotent && upstream.body ? upstream.body.tee() : [upstream.body, null];
-  const collected = idempotent ? collectBody(copy) : null;
-  const keep = (charge: number | null) => {
-    if (!collected) return;
-    const headers = Object.fromEntries(headersOut());
-    c.executionCtx.waitUntil(keepForReplay(ledger, holdId, collected, { status: upstream.status, headers, request_id: requestId, charge }));
-  };
+  // An idempotent call reads a copy of its response beside the agent's; its key ends with the
+  // call, in the capture's own transaction: the copy to replay when the call completed, or freed
+  // when it did not (a replay must be exactly what was charged for).
+  const [served, copied] = idempotent && upstream.body ? upstream.body.tee() : [upstream.body, null];
+  const copy = idempotent ? copyOf(copied) : null;
+  const stored = (charge: number | null, kept: KeptBody): StoredResponse | null =>
+    kept.complete ? { status: upstream.status, headers: Object.fromEntries(headersOut()), body: kept.base64, request_id: requestId, charge } : null;
   // Settlement is off the client's path (the hold covers the amount meanwhile). A capture waits
-  // to ride with the account's next reserve; an idempotent call's goes at once, because a retry
-  // gets its kept response only after it has landed.
-  const settle = (amount: number, detail: CaptureDetail) => {
-    if (!idempotent) return queueSettlement(c.executionCtx, accountId, { holdId, amount, detail }, fresh);
-    c.executionCtx.waitUntil(
-      captureWithRetry(ledger, fresh, holdId, amount, detail).then((settled) => {
-        if (settled.ok) keep(settled.amount);
-      }),
-    );
+  // to ride with the account's next reserve; one that ends an idempotent call's key goes at once.
+  const settle = (amount: number, detail: CaptureDetail, keep?: StoredResponse | null) =>
+    queueSettlement(c.executionCtx, accountId, keep === undefined ? { holdId, amount, detail } : { holdId, amount, detail, keep }, fresh);
+  const whileStreaming = async <T>(work: Promise<T>): Promise<T> => {
+    const stop = keepHoldAlive(ledger, fresh, holdId, ttlMs);
+    try {
+      return await work;
+    } finally {
+      stop();
+    }
   };
   if (chargeAtHeaders(rule)) {
     // The price is known now: the response says what it costs and what is left after it.
     const units = rule.meter === "units" ? unitsFromHeader(upstream.headers) : 0;
     const { amount, shortfall } = settlement(rule, { units }, held);
-    settle(amount, rule.meter === "units" ? { usage: { units }, shortfall } : {});
+    const detail = rule.meter === "units" ? { usage: { units }, shortfall } : {};
+    if (copy) c.executionCtx.waitUntil(whileStreaming(copy.body).then((kept) => settle(amount, detail, stored(amount, kept))));
+    else settle(amount, detail);
     return respond(upstream, headersOut(), served, { ...tag, "tollgate-charge": String(amount), "tollgate-balance": String(reservation.available + held - amount) });
   }
 
   const pending = { ...tag, "tollgate-hold": String(held) };
   if (rule.deferred) {
     // Deferred: the provider reports usage later (POST /v1/usage); the hold waits for it.
-    keep(null);
+    if (copy) c.executionCtx.waitUntil(copy.body.then((kept) => keepOnLedger(ledger, fresh, holdId, stored(null, kept))));
     return respond(upstream, headersOut(), served, pending);
   }
   if (!served) {
-    settle(settlement(rule, {}, held).amount, {});
+    const { amount } = settlement(rule, {}, held);
+    settle(amount, {}, copy ? stored(amount, await copy.body) : undefined);
     return respond(upstream, headersOut(), served, pending);
   }
 
-  // Metered by what streams: pass each chunk through as it arrives, settle when it ends.
+  // Metered by what streams: pass each chunk through as it arrives, settle when it ends. The
+  // hold is kept alive meanwhile, however long the stream runs.
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
   const meterTokens = rule.meter === "tokens";
   const contentType = upstream.headers.get("content-type") ?? "";
   c.executionCtx.waitUntil(
     (async () => {
-      const delivery = await deliver(served, writable, { startedAt, meterTokens, format: rule.format, contentType });
+      const delivery = await whileStreaming(deliver(served, writable, { startedAt, meterTokens, format: rule.format, contentType }));
+      const complete = delivery.outcome === "complete";
+      // A call the agent did not get whole is not kept: stop reading the origin for it.
+      if (!complete) copy?.cancel();
       if (delivery.outcome === "origin_failed" && rule.on_failure === "none") {
         await ledger.void(holdId, "origin_failed_mid_stream");
         return;
       }
       const { usage, estimated } = measure(rule, delivery, body?.byteLength ?? Number(request.headers.get("content-length") ?? 0));
       const { amount, shortfall } = settlement(rule, usage, held);
-      const reason = delivery.outcome === "complete" ? "origin_succeeded" : delivery.outcome;
-      settle(amount, { usage: estimated ? { ...usage, estimated } : usage, shortfall, reason });
+      const reason = complete ? "origin_succeeded" : delivery.outcome;
+      const keep = copy ? stored(amount, complete ? await copy.body : { complete: false }) : undefined;
+      settle(amount, { usage: estimated ? { ...usage, estimated } : usage, shortfall, reason }, keep);
     })(),
   );
   return respond(upstream, headersOut(), readable, pending);

@@ -1,7 +1,6 @@
 import type { StoredResponse } from "../../durable-objects/types";
 import { ApiError } from "../errors";
 import { sha256Hex } from "../ids";
-import type { LedgerStub } from "../ledger/stub";
 
 /** Responses larger than this are not kept for replay (a retry is then told so, not re-run). */
 const MAX_KEPT_BODY = 1 << 20;
@@ -39,26 +38,45 @@ export function replay(stored: StoredResponse): Response {
   return new Response(bytes, { status: stored.status, headers });
 }
 
-/**
- * Reads a copy of the response (a `tee` branch the agent does not wait on) as base64, to keep
- * with the call's key; null when it is larger than MAX_KEPT_BODY. It is read as it arrives, so
- * the branch never buffers more than that.
- */
-export async function collectBody(copy: ReadableStream<Uint8Array> | null): Promise<string | null> {
-  if (!copy) return "";
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of copy) {
-    size += chunk.byteLength;
-    if (size > MAX_KEPT_BODY) return null;
-    chunks.push(chunk);
-  }
-  let binary = "";
-  for (const chunk of chunks) for (const byte of chunk) binary += String.fromCharCode(byte);
-  return btoa(binary);
-}
+/** What the response copy read: the whole body (base64; null when too large to keep), or a broken read. */
+export type KeptBody = { complete: true; base64: string | null } | { complete: false };
 
-/** Keeps the settled call's response with its key; a retry then gets it back. */
-export async function keepForReplay(ledger: LedgerStub, holdId: string, body: Promise<string | null>, meta: Omit<StoredResponse, "body">): Promise<void> {
-  await ledger.keepResponse(holdId, { ...meta, body: await body });
+/**
+ * A copy of the response read beside the agent's (a `tee` branch the agent does not wait on), to
+ * keep with the call's key. It is read as it arrives; past MAX_KEPT_BODY it stops keeping and
+ * cancels its branch (an unread branch would buffer the rest). `cancel()` drops it, so the
+ * origin is no longer read for a call that will not be kept.
+ */
+export function copyOf(stream: ReadableStream<Uint8Array> | null): { body: Promise<KeptBody>; cancel(): void } {
+  if (!stream) return { body: Promise.resolve({ complete: true, base64: "" }), cancel: () => undefined };
+  const reader = stream.getReader();
+  let cancelled = false;
+  const read = async (): Promise<KeptBody> => {
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    try {
+      for (;;) {
+        const next = await reader.read();
+        if (next.done) break;
+        size += next.value.byteLength;
+        if (size > MAX_KEPT_BODY) {
+          await reader.cancel().catch(() => undefined);
+          return { complete: true, base64: null };
+        }
+        chunks.push(next.value);
+      }
+    } catch {
+      return { complete: false };
+    }
+    // A cancelled read ends like a finished one: what it holds is only part of the body.
+    if (cancelled) return { complete: false };
+    let binary = "";
+    for (const chunk of chunks) for (const byte of chunk) binary += String.fromCharCode(byte);
+    return { complete: true, base64: btoa(binary) };
+  };
+  const cancel = () => {
+    cancelled = true;
+    reader.cancel().catch(() => undefined);
+  };
+  return { body: read(), cancel };
 }

@@ -1,34 +1,54 @@
-import type { CaptureDetail } from "../../durable-objects/types";
+import type { StoredResponse } from "../../durable-objects/types";
 import type { LedgerStub } from "../ledger/stub";
 
-export type Settled = { ok: true; amount: number; available: number } | { ok: false };
+/** Attempts to keep a deferred call's response (or free its key) before giving up. */
+const KEEP_ATTEMPTS = 3;
+const KEEP_RETRY_MS = 500;
 
 /**
- * Captures a hold, retrying once with a fresh stub when the first attempt threw (the object may
- * have reset). Capture is safe to repeat: a retry that finds the hold already captured means the
- * first attempt landed, and it reports that capture rather than charging again.
+ * Keeps a hold alive while its response streams: every third of `ttlMs` it asks the ledger to
+ * push the hold's expiry `ttlMs` past now, so a long answer (a reasoning model, a long
+ * generation) is never served after its hold expired. A call shorter than a third of its TTL
+ * costs one timer and no ledger request. Returns the function that stops it.
  */
-export async function captureWithRetry(
-  first: LedgerStub,
-  fresh: () => LedgerStub,
-  holdId: string,
-  amount: number,
-  detail: CaptureDetail,
-): Promise<Settled> {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const ledger = attempt === 0 ? first : fresh();
+export function keepHoldAlive(ledger: LedgerStub, fresh: () => LedgerStub, holdId: string, ttlMs: number): () => void {
+  const every = Math.max(1, Math.floor(ttlMs / 3));
+  let stub = ledger;
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const beat = async () => {
     try {
-      const result = await ledger.capture(holdId, amount, detail);
-      if (result.ok) return { ok: true, amount, available: result.balance.available };
-      if (result.code === "hold_not_pending" && result.state === "captured") {
-        const [hold, balance] = await Promise.all([ledger.hold(holdId), ledger.balance()]);
-        return { ok: true, amount: hold?.captured ?? amount, available: balance?.available ?? 0 };
-      }
-      console.error("capture refused", holdId, result.code);
-      return { ok: false };
+      const extended = await stub.extendHold(holdId, ttlMs);
+      // The hold ended (captured, voided or expired): there is nothing left to keep alive.
+      if (!extended.ok) return;
     } catch (err) {
-      console.error("capture failed", holdId, attempt, String(err));
+      // The object may have reset: the next beat goes through a new stub, well before expiry.
+      console.error("hold extension failed", holdId, String(err));
+      stub = fresh();
+    }
+    if (!stopped) timer = setTimeout(beat, every);
+  };
+  timer = setTimeout(beat, every);
+  return () => {
+    stopped = true;
+    if (timer !== undefined) clearTimeout(timer);
+  };
+}
+
+/**
+ * Gives a deferred call's key its final state (the response to replay, or null to free it),
+ * retried on a fresh stub: a key left unsettled would answer 409 to every retry.
+ */
+export async function keepOnLedger(first: LedgerStub, fresh: () => LedgerStub, holdId: string, response: StoredResponse | null): Promise<void> {
+  for (let attempt = 0; attempt < KEEP_ATTEMPTS; attempt++) {
+    try {
+      await (attempt === 0 ? first : fresh()).keepResponse(holdId, response);
+      return;
+    } catch (err) {
+      console.error("keeping a call's response failed", holdId, attempt, String(err));
+      await scheduler.wait(KEEP_RETRY_MS * (attempt + 1));
     }
   }
-  return { ok: false };
+  // Not lost for good: the key is freed once the hold ends, or a day after the call.
+  console.error("keeping a call's response given up; the key is freed when its hold ends", holdId);
 }

@@ -1,0 +1,43 @@
+import { and, desc, eq, lt, or } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { accounts, auditEvents } from "../db/schema";
+
+/**
+ * Calls a service served but was not paid for: their capture reached the payer's ledger after the
+ * hold had expired (the Worker could not settle in time), so nothing was charged. The ledger
+ * records each once on its audit trail (event `capture`, outcome `uncollected`); this reads them
+ * from D1, newest first, for the service's provider.
+ */
+export type UncollectedCall = { request_id: string | null; account_id: string; agent_key_id: string | null; amount: number; currency: string; reason: string | null; at: string };
+
+/** `after` is the position of the last item of the previous page: `<at>:<request_id>`. */
+export async function uncollectedCalls(db: Db, serviceId: string, limit: number, after: string | null) {
+  let position = undefined;
+  if (after) {
+    const [at, requestId] = [Number(after.slice(0, after.indexOf(":"))), after.slice(after.indexOf(":") + 1)];
+    position = or(lt(auditEvents.at, at), and(eq(auditEvents.at, at), lt(auditEvents.requestId, requestId)));
+  }
+  const rows = await db
+    .select({ event: auditEvents, currency: accounts.currency })
+    .from(auditEvents)
+    .innerJoin(accounts, eq(accounts.id, auditEvents.accountId))
+    .where(and(eq(auditEvents.serviceId, serviceId), eq(auditEvents.event, "capture"), eq(auditEvents.outcome, "uncollected"), position))
+    .orderBy(desc(auditEvents.at), desc(auditEvents.requestId))
+    .limit(limit + 1);
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1]?.event;
+  return {
+    data: page.map(
+      ({ event: e, currency }): UncollectedCall => ({
+        request_id: e.requestId,
+        account_id: e.accountId,
+        agent_key_id: e.agentKeyId,
+        amount: e.amount ?? 0,
+        currency,
+        reason: e.reason,
+        at: new Date(e.at).toISOString(),
+      }),
+    ),
+    next: rows.length > limit && last ? `${last.at}:${last.requestId}` : null,
+  };
+}

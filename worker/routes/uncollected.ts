@@ -1,0 +1,43 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { db } from "../db/client";
+import { ApiError } from "../errors";
+import { uncollectedCalls } from "../ledger/uncollected";
+import { getService } from "../services/store";
+import { bearer, decodeCursor, encodeCursor, errors, IdParams, json, Pagination, router } from "./common";
+import { page } from "./models";
+
+const UncollectedCall = z
+  .object({
+    request_id: z.string().nullable(),
+    account_id: z.string(),
+    agent_key_id: z.string().nullable(),
+    amount: z.number().int().openapi({ description: "What the call would have been charged, in micro-units." }),
+    currency: z.string(),
+    reason: z.string().nullable().openapi({ description: "Why nothing was charged, e.g. `hold_expired`." }),
+    at: z.string(),
+  })
+  .openapi("UncollectedCall");
+
+/** A provider sees every call of its services that was served but could not be charged. */
+export const uncollectedRoutes = router().openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/services/{id}/uncollected",
+    summary: "Calls the service served that could not be charged (their hold had expired), newest first (its provider, operator)",
+    security: bearer,
+    request: { params: IdParams, query: Pagination },
+    responses: { 200: json(page(UncollectedCall, "UncollectedCallPage")), ...errors(400, 401, 404) },
+  }),
+  async (c) => {
+    const p = c.var.principal;
+    // Anyone but the operator and the service's own provider is told the service does not exist.
+    if (p.role !== "operator" && p.role !== "provider") throw new ApiError("not_found", "No such service.");
+    const service = await getService(db(c.env), c.req.valid("param").id, p.role === "provider" ? p.providerId : undefined);
+    if (!service) throw new ApiError("not_found", "No such service.");
+    const { limit, cursor } = c.req.valid("query");
+    const position = decodeCursor(cursor);
+    if (position !== null && !/^\d+:req_[a-z0-9_]+$/.test(position)) throw new ApiError("invalid_request", "cursor: not a cursor this API returned");
+    const result = await uncollectedCalls(db(c.env), service.id, limit, position);
+    return c.json({ data: result.data, next_cursor: encodeCursor(result.next) }, 200);
+  },
+);
