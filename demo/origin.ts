@@ -4,8 +4,8 @@
  *   any  /echo…          → 200 JSON: the method, path, query, headers and body it received
  *   GET  /status/{code}  → that status with a JSON body
  *   GET  /slow?ms=N      → 200 after N ms
- *   GET  /stream?chunks=N&ms=M[&fail=K] → 200 text/plain, N lines one every M ms (a long answer);
- *                          with `fail`, the connection drops after K lines (a mid-stream failure)
+ *   GET  /stream?chunks=N&ms=M[&fail=K] → 200 text/event-stream, N events `data: chunk i` one every
+ *                          M ms (a long answer); with `fail`, the connection drops after K events
  *   GET  /redirect       → 302 to /echo on this origin
  *   GET  /redirect/absolute → 302 to this origin's own absolute URL of /echo/moved
  *   GET  /redirect/to?location=… → 302 to exactly that Location (tests: other hosts, prefixes)
@@ -62,12 +62,12 @@ async function stream(res: ServerResponse, q: URLSearchParams): Promise<void> {
   const chunks = Math.min(Number(q.get("chunks") ?? 10), 10_000);
   const ms = Math.min(Number(q.get("ms") ?? 100), 60_000);
   const fail = q.has("fail") ? Number(q.get("fail")) : null;
-  res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+  res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
   for (let i = 0; i < chunks; i++) {
     if (i === fail) return void res.destroy();
     if (i > 0) await new Promise((r) => setTimeout(r, ms));
     if (res.destroyed) return;
-    res.write(`chunk ${i}\n`);
+    res.write(`data: chunk ${i}\n\n`);
   }
   res.end();
 }

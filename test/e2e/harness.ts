@@ -238,3 +238,27 @@ export async function eventually<T>(read: () => Promise<T>, check: (value: T) =>
     }
   }
 }
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+export type JsonResponse = { status: number; headers: Headers; body: Json };
+
+/** A JSON client for `gw`: `api(method, path, bearer token or null, body?, headers?)`. */
+export function jsonClient(gw: Gateway) {
+  return async (method: string, path: string, token: string | null, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse> => {
+    const res = await fetch(`${gw.url}${path}`, {
+      method,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { "content-type": "application/json" } : {}), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(15_000),
+    });
+    const text = await res.text();
+    let parsed: Json = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: res.status, headers: res.headers, body: parsed };
+  };
+}

@@ -37,8 +37,8 @@ describe("a metered stream with an Idempotency-Key", () => {
     await reader.cancel();
     const [partial] = await capturesOf(p.accountId, 1);
     expect(partial).toMatchObject({ reason: "client_disconnected" });
-    // Charged for what was delivered before it left: well under the whole answer (20 lines, 170 bytes).
-    expect(partial.amount).toBeLessThan(170);
+    // Charged for what was delivered before it left: well under the whole answer (20 events, 310 bytes).
+    expect(partial.amount).toBeLessThan(310);
     await settledBalance(p.accountId);
 
     const retry = await call(path, { key: p.agentKey, headers });
@@ -46,15 +46,15 @@ describe("a metered stream with an Idempotency-Key", () => {
     expect(retry.headers.get("idempotent-replayed")).toBeNull();
     const whole = await retry.text();
     expect(whole.split("\n").filter(Boolean)).toHaveLength(20);
-    expect(new TextEncoder().encode(whole).byteLength).toBe(170);
+    expect(new TextEncoder().encode(whole).byteLength).toBe(310);
     const [second] = (await capturesOf(p.accountId, 2)).filter((t) => t.id !== partial.id);
-    expect(second).toMatchObject({ reason: "origin_succeeded", amount: 170 });
-    expect(await settledBalance(p.accountId)).toMatchObject({ posted: 100_000 - partial.amount - 170, pending: 0 });
+    expect(second).toMatchObject({ reason: "origin_succeeded", amount: 310 });
+    expect(await settledBalance(p.accountId)).toMatchObject({ posted: 100_000 - partial.amount - 310, pending: 0 });
 
     // That complete call is the key's final answer now: replayed as charged, not charged again.
     const replay = await call(path, { key: p.agentKey, headers });
     expect(replay.headers.get("idempotent-replayed")).toBe("true");
-    expect(replay.headers.get("tollgate-charge")).toBe("170");
+    expect(replay.headers.get("tollgate-charge")).toBe("310");
     expect(await replay.text()).toBe(whole);
     expect(await captures(p.accountId)).toHaveLength(2);
   });
@@ -66,10 +66,10 @@ describe("a metered stream with an Idempotency-Key", () => {
     expect(broken.status).toBe(200);
     await broken.text().catch(() => "");
     const [charged] = await capturesOf(p.accountId, 1);
-    // Charged for the lines that got through before the break (at most 4 of 10, 8 bytes each).
+    // Charged for the lines that got through before the break (at most 4 of 10 events, 15 bytes each).
     expect(charged).toMatchObject({ reason: "origin_failed" });
     expect(charged.amount).toBeGreaterThan(0);
-    expect(charged.amount).toBeLessThanOrEqual(32);
+    expect(charged.amount).toBeLessThanOrEqual(60);
     await settledBalance(p.accountId);
 
     // The same call again: a real retry (forwarded and charged), not idempotency_in_flight.
