@@ -3,9 +3,9 @@
  * of protected routes, and checks for a missing, malformed, truncated or altered credential and
  * for every role that must not reach the route.
  *
- * Wrong-role statuses are what the code does today. API.md: "a credential used on an object it
- * does not own gets 404"; role-only endpoints (operator-only, agent-only) have no object to hide
- * and answer 403, except `GET /v1/me` and the proxy, which answer 401 `invalid_key` to any
+ * Wrong-role statuses are what the code does today. A credential used on an object it does
+ * not own gets 404, as if the object did not exist; role-only endpoints (operator-only,
+ * agent-only) have no object to hide and answer 403, except `GET /v1/me` and the proxy, which answer 401 `invalid_key` to any
  * credential that is not an agent key.
  */
 import { expect, it } from "vitest";
