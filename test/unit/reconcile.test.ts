@@ -152,8 +152,8 @@ describe("reconcileAccount", () => {
 
 describe("whole-ledger checks", () => {
   it("every currency's legs must sum to zero", () => {
-    expect(reconcileTotals([{ currency: "USD", total: 0 }])).toEqual([]);
-    expect(reconcileTotals([{ currency: "EUR", total: 0 }, { currency: "USD", total: 3 }])).toEqual([
+    expect(reconcileTotals([{ currency: "USD", total: 0n }])).toEqual([]);
+    expect(reconcileTotals([{ currency: "EUR", total: 0n }, { currency: "USD", total: 3n }])).toEqual([
       { account_id: null, seq: null, kind: "unbalanced", detail: "all USD ledger entries sum to 3, not 0" },
     ]);
   });

@@ -1,5 +1,6 @@
 import type { Env } from "../env";
 import { type AccountSnapshot, type D1LegRow, type D1TransferRow, type Discrepancy, type JournalRow, orphanAccounts, reconcileAccount, reconcileTotals } from "./reconcile";
+import { exactSum } from "../pricing/amount";
 import { oldestFirst } from "./pages";
 import { ledgerFor } from "./stub";
 
@@ -103,13 +104,14 @@ async function readJournal(env: Pick<Env, "ACCOUNT">, accountId: string): Promis
 /** I1 over all of D1 (per currency), and ledger rows whose account the accounts table lacks. */
 async function wholeLedger(d1: D1Database): Promise<Discrepancy[]> {
   const [sums, orphans] = await d1.batch<Record<string, unknown>>([
-    d1.prepare("SELECT currency, SUM(amount) AS total FROM ledger_entries GROUP BY currency ORDER BY currency"),
+    // As text: the sum is exact in SQLite; a JavaScript number past 2^53 − 1 would round it.
+    d1.prepare("SELECT currency, CAST(SUM(amount) AS TEXT) AS total FROM ledger_entries GROUP BY currency ORDER BY currency"),
     d1.prepare(
       "SELECT account_id FROM transfers WHERE account_id NOT IN (SELECT id FROM accounts) UNION SELECT account_id FROM ledger_entries WHERE account_id NOT IN (SELECT id FROM accounts) ORDER BY 1",
     ),
   ]);
   return [
-    ...reconcileTotals((sums?.results ?? []).map((r) => ({ currency: String(r.currency), total: Number(r.total) }))),
+    ...reconcileTotals((sums?.results ?? []).map((r) => ({ currency: String(r.currency), total: exactSum(r.total) }))),
     ...orphanAccounts((orphans?.results ?? []).map((r) => String(r.account_id))),
   ];
 }

@@ -63,9 +63,9 @@ export function reconcileAccount(s: AccountSnapshot, opts: { now: number; graceM
 }
 
 /** Whole-ledger I1: per currency, every leg in D1 (the outside-money account included) sums to zero. */
-export function reconcileTotals(sums: readonly { currency: string; total: number }[]): Discrepancy[] {
+export function reconcileTotals(sums: readonly { currency: string; total: bigint }[]): Discrepancy[] {
   return sums
-    .filter((s) => s.total !== 0)
+    .filter((s) => s.total !== 0n)
     .map((s) => ({ account_id: null, seq: null, kind: "unbalanced" as const, detail: `all ${s.currency} ledger entries sum to ${s.total}, not 0` }));
 }
 
@@ -105,9 +105,15 @@ function checkLegs(accountId: string, transfers: readonly D1TransferRow[], legs:
       report(t.seq, "unbalanced", `transfer ${t.id} has no ledger entries`);
       continue;
     }
-    const sum = mine.reduce((n, l) => n + l.amount, 0);
+    const odd = mine.find((l) => !Number.isSafeInteger(l.amount));
+    if (odd) {
+      report(t.seq, "unbalanced", `transfer ${t.id}: leg ${odd.leg} is ${odd.amount}, not an integer amount below 2^53`);
+      continue;
+    }
+    // BigInt: two legs near 2^53 would already round in a JavaScript sum.
+    const sum = mine.reduce((n, l) => n + BigInt(l.amount), 0n);
     const debits = mine.filter((l) => l.amount < 0).length;
-    if (sum !== 0 || debits !== 1) {
+    if (sum !== 0n || debits !== 1) {
       report(t.seq, "unbalanced", `transfer ${t.id}: legs sum to ${sum}${debits === 1 ? "" : `, with ${debits} debit legs (expected 1)`}`);
       continue;
     }

@@ -102,6 +102,9 @@ export const accountRoutes = router()
       if (!result.ok) {
         if (result.code === "idempotency_mismatch") throw new ApiError("idempotency_mismatch");
         if (result.code === "invalid_amount") throw new ApiError("invalid_request", "amount: a positive integer below 2^53");
+        if (result.code === "amount_out_of_range") {
+          throw new ApiError("amount_out_of_range", `This credit would take the account's credits past 2^53 − 1 (${balance.currency} micro-units), the most a balance can hold exactly.`);
+        }
         throw new ApiError("not_found", "No such account.");
       }
       if (result.replayed) c.header("Idempotent-Replayed", "true");
