@@ -236,6 +236,15 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
   // Each caller sees its own slice (scoping: ledger.security.test.ts); agents have none.
   { name: "/v1/ledger/entries", method: "GET", path: () => "/v1/ledger/entries", allowed: "ownerA", ok: 200, alsoAllowed: ["operator", "providerA"], wrong: { agentA: 403 } },
   { name: "/v1/reconciliation", method: "GET", path: (w) => `/v1/reconciliation?account_id=${w.accountA}`, allowed: "operator", ok: 200, wrong: notOperator },
+  {
+    name: "/v1/reconciliation/repairs",
+    method: "POST",
+    path: () => "/v1/reconciliation/repairs",
+    body: (w) => ({ account_id: w.accountA }),
+    allowed: "operator",
+    ok: 200,
+    wrong: notOperator,
+  },
   { name: "/v1/accounts/{id}/audit", method: "GET", path: (w) => `/v1/accounts/${w.accountA}/audit`, allowed: "ownerA", ok: 200, alsoAllowed: ["operator"], wrong: notAccountOwner },
   {
     name: "/v1/accounts/{id}/audit/verify",

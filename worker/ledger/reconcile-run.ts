@@ -33,7 +33,8 @@ export type ReconcileResult = {
  */
 export async function reconcilePage(env: Pick<Env, "DB" | "ACCOUNT">, opts: ReconcileOptions): Promise<ReconcileResult> {
   const now = opts.now ?? Date.now();
-  const ids = opts.accountId ? [opts.accountId] : await accountPage(env.DB, opts.after, opts.limit + 1);
+  const rows = await accountPage(env.DB, opts);
+  const ids = rows.map((r) => r.id);
   const page = ids.slice(0, opts.limit);
   const cursors = await Promise.all(page.map((id) => ledgerFor(env, id).exportCursor()));
   const d1 = await d1Rows(env.DB, page);
@@ -44,6 +45,7 @@ export async function reconcilePage(env: Pick<Env, "DB" | "ACCOUNT">, opts: Reco
     const cursor = cursors[i];
     const snapshot: AccountSnapshot = {
       accountId,
+      createdAt: rows[i]?.created_at,
       ledger: cursor ? { exportedSeq: cursor.exported_seq, journal: journals[i] ?? [] } : null,
       d1Transfers: d1.transfers.get(accountId) ?? [],
       d1Legs: d1.legs.get(accountId) ?? [],
@@ -58,9 +60,34 @@ export async function reconcilePage(env: Pick<Env, "DB" | "ACCOUNT">, opts: Reco
   return result;
 }
 
-async function accountPage(d1: D1Database, after: string | null, n: number): Promise<string[]> {
-  const { results } = await d1.prepare("SELECT id FROM accounts WHERE id > ? ORDER BY id LIMIT ?").bind(after ?? "", n).all<{ id: string }>();
-  return results.map((r) => r.id);
+type AccountRow = { id: string; currency: string; created_at: number };
+
+/** The accounts to check: one, or a page after `after` (one more than the limit, to see if more follow). */
+async function accountPage(d1: D1Database, opts: ReconcileOptions): Promise<AccountRow[]> {
+  const query = opts.accountId
+    ? d1.prepare("SELECT id, currency, created_at FROM accounts WHERE id = ?").bind(opts.accountId)
+    : d1.prepare("SELECT id, currency, created_at FROM accounts WHERE id > ? ORDER BY id LIMIT ?").bind(opts.after ?? "", opts.limit + 1);
+  const { results } = await query.all<AccountRow>();
+  return results.map((r) => ({ id: String(r.id), currency: String(r.currency), created_at: Number(r.created_at) }));
+}
+
+export type LedgerRepair = { account_id: string; ledger_opened: boolean };
+
+/**
+ * Repairs `ledger_not_opened`: opens the ledger of an account D1 lists, with D1's currency. The
+ * ledger's `open` is idempotent for the same id and currency, so this is safe to repeat and safe
+ * against a creation still under way. The creation's owner key was never delivered (the request
+ * failed), so the account answers to the operator until it issues keys. Null: no such account;
+ * "conflict": the ledger is open with another currency.
+ */
+export async function openLedger(env: Pick<Env, "DB" | "ACCOUNT">, accountId: string): Promise<LedgerRepair | null | "conflict"> {
+  const [row] = await accountPage(env.DB, { accountId, after: null, limit: 1, graceMs: 0 });
+  if (!row) return null;
+  const stub = ledgerFor(env, accountId);
+  const wasOpen = (await stub.exportCursor()) !== null;
+  const opened = await stub.open(row.id, row.currency, "operator");
+  if (!opened.ok) return "conflict";
+  return { account_id: row.id, ledger_opened: !wasOpen };
 }
 
 /** D1's transfers and legs for these accounts, in one batch (ids ≤ 50 keeps each statement under 100 parameters). */

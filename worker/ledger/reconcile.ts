@@ -6,7 +6,7 @@ import { legsOf } from "./legs";
  * what D1 holds, checking I1 (each transfer's legs sum to zero), I7 (every DO transfer exactly
  * once in D1 with the same content; nothing in D1 the DO lacks) and I8 (D1's seqs are 1..n).
  */
-export type DiscrepancyKind = "missing" | "duplicate" | "amount_mismatch" | "sequence_gap" | "unbalanced" | "unknown_in_d1";
+export type DiscrepancyKind = "missing" | "duplicate" | "amount_mismatch" | "sequence_gap" | "unbalanced" | "unknown_in_d1" | "ledger_not_opened";
 
 export type Discrepancy = { account_id: string | null; seq: number | null; kind: DiscrepancyKind; detail: string };
 
@@ -17,6 +17,8 @@ export type D1LegRow = { seq: number; leg: number; ledger_account: string; amoun
 
 export type AccountSnapshot = {
   accountId: string;
+  /** When D1's accounts row was written (epoch ms); absent: long ago. */
+  createdAt?: number;
   /** The DO's journal and export cursor; null when the account's ledger was never opened. */
   ledger: { exportedSeq: number; journal: readonly JournalRow[] } | null;
   d1Transfers: readonly D1TransferRow[];
@@ -32,6 +34,11 @@ export type AccountResult = { discrepancies: Discrepancy[]; checked: number; not
 export function reconcileAccount(s: AccountSnapshot, opts: { now: number; graceMs: number }): AccountResult {
   const out: Discrepancy[] = [];
   const report = (seq: number | null, kind: DiscrepancyKind, detail: string) => out.push({ account_id: s.accountId, seq, kind, detail });
+  // An account is written to D1 before its ledger is opened: a row whose ledger is still not
+  // open after the grace period is an account creation that failed half-way.
+  if (!s.ledger && opts.now - (s.createdAt ?? 0) > opts.graceMs) {
+    report(null, "ledger_not_opened", `account ${s.accountId} is in D1 but its ledger was never opened (its creation failed after the row was written)`);
+  }
   checkSequence(s.d1Transfers, report);
   checkLegs(s.accountId, s.d1Transfers, s.d1Legs, report);
 
