@@ -55,8 +55,9 @@ const Repair = z
   .openapi("Repair");
 
 /**
- * The reconciler (I1, I7, I8): compares every account's Durable Object journal with D1. Read-only;
- * a run over many accounts follows `next_cursor` (the first page adds the whole-ledger checks).
+ * The reconciler (I1, I7, I8): compares every account's Durable Object journal with D1. The GET is
+ * read-only; a run over many accounts follows `next_cursor` (the first page adds the whole-ledger
+ * checks). The one repair, opening the ledger of an account D1 lists without one, is its own POST.
  */
 export const reconciliationRoutes = router().openapi(
   createRoute({
