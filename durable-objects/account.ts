@@ -167,7 +167,10 @@ export class AccountLedger extends DurableObject<Env> {
         return { ...(JSON.parse(String(prior.response)) as Extract<CreditResult, { ok: true }>), replayed: true };
       }
       const now = Date.now();
-      this.sql.exec("UPDATE balance SET credits = credits + ? WHERE id = 1", input.amount);
+      // Credits stay at most 2^53 − 1, so every balance figure (debits and holds never exceed
+      // credits) is an exact JSON number; a credit past that is refused, not rounded.
+      const added = this.sql.exec("UPDATE balance SET credits = credits + ?1 WHERE id = 1 AND credits + ?1 <= ?2", input.amount, Number.MAX_SAFE_INTEGER);
+      if (added.rowsWritten !== 1) return { ok: false, code: "amount_out_of_range" };
       const transfer = this.appendTransfer({ kind: "credit", amount: input.amount, reference: input.reference, now });
       this.audit({ actor, event: "credit", amount: input.amount, outcome: "ok", reason: input.reference }, now);
       const response = { ok: true as const, replayed: false, transfer, balance: this.readBalance() };
@@ -829,10 +832,9 @@ export class AccountLedger extends DurableObject<Env> {
   }
 
   private readBalance(): Balance {
-    const row = this.sql.one("SELECT credits, debits, pending FROM balance WHERE id = 1") ?? {};
-    const posted = Number(row.credits) - Number(row.debits);
-    const pending = Number(row.pending);
-    return { currency: this.meta()?.currency ?? "", posted, pending, available: posted - pending };
+    // Differences taken in SQLite's exact 64-bit integers, not as rounded JavaScript numbers.
+    const row = this.sql.one("SELECT credits - debits AS posted, pending, credits - debits - pending AS available FROM balance WHERE id = 1") ?? {};
+    return { currency: this.meta()?.currency ?? "", posted: Number(row.posted), pending: Number(row.pending), available: Number(row.available) };
   }
 
   private readHold(id: string): Hold | null {

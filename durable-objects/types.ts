@@ -122,7 +122,7 @@ export type CreditInput = {
 };
 export type CreditResult =
   | { ok: true; replayed: boolean; transfer: Transfer; balance: Balance }
-  | Failure<"not_found" | "idempotency_mismatch" | "invalid_amount">;
+  | Failure<"not_found" | "idempotency_mismatch" | "invalid_amount" | "amount_out_of_range">;
 
 export type ReserveInput = {
   keyHash: string;

@@ -8,7 +8,7 @@
 // also compares D1's head with the ledger's; compare the printed head hash with the ledger's.
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
-import { type AuditRecord, toAuditRecord, verifyChain } from "../worker/audit/chain.ts";
+import { CHAIN_START, type ChainCheck, type ChainPosition, toAuditRecord, verifyChain } from "../worker/audit/chain.ts";
 
 const PAGE = 1000;
 
@@ -55,14 +55,16 @@ function rows(afterSeq: number): Record<string, unknown>[] {
   return first.results as Record<string, unknown>[];
 }
 
-const records: AuditRecord[] = [];
+// A page at a time, each continuing the chain from the page before: memory stays one page.
+let at: ChainPosition = CHAIN_START;
+let check: ChainCheck;
 for (;;) {
-  const page = rows(records[records.length - 1]?.seq ?? 0).map(toAuditRecord);
-  records.push(...page);
-  if (page.length < PAGE) break;
+  const page = rows(at.seq).map(toAuditRecord);
+  check = verifyChain(page, at);
+  if (!check.ok || page.length < PAGE) break;
+  at = { seq: check.head_seq, hash: check.head_hash };
 }
 
-const check = verifyChain(records);
 if (check.ok) {
   console.log(`ok: ${account}: ${check.checked} event(s) in D1 chain correctly; head seq ${check.head_seq}, hash ${check.checked === 0 ? "-" : check.head_hash}`);
   process.exit(0);

@@ -1,8 +1,11 @@
 #!/usr/bin/env -S npx tsx
-// `npm run reconcile -- --local | --remote --url https://gateway.example [--account acct_…] [--grace 300]`
+// `npm run reconcile -- --local | --remote --url https://gateway.example [--account acct_…] [--grace 300] [--repair]`
 //
 // Runs the reconciler (GET /v1/reconciliation) over every account, page by page, prints each
 // discrepancy and exits 1 if there is any (0 when clean, 2 when the gateway could not be asked).
+// With --repair, each `ledger_not_opened` (an account whose creation failed after its D1 row was
+// written) is repaired by opening its ledger (POST /v1/reconciliation/repairs) and no longer
+// counts; every other kind is only reported, since fixing it means moving money or history.
 // The operator token comes from OPERATOR_TOKEN, or with --local from .dev.vars.
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -25,6 +28,7 @@ const { values } = parseArgs({
     account: { type: "string" },
     grace: { type: "string", default: "300" },
     json: { type: "boolean", default: false },
+    repair: { type: "boolean", default: false },
   },
   strict: true,
 });
@@ -43,6 +47,22 @@ function devVar(name: string): string | undefined {
     if (m?.[1] === name) return (m[2] ?? "").replace(/^(['"])(.*)\1$/, "$2");
   }
   return undefined;
+}
+
+/** Opens the ledger of an account reported as `ledger_not_opened`. */
+async function repair(accountId: string): Promise<void> {
+  let res: Response;
+  try {
+    res = await fetch(`${base}/v1/reconciliation/repairs`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ account_id: accountId }),
+    });
+  } catch (err) {
+    fail(`${base} did not answer (${(err as Error).message})`);
+  }
+  const text = await res.text();
+  if (res.status !== 200) fail(`repairing ${accountId}: ${res.status} from ${base}: ${text.slice(0, 500)}`);
 }
 
 async function page(cursor: string | null): Promise<Page> {
@@ -64,6 +84,7 @@ const found: Discrepancy[] = [];
 let accounts = 0;
 let checked = 0;
 let pending = 0;
+let repaired = 0;
 let cursor: string | null = null;
 do {
   const p = await page(cursor);
@@ -71,15 +92,20 @@ do {
   checked += p.transfers_checked;
   pending += p.not_yet_exported;
   for (const d of p.discrepancies) {
-    found.push(d);
-    if (!values.json) console.log(`${d.kind.padEnd(15)} ${(d.account_id ?? "(ledger)").padEnd(26)} ${String(d.seq ?? "-").padStart(6)}  ${d.detail}`);
+    const fix = values.repair && d.kind === "ledger_not_opened" && d.account_id !== null;
+    if (fix) {
+      await repair(d.account_id as string);
+      repaired++;
+    } else found.push(d);
+    const shown = fix ? `${d.detail}; repaired: ledger opened` : d.detail;
+    if (!values.json) console.log(`${d.kind.padEnd(17)} ${(d.account_id ?? "(ledger)").padEnd(26)} ${String(d.seq ?? "-").padStart(6)}  ${shown}`);
   }
   cursor = p.next_cursor;
 } while (cursor);
 
-if (values.json) console.log(JSON.stringify({ ok: found.length === 0, accounts, transfers_checked: checked, not_yet_exported: pending, discrepancies: found }, null, 2));
+if (values.json) console.log(JSON.stringify({ ok: found.length === 0, accounts, transfers_checked: checked, not_yet_exported: pending, repaired, discrepancies: found }, null, 2));
 else {
-  const summary = `${accounts} account(s), ${checked} transfer(s) checked, ${pending} not yet exported`;
+  const summary = `${accounts} account(s), ${checked} transfer(s) checked, ${pending} not yet exported${values.repair ? `, ${repaired} repaired` : ""}`;
   console.log(found.length === 0 ? `ok: ${summary}, no discrepancy` : `FAILED: ${found.length} discrepancy(ies); ${summary}`);
 }
 process.exit(found.length === 0 ? 0 : 1);

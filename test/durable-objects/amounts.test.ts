@@ -34,4 +34,13 @@ describe("amounts at the ledger's RPC boundary (I11)", () => {
     }
     expect(await acct.stub.balance()).toEqual(balanceOf(500, 0));
   });
+
+  it("credit refuses what would take the credits past 2^53 − 1, so every balance stays an exact number", async () => {
+    const acct = await openAccount(Number.MAX_SAFE_INTEGER - 10);
+    const over = await acct.stub.credit({ amount: 11, reference: null, idempotencyKey: null, fingerprint: "x" });
+    expect(over).toMatchObject({ ok: false, code: "amount_out_of_range" });
+    expect(await acct.stub.balance()).toEqual(balanceOf(Number.MAX_SAFE_INTEGER - 10, 0));
+    expect(await acct.stub.credit({ amount: 10, reference: null, idempotencyKey: null, fingerprint: "x" })).toMatchObject({ ok: true });
+    expect(await acct.stub.balance()).toEqual(balanceOf(Number.MAX_SAFE_INTEGER, 0));
+  });
 });

@@ -48,6 +48,20 @@ describe("POST /v1/accounts/{id}/credits: bad amounts → 400, balance unchanged
     expect(await transfers(id)).toHaveLength(1);
   });
 
+  it("a credit that would take the account's credits past 2^53 − 1 → 422 amount_out_of_range; nothing moves", async () => {
+    // Each amount is well formed; their sum is not a number a balance can be reported in.
+    const { id } = await createAccount();
+    await credit(id, Number.MAX_SAFE_INTEGER - 1);
+    const body = await expectProblem(await call(`/v1/accounts/${id}/credits`, { key: OPERATOR, body: { amount: 2 } }), 422, "amount_out_of_range");
+    expect(body.detail).toMatch(/2\^53/);
+    const max = Number.MAX_SAFE_INTEGER - 1;
+    expect(await balance(id)).toEqual({ currency: "USD", posted: max, pending: 0, available: max });
+    expect(await transfers(id)).toHaveLength(1);
+    // Up to the limit itself is fine.
+    await credit(id, 1);
+    expect((await balance(id)).posted).toBe(Number.MAX_SAFE_INTEGER);
+  });
+
   it("an Idempotency-Key over 255 characters → 400", async () => {
     const { id } = await createAccount();
     const res = await call(`/v1/accounts/${id}/credits`, { key: OPERATOR, body: { amount: 1 }, headers: { "idempotency-key": "k".repeat(256) } });

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { chainHash, GENESIS } from "../../worker/audit/chain";
 import { toAuditRecord } from "../../worker/audit/verify";
+import { verifyAuditTrail } from "../../worker/audit/verify-trail";
+import { ledgerFor } from "../../worker/ledger/stub";
 import { OPERATOR, api, createAccount, credit } from "./helpers";
-import { DB, exportNow } from "./ledger-helpers";
+import { DB, exportNow, testEnv } from "./ledger-helpers";
 
 /** An account with events 1 (opened) and 2–4 (three credits), exported to D1. */
 async function audited(): Promise<{ id: string; ownerKey: string }> {
@@ -99,5 +101,80 @@ describe("GET /v1/accounts/{id}/audit/verify", () => {
       hash,
     );
     expect(await verify(a.id)).toMatchObject({ ok: false, seq: 5, problem: "unknown_in_d1" });
+  });
+});
+
+describe("audit verification reads D1 a page at a time", () => {
+  /** D1, counting the rows each query returns. */
+  function counted(): { d1: D1Database; pages: number[] } {
+    const pages: number[] = [];
+    const d1 = {
+      prepare: (q: string) => {
+        const wrap = (stmt: D1PreparedStatement): D1PreparedStatement =>
+          ({
+            bind: (...args: unknown[]) => wrap(stmt.bind(...args)),
+            all: async () => {
+              const r = await stmt.all();
+              pages.push(r.results.length);
+              return r;
+            },
+          }) as unknown as D1PreparedStatement;
+        return wrap(DB.prepare(q));
+      },
+    } as unknown as D1Database;
+    return { d1, pages };
+  }
+
+  /** An account with `credits` + 1 events, all exported. */
+  async function trail(credits: number): Promise<string> {
+    const a = await createAccount();
+    for (let i = 1; i <= credits; i++) await credit(a.id, i);
+    await exportNow(a.id);
+    return a.id;
+  }
+
+  it("a trail of several pages verifies, carrying the chain across pages, with no query over a page", async () => {
+    const id = await trail(6); // events 1–7: pages of 3, 3, 1
+    const { d1, pages } = counted();
+    const r = await verifyAuditTrail(d1, ledgerFor(testEnv, id), id, 3);
+    expect(r).toMatchObject({ ok: true, checked: 7, d1_head_seq: 7, exported_seq: 7, ledger_head_seq: 7, not_yet_exported: 0 });
+    expect(pages).toEqual([3, 3, 1]);
+    // The route's own page size gives the same answer.
+    expect(await verifyAuditTrail(DB, ledgerFor(testEnv, id), id)).toEqual(r);
+  });
+
+  it("a trail that fills its last page exactly ends on an empty page", async () => {
+    const id = await trail(3); // events 1–4: pages of 2, 2, 0
+    const { d1, pages } = counted();
+    expect(await verifyAuditTrail(d1, ledgerFor(testEnv, id), id, 2)).toMatchObject({ ok: true, checked: 4, d1_head_seq: 4 });
+    expect(pages).toEqual([2, 2, 0]);
+  });
+
+  it("an event edited on a later page is found there, with every event before it counted", async () => {
+    const id = await trail(6);
+    await sql("UPDATE audit_events SET amount = amount + 1 WHERE account_id = ? AND seq = 6", id);
+    const { d1, pages } = counted();
+    expect(await verifyAuditTrail(d1, ledgerFor(testEnv, id), id, 2)).toMatchObject({ ok: false, seq: 6, problem: "hash_mismatch", checked: 5 });
+    expect(pages).toEqual([2, 2, 2]);
+  });
+
+  it("an event deleted at a page boundary is missing, not a broken link", async () => {
+    const id = await trail(6);
+    await sql("DELETE FROM audit_events WHERE account_id = ? AND seq = 5", id);
+    expect(await verifyAuditTrail(DB, ledgerFor(testEnv, id), id, 2)).toMatchObject({ ok: false, seq: 5, problem: "missing", checked: 4 });
+  });
+
+  it("a trail rewritten from a later page on is caught by the ledger's head", async () => {
+    const id = await trail(4);
+    const { results } = await DB.prepare("SELECT * FROM audit_events WHERE account_id = ? AND seq >= 3 ORDER BY seq").bind(id).all<Record<string, unknown>>();
+    const before = await DB.prepare("SELECT hash FROM audit_events WHERE account_id = ? AND seq = 2").bind(id).first<{ hash: string }>();
+    let prev = before?.hash ?? "";
+    for (const row of results.map(toAuditRecord)) {
+      const forged = { ...row, amount: (row.amount ?? 0) + 100 };
+      const hash = chainHash(prev, forged);
+      await sql("UPDATE audit_events SET amount = ?, prev_hash = ?, hash = ? WHERE account_id = ? AND seq = ?", forged.amount, prev, hash, id, row.seq);
+      prev = hash;
+    }
+    expect(await verifyAuditTrail(DB, ledgerFor(testEnv, id), id, 2)).toMatchObject({ ok: false, seq: 5, problem: "head_mismatch" });
   });
 });

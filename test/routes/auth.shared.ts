@@ -3,9 +3,9 @@
  * of protected routes, and checks for a missing, malformed, truncated or altered credential and
  * for every role that must not reach the route.
  *
- * Wrong-role statuses are what the code does today. API.md: "a credential used on an object it
- * does not own gets 404"; role-only endpoints (operator-only, agent-only) have no object to hide
- * and answer 403, except `GET /v1/me` and the proxy, which answer 401 `invalid_key` to any
+ * Wrong-role statuses are what the code does today. A credential used on an object it does
+ * not own gets 404, as if the object did not exist; role-only endpoints (operator-only,
+ * agent-only) have no object to hide and answer 403, except `GET /v1/me` and the proxy, which answer 401 `invalid_key` to any
  * credential that is not an agent key.
  */
 import { expect, it } from "vitest";
@@ -245,6 +245,15 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
   // Each caller sees its own slice (scoping: ledger.security.test.ts); agents have none.
   { name: "/v1/ledger/entries", method: "GET", path: () => "/v1/ledger/entries", allowed: "ownerA", ok: 200, alsoAllowed: ["operator", "providerA"], wrong: { agentA: 403 } },
   { name: "/v1/reconciliation", method: "GET", path: (w) => `/v1/reconciliation?account_id=${w.accountA}`, allowed: "operator", ok: 200, wrong: notOperator },
+  {
+    name: "/v1/reconciliation/repairs",
+    method: "POST",
+    path: () => "/v1/reconciliation/repairs",
+    body: (w) => ({ account_id: w.accountA }),
+    allowed: "operator",
+    ok: 200,
+    wrong: notOperator,
+  },
   { name: "/v1/accounts/{id}/audit", method: "GET", path: (w) => `/v1/accounts/${w.accountA}/audit`, allowed: "ownerA", ok: 200, alsoAllowed: ["operator"], wrong: notAccountOwner },
   {
     name: "/v1/accounts/{id}/audit/verify",

@@ -84,6 +84,7 @@ const ENDPOINTS: Record<string, Endpoint> = {
     valid: () => ({ slug: unique("fuzz"), name: "Fuzz", origin: originUrl(), prices: [{ per_call: 1 }], timeout_ms: 1_000 }),
   },
   "patch /v1/services/{id}": { role: "providerA", path: (w) => `/v1/services/${w.serviceA.id}`, valid: () => ({ name: "renamed", timeout_ms: 2_000 }) },
+  "post /v1/reconciliation/repairs": { role: "operator", path: () => "/v1/reconciliation/repairs", valid: (w) => ({ account_id: w.accountA }) },
   "post /v1/usage": { role: "providerA", path: (w) => "/v1/usage", valid: (w) => ({ request_id: `req_${w.accountA.slice(5)}_${"0".repeat(20)}`, units: 1 }) },
 };
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { api } from "./helpers";
 
-/** Every path and method API.md fixes (the public contract). */
+/** Every path and method of the public contract (the README's endpoint table). */
 const CONTRACT: [string, string][] = [
   ["post", "/v1/providers"],
   ["post", "/v1/accounts"],

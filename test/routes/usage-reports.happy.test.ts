@@ -121,6 +121,7 @@ describe("/openapi.json documents the finance endpoints", () => {
     ["get", "/v1/services/{id}/usage"],
     ["get", "/v1/ledger/entries"],
     ["get", "/v1/reconciliation"],
+    ["post", "/v1/reconciliation/repairs"],
     ["get", "/v1/accounts/{id}/audit"],
     ["get", "/v1/accounts/{id}/audit/verify"],
   ])("%s %s, with bearer security and a 200", async (method, path) => {

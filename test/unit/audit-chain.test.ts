@@ -125,6 +125,15 @@ describe("verifyChain", () => {
     expect(verifyChain(chain)).toEqual({ ok: true, checked: 5, head_seq: 5, head_hash: chain[4]?.hash });
   });
 
+  it("continues from a position: two halves check as the whole; a wrong position breaks the first link", () => {
+    const chain = buildChain(6);
+    const first = verifyChain(chain.slice(0, 4));
+    if (!first.ok) throw new Error("the first half should verify");
+    expect(verifyChain(chain.slice(4), { seq: first.head_seq, hash: first.head_hash })).toEqual(verifyChain(chain));
+    expect(verifyChain(chain.slice(4), { seq: 4, hash: GENESIS })).toMatchObject({ ok: false, checked: 4, seq: 5, problem: "broken_link" });
+    expect(verifyChain(chain.slice(4), { seq: 3, hash: first.head_hash })).toMatchObject({ ok: false, checked: 3, seq: 4, problem: "missing" });
+  });
+
   it("accepts the empty chain (head is GENESIS at seq 0)", () => {
     expect(verifyChain([])).toEqual({ ok: true, checked: 0, head_seq: 0, head_hash: GENESIS });
   });

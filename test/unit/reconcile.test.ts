@@ -136,7 +136,19 @@ describe("reconcileAccount", () => {
   it("D1 rows for an account whose ledger was never opened: unknown_in_d1", () => {
     const rows = journal(1);
     const r = reconcileAccount({ accountId: ACCT, ledger: null, d1Transfers: rows, d1Legs: legs(rows) }, opts);
-    expect(r.discrepancies).toEqual([{ account_id: ACCT, seq: 1, kind: "unknown_in_d1", detail: "D1 holds transfer tr_1 for an account with no open ledger" }]);
+    expect(r.discrepancies).toEqual([
+      { account_id: ACCT, seq: null, kind: "ledger_not_opened", detail: expect.stringMatching(/never opened/) },
+      { account_id: ACCT, seq: 1, kind: "unknown_in_d1", detail: "D1 holds transfer tr_1 for an account with no open ledger" },
+    ]);
+  });
+
+  it("an account row whose ledger was never opened: ledger_not_opened once past the grace period", () => {
+    const orphan = (createdAt: number) => reconcileAccount({ accountId: ACCT, createdAt, ledger: null, d1Transfers: [], d1Legs: [] }, opts).discrepancies;
+    // Younger: its creation may still be opening the ledger.
+    expect(orphan(NOW - opts.graceMs + 1)).toEqual([]);
+    expect(orphan(NOW - opts.graceMs - 1)).toEqual([{ account_id: ACCT, seq: null, kind: "ledger_not_opened", detail: expect.stringMatching(/acct_test .* never opened/) }]);
+    // An opened ledger with an empty journal is no orphan.
+    expect(reconcileAccount({ accountId: ACCT, createdAt: 0, ledger: { exportedSeq: 0, journal: [] }, d1Transfers: [], d1Legs: [] }, opts).discrepancies).toEqual([]);
   });
 
   it("legs whose transfer row is gone: unknown_in_d1 for the legs", () => {
@@ -152,8 +164,8 @@ describe("reconcileAccount", () => {
 
 describe("whole-ledger checks", () => {
   it("every currency's legs must sum to zero", () => {
-    expect(reconcileTotals([{ currency: "USD", total: 0 }])).toEqual([]);
-    expect(reconcileTotals([{ currency: "EUR", total: 0 }, { currency: "USD", total: 3 }])).toEqual([
+    expect(reconcileTotals([{ currency: "USD", total: 0n }])).toEqual([]);
+    expect(reconcileTotals([{ currency: "EUR", total: 0n }, { currency: "USD", total: 3n }])).toEqual([
       { account_id: null, seq: null, kind: "unbalanced", detail: "all USD ledger entries sum to 3, not 0" },
     ]);
   });

@@ -42,8 +42,8 @@ describe("summarize", () => {
   it("one currency: named at the top, one total", () => {
     const r = summarize(
       [
-        { currency: "USD", key: "svc_a", calls: 2, amount: 300, fee: 30 },
-        { currency: "USD", key: "svc_b", calls: 1, amount: 50, fee: 0 },
+        { currency: "USD", key: "svc_a", calls: 2, amount: 300n, fee: 30n },
+        { currency: "USD", key: "svc_b", calls: 1, amount: 50n, fee: 0n },
       ],
       period,
       "service",
@@ -55,8 +55,8 @@ describe("summarize", () => {
   it("several currencies: no top currency, no total, one total per currency", () => {
     const r = summarize(
       [
-        { currency: "EUR", key: "x", calls: 1, amount: 10, fee: 1 },
-        { currency: "USD", key: "x", calls: 2, amount: 20, fee: 2 },
+        { currency: "EUR", key: "x", calls: 1, amount: 10n, fee: 1n },
+        { currency: "USD", key: "x", calls: 2, amount: 20n, fee: 2n },
       ],
       period,
       "tag:team",
@@ -67,6 +67,14 @@ describe("summarize", () => {
       { currency: "EUR", calls: 1, amount: 10, fee: 1 },
       { currency: "USD", calls: 2, amount: 20, fee: 2 },
     ]);
+  });
+
+  it("sums exactly and refuses a total past 2^53 − 1 rather than rounding it", () => {
+    const max = BigInt(Number.MAX_SAFE_INTEGER);
+    const row = (key: string, amount: bigint) => ({ currency: "USD", key, calls: 1, amount, fee: 0n });
+    expect(summarize([row("a", max - 1n), row("b", 1n)], period, "service").total).toEqual({ calls: 2, amount: Number.MAX_SAFE_INTEGER, fee: 0 });
+    expect(() => summarize([row("a", max), row("b", 2n)], period, "service")).toThrow(/USD total is 9007199254740993/);
+    expect(() => summarize([row("a", max + 1n)], period, "service")).toThrow(expect.objectContaining({ code: "amount_out_of_range" }));
   });
 
   it("nothing charged: zero total in the account's currency", () => {

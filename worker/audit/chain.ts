@@ -87,14 +87,20 @@ export type ChainCheck =
   | { ok: true; checked: number; head_seq: number; head_hash: string }
   | { ok: false; checked: number; seq: number; problem: "missing" | "broken_link" | "hash_mismatch"; detail: string };
 
+/** Where a chain check stands: the last event verified (seq 0 and GENESIS before the first). */
+export type ChainPosition = { seq: number; hash: string };
+
+export const CHAIN_START: ChainPosition = { seq: 0, hash: GENESIS };
+
 /**
  * Recomputes a chain from its records in `seq` order (1, 2, 3 …). Reports the first event that
  * is missing (a gap in seq), links to the wrong predecessor, or whose content does not hash to
- * its stored hash (an edited row).
+ * its stored hash (an edited row). `from` continues a check page by page: the records are the
+ * events after `from.seq`, and `checked` counts from event 1.
  */
-export function verifyChain(records: readonly AuditRecord[]): ChainCheck {
-  let prev = GENESIS;
-  let expected = 1;
+export function verifyChain(records: readonly AuditRecord[], from: ChainPosition = CHAIN_START): ChainCheck {
+  let prev = from.hash;
+  let expected = from.seq + 1;
   for (const r of records) {
     if (r.seq !== expected) {
       return { ok: false, checked: expected - 1, seq: expected, problem: "missing", detail: `event ${expected} is missing (next is ${r.seq})` };
@@ -109,5 +115,5 @@ export function verifyChain(records: readonly AuditRecord[]): ChainCheck {
     prev = hash;
     expected++;
   }
-  return { ok: true, checked: records.length, head_seq: expected - 1, head_hash: prev };
+  return { ok: true, checked: expected - 1, head_seq: expected - 1, head_hash: prev };
 }

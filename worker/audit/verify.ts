@@ -1,4 +1,4 @@
-import { type AuditRecord, verifyChain } from "./chain";
+import { type AuditRecord, CHAIN_START, type ChainPosition, verifyChain } from "./chain";
 
 export { toAuditRecord } from "./chain";
 
@@ -17,7 +17,25 @@ export type AuditVerification =
 
 /** D1's rows alone: the chain recomputes from GENESIS with no gap (what the Node script can check). */
 export function verifyD1Chain(records: readonly AuditRecord[]): AuditVerification {
-  const chain = verifyChain(records);
+  return d1Result(verifyChain(records));
+}
+
+/**
+ * The same check over a trail read a page at a time, so memory stays one page however long the
+ * trail: each page continues the chain from the last event of the page before. `readPage`
+ * returns up to `pageSize` events after `afterSeq`, in seq order; a short page is the last.
+ */
+export async function verifyD1ChainPaged(readPage: (afterSeq: number, pageSize: number) => Promise<AuditRecord[]>, pageSize: number): Promise<AuditVerification> {
+  let at: ChainPosition = CHAIN_START;
+  for (;;) {
+    const records = await readPage(at.seq, pageSize);
+    const chain = verifyChain(records, at);
+    if (!chain.ok || records.length < pageSize) return d1Result(chain);
+    at = { seq: chain.head_seq, hash: chain.head_hash };
+  }
+}
+
+function d1Result(chain: ReturnType<typeof verifyChain>): AuditVerification {
   if (!chain.ok) return chain;
   return { ok: true, checked: chain.checked, d1_head_seq: chain.head_seq, d1_head_hash: chain.checked === 0 ? null : chain.head_hash };
 }
@@ -29,8 +47,12 @@ export function verifyD1Chain(records: readonly AuditRecord[]): AuditVerificatio
  * ledger's event n (so a chain rewritten with fresh hashes is caught too).
  */
 export function verifyAgainstLedger(records: readonly AuditRecord[], head: LedgerAuditHead, anchor: { seq: number; hash: string } | null): AuditVerification {
+  return compareWithLedger(verifyD1Chain(records), head, anchor);
+}
+
+/** verifyAgainstLedger on D1's chain already checked (verifyD1Chain or verifyD1ChainPaged). */
+export function compareWithLedger(d1: AuditVerification, head: LedgerAuditHead, anchor: { seq: number; hash: string } | null): AuditVerification {
   const ledger = { exported_seq: head.exported_seq, ledger_head_seq: head.seq };
-  const d1 = verifyD1Chain(records);
   if (!d1.ok) return { ...d1, ...ledger };
   const n = d1.d1_head_seq;
   if (n < head.exported_seq) {

@@ -1,5 +1,6 @@
 import type { Env } from "../env";
 import { type AccountSnapshot, type D1LegRow, type D1TransferRow, type Discrepancy, type JournalRow, orphanAccounts, reconcileAccount, reconcileTotals } from "./reconcile";
+import { exactSum } from "../pricing/amount";
 import { oldestFirst } from "./pages";
 import { ledgerFor } from "./stub";
 
@@ -32,7 +33,8 @@ export type ReconcileResult = {
  */
 export async function reconcilePage(env: Pick<Env, "DB" | "ACCOUNT">, opts: ReconcileOptions): Promise<ReconcileResult> {
   const now = opts.now ?? Date.now();
-  const ids = opts.accountId ? [opts.accountId] : await accountPage(env.DB, opts.after, opts.limit + 1);
+  const rows = await accountPage(env.DB, opts);
+  const ids = rows.map((r) => r.id);
   const page = ids.slice(0, opts.limit);
   const cursors = await Promise.all(page.map((id) => ledgerFor(env, id).exportCursor()));
   const d1 = await d1Rows(env.DB, page);
@@ -43,6 +45,7 @@ export async function reconcilePage(env: Pick<Env, "DB" | "ACCOUNT">, opts: Reco
     const cursor = cursors[i];
     const snapshot: AccountSnapshot = {
       accountId,
+      createdAt: rows[i]?.created_at,
       ledger: cursor ? { exportedSeq: cursor.exported_seq, journal: journals[i] ?? [] } : null,
       d1Transfers: d1.transfers.get(accountId) ?? [],
       d1Legs: d1.legs.get(accountId) ?? [],
@@ -57,9 +60,34 @@ export async function reconcilePage(env: Pick<Env, "DB" | "ACCOUNT">, opts: Reco
   return result;
 }
 
-async function accountPage(d1: D1Database, after: string | null, n: number): Promise<string[]> {
-  const { results } = await d1.prepare("SELECT id FROM accounts WHERE id > ? ORDER BY id LIMIT ?").bind(after ?? "", n).all<{ id: string }>();
-  return results.map((r) => r.id);
+type AccountRow = { id: string; currency: string; created_at: number };
+
+/** The accounts to check: one, or a page after `after` (one more than the limit, to see if more follow). */
+async function accountPage(d1: D1Database, opts: ReconcileOptions): Promise<AccountRow[]> {
+  const query = opts.accountId
+    ? d1.prepare("SELECT id, currency, created_at FROM accounts WHERE id = ?").bind(opts.accountId)
+    : d1.prepare("SELECT id, currency, created_at FROM accounts WHERE id > ? ORDER BY id LIMIT ?").bind(opts.after ?? "", opts.limit + 1);
+  const { results } = await query.all<AccountRow>();
+  return results.map((r) => ({ id: String(r.id), currency: String(r.currency), created_at: Number(r.created_at) }));
+}
+
+export type LedgerRepair = { account_id: string; ledger_opened: boolean };
+
+/**
+ * Repairs `ledger_not_opened`: opens the ledger of an account D1 lists, with D1's currency. The
+ * ledger's `open` is idempotent for the same id and currency, so this is safe to repeat and safe
+ * against a creation still under way. The creation's owner key was never delivered (the request
+ * failed), so the account answers to the operator until it issues keys. Null: no such account;
+ * "conflict": the ledger is open with another currency.
+ */
+export async function openLedger(env: Pick<Env, "DB" | "ACCOUNT">, accountId: string): Promise<LedgerRepair | null | "conflict"> {
+  const [row] = await accountPage(env.DB, { accountId, after: null, limit: 1, graceMs: 0 });
+  if (!row) return null;
+  const stub = ledgerFor(env, accountId);
+  const wasOpen = (await stub.exportCursor()) !== null;
+  const opened = await stub.open(row.id, row.currency, "operator");
+  if (!opened.ok) return "conflict";
+  return { account_id: row.id, ledger_opened: !wasOpen };
 }
 
 /** D1's transfers and legs for these accounts, in one batch (ids ≤ 50 keeps each statement under 100 parameters). */
@@ -103,13 +131,14 @@ async function readJournal(env: Pick<Env, "ACCOUNT">, accountId: string): Promis
 /** I1 over all of D1 (per currency), and ledger rows whose account the accounts table lacks. */
 async function wholeLedger(d1: D1Database): Promise<Discrepancy[]> {
   const [sums, orphans] = await d1.batch<Record<string, unknown>>([
-    d1.prepare("SELECT currency, SUM(amount) AS total FROM ledger_entries GROUP BY currency ORDER BY currency"),
+    // As text: the sum is exact in SQLite; a JavaScript number past 2^53 − 1 would round it.
+    d1.prepare("SELECT currency, CAST(SUM(amount) AS TEXT) AS total FROM ledger_entries GROUP BY currency ORDER BY currency"),
     d1.prepare(
       "SELECT account_id FROM transfers WHERE account_id NOT IN (SELECT id FROM accounts) UNION SELECT account_id FROM ledger_entries WHERE account_id NOT IN (SELECT id FROM accounts) ORDER BY 1",
     ),
   ]);
   return [
-    ...reconcileTotals((sums?.results ?? []).map((r) => ({ currency: String(r.currency), total: Number(r.total) }))),
+    ...reconcileTotals((sums?.results ?? []).map((r) => ({ currency: String(r.currency), total: exactSum(r.total) }))),
     ...orphanAccounts((orphans?.results ?? []).map((r) => String(r.account_id))),
   ];
 }

@@ -6,7 +6,7 @@ import { legsOf } from "./legs";
  * what D1 holds, checking I1 (each transfer's legs sum to zero), I7 (every DO transfer exactly
  * once in D1 with the same content; nothing in D1 the DO lacks) and I8 (D1's seqs are 1..n).
  */
-export type DiscrepancyKind = "missing" | "duplicate" | "amount_mismatch" | "sequence_gap" | "unbalanced" | "unknown_in_d1";
+export type DiscrepancyKind = "missing" | "duplicate" | "amount_mismatch" | "sequence_gap" | "unbalanced" | "unknown_in_d1" | "ledger_not_opened";
 
 export type Discrepancy = { account_id: string | null; seq: number | null; kind: DiscrepancyKind; detail: string };
 
@@ -17,6 +17,8 @@ export type D1LegRow = { seq: number; leg: number; ledger_account: string; amoun
 
 export type AccountSnapshot = {
   accountId: string;
+  /** When D1's accounts row was written (epoch ms); absent: long ago. */
+  createdAt?: number;
   /** The DO's journal and export cursor; null when the account's ledger was never opened. */
   ledger: { exportedSeq: number; journal: readonly JournalRow[] } | null;
   d1Transfers: readonly D1TransferRow[];
@@ -32,6 +34,11 @@ export type AccountResult = { discrepancies: Discrepancy[]; checked: number; not
 export function reconcileAccount(s: AccountSnapshot, opts: { now: number; graceMs: number }): AccountResult {
   const out: Discrepancy[] = [];
   const report = (seq: number | null, kind: DiscrepancyKind, detail: string) => out.push({ account_id: s.accountId, seq, kind, detail });
+  // An account is written to D1 before its ledger is opened: a row whose ledger is still not
+  // open after the grace period is an account creation that failed half-way.
+  if (!s.ledger && opts.now - (s.createdAt ?? 0) > opts.graceMs) {
+    report(null, "ledger_not_opened", `account ${s.accountId} is in D1 but its ledger was never opened (its creation failed after the row was written)`);
+  }
   checkSequence(s.d1Transfers, report);
   checkLegs(s.accountId, s.d1Transfers, s.d1Legs, report);
 
@@ -63,9 +70,9 @@ export function reconcileAccount(s: AccountSnapshot, opts: { now: number; graceM
 }
 
 /** Whole-ledger I1: per currency, every leg in D1 (the outside-money account included) sums to zero. */
-export function reconcileTotals(sums: readonly { currency: string; total: number }[]): Discrepancy[] {
+export function reconcileTotals(sums: readonly { currency: string; total: bigint }[]): Discrepancy[] {
   return sums
-    .filter((s) => s.total !== 0)
+    .filter((s) => s.total !== 0n)
     .map((s) => ({ account_id: null, seq: null, kind: "unbalanced" as const, detail: `all ${s.currency} ledger entries sum to ${s.total}, not 0` }));
 }
 
@@ -105,9 +112,15 @@ function checkLegs(accountId: string, transfers: readonly D1TransferRow[], legs:
       report(t.seq, "unbalanced", `transfer ${t.id} has no ledger entries`);
       continue;
     }
-    const sum = mine.reduce((n, l) => n + l.amount, 0);
+    const odd = mine.find((l) => !Number.isSafeInteger(l.amount));
+    if (odd) {
+      report(t.seq, "unbalanced", `transfer ${t.id}: leg ${odd.leg} is ${odd.amount}, not an integer amount below 2^53`);
+      continue;
+    }
+    // BigInt: two legs near 2^53 would already round in a JavaScript sum.
+    const sum = mine.reduce((n, l) => n + BigInt(l.amount), 0n);
     const debits = mine.filter((l) => l.amount < 0).length;
-    if (sum !== 0 || debits !== 1) {
+    if (sum !== 0n || debits !== 1) {
       report(t.seq, "unbalanced", `transfer ${t.id}: legs sum to ${sum}${debits === 1 ? "" : `, with ${debits} debit legs (expected 1)`}`);
       continue;
     }

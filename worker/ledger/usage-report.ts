@@ -1,3 +1,5 @@
+import { ApiError } from "../errors";
+import { exactSum, toAmount } from "../pricing/amount";
 import { iso, type Period } from "./period";
 import { TAG_KEY } from "./tags";
 
@@ -15,6 +17,9 @@ export type UsageScope = { accountId: string } | { serviceId: string };
 export type UsageRow = { currency: string; key: string | null; calls: number; amount: number; fee: number };
 export type UsageGroup = UsageRow;
 export type UsageTotal = { calls: number; amount: number; fee: number };
+/** A group as read from D1: its sums exact (see exactSum). */
+export type ExactUsageRow = { currency: string; key: string | null; calls: number; amount: bigint; fee: bigint };
+type ExactTotal = { calls: number; amount: bigint; fee: bigint };
 
 export type UsageReport = {
   currency?: string;
@@ -45,7 +50,8 @@ export function usageQuery(scope: UsageScope, period: Period, groupBy: GroupBy):
     key = "json_extract(tags, ?4)";
   }
   const sql =
-    `SELECT currency, ${key} AS key, COUNT(*) AS calls, SUM(amount) AS amount, SUM(fee) AS fee FROM transfers ` +
+    // Sums as text: SQLite adds exactly in 64 bits, a JavaScript number only up to 2^53 − 1.
+    `SELECT currency, ${key} AS key, COUNT(*) AS calls, CAST(SUM(amount) AS TEXT) AS amount, CAST(SUM(fee) AS TEXT) AS fee FROM transfers ` +
     `WHERE kind = 'capture' AND ${column} = ?1 AND created_at >= ?2 AND created_at < ?3 ` +
     "GROUP BY currency, key ORDER BY currency, key IS NULL, key";
   return { sql, params };
@@ -57,29 +63,50 @@ export async function usageReport(d1: D1Database, scope: UsageScope, period: Per
   const { results } = await d1
     .prepare(sql)
     .bind(...params)
-    .all<{ currency: string; key: unknown; calls: number; amount: number; fee: number }>();
+    .all<{ currency: string; key: unknown; calls: number; amount: string; fee: string }>()
+    .catch((err: unknown) => {
+      // Past 2^63 even SQLite's exact sum gives up ("integer overflow"): the same answer, sooner.
+      if (err instanceof Error && /integer overflow/i.test(err.message)) throw new ApiError("amount_out_of_range", `A sum in this report is past 2^63. ${NARROWER}`);
+      throw err;
+    });
   const rows = results.map((r) => ({
     currency: r.currency,
     key: r.key == null ? null : String(r.key),
     calls: Number(r.calls),
-    amount: Number(r.amount),
-    fee: Number(r.fee),
+    amount: exactSum(r.amount),
+    fee: exactSum(r.fee),
   }));
   return summarize(rows, period, groupBy, currency);
 }
 
+/** What a narrower report would avoid, said with every amount_out_of_range of a report. */
+const NARROWER = "Ask for a shorter period or a finer group_by.";
+
 /**
- * Groups and totals. A single currency (or the account's, when nothing was charged) is named at
+ * Groups and totals, exact: summed as BigInt and turned into JSON numbers only at the end, where
+ * any group or total past 2^53 − 1 fails the report (amount_out_of_range) rather than rounding.
+ */
+export function summarize(rows: readonly ExactUsageRow[], period: Period, groupBy: string, currency?: string): UsageReport {
+  const perCurrency = new Map<string, ExactTotal>();
+  for (const r of rows) {
+    const t = perCurrency.get(r.currency) ?? { calls: 0, amount: 0n, fee: 0n };
+    perCurrency.set(r.currency, { calls: t.calls + r.calls, amount: t.amount + r.amount, fee: t.fee + r.fee });
+  }
+  const groups = rows.map((r) => ({ ...r, ...numbers(r, `the ${r.currency} amount of group ${JSON.stringify(r.key)}`) }));
+  const totals = [...perCurrency].map(([c, t]) => ({ currency: c, ...numbers(t, `the ${c} total`) }));
+  return report(groups, totals, period, groupBy, currency);
+}
+
+function numbers(t: ExactTotal, what: string): UsageTotal {
+  return { calls: t.calls, amount: toAmount(t.amount, what, NARROWER), fee: toAmount(t.fee, `${what}'s fee`, NARROWER) };
+}
+
+/**
+ * The report's shape. A single currency (or the account's, when nothing was charged) is named at
  * the top with one `total`; mixed currencies get no `total` (adding them up means nothing), only
  * `totals` per currency.
  */
-export function summarize(rows: readonly UsageRow[], period: Period, groupBy: string, currency?: string): UsageReport {
-  const perCurrency = new Map<string, UsageTotal>();
-  for (const r of rows) {
-    const t = perCurrency.get(r.currency) ?? { calls: 0, amount: 0, fee: 0 };
-    perCurrency.set(r.currency, { calls: t.calls + r.calls, amount: t.amount + r.amount, fee: t.fee + r.fee });
-  }
-  const totals = [...perCurrency].map(([c, t]) => ({ currency: c, ...t }));
+function report(rows: readonly UsageRow[], totals: (UsageTotal & { currency: string })[], period: Period, groupBy: string, currency?: string): UsageReport {
   const only = totals.length === 1 ? totals[0] : undefined;
   const single = totals.length === 0 ? currency : only?.currency;
   return {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ApiError } from "../errors";
 
 /** The largest amount Tollgate accepts: integers stay exact in JSON and JavaScript below 2^53 (I11). */
 export const MAX_AMOUNT = Number.MAX_SAFE_INTEGER;
@@ -8,3 +9,25 @@ export const PositiveAmount = z.number().int().positive().max(MAX_AMOUNT);
 
 /** A price may be zero (a free endpoint is still metered and authorized), never negative. */
 export const Price = z.number().int().nonnegative().max(MAX_AMOUNT);
+
+/**
+ * Money read from a SQL aggregate as exact text (`CAST(SUM(amount) AS TEXT)`). SQLite sums
+ * integers exactly in 64 bits, but a JavaScript number above 2^53 − 1 silently rounds, so sums
+ * are read as text and carried as BigInt, never through `Number()`.
+ */
+export function exactSum(value: unknown): bigint {
+  if (value == null) return 0n;
+  const text = String(value);
+  if (!/^-?\d+$/.test(text)) throw new Error(`not an integer sum: ${text.slice(0, 40)}`);
+  return BigInt(text);
+}
+
+/**
+ * A BigInt amount as the JSON number an answer carries. Past 2^53 − 1 no number is exact, and a
+ * rounded total is a wrong total, so the request fails (422 amount_out_of_range) naming the exact
+ * value instead.
+ */
+export function toAmount(value: bigint, what: string, hint = ""): number {
+  if (value <= BigInt(MAX_AMOUNT) && value >= -BigInt(MAX_AMOUNT)) return Number(value);
+  throw new ApiError("amount_out_of_range", `${what} is ${value}, past 2^53 − 1, the largest amount a JSON number carries exactly.${hint ? ` ${hint}` : ""}`);
+}

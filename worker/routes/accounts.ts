@@ -6,9 +6,11 @@ import { db } from "../db/client";
 import { accounts } from "../db/schema";
 import { ApiError } from "../errors";
 import { newId, sha256Hex } from "../ids";
-import { ledgerFor } from "../ledger/stub";
+import { callLedger } from "../ledger/call";
+import { type LedgerStub, ledgerFor } from "../ledger/stub";
 import { PositiveAmount } from "../pricing/amount";
 import { accountLedger, bearer, Currency, decodeCursor, encodeCursor, errors, IdParams, json, jsonBody, Pagination, router } from "./common";
+import type { OpenResult } from "../../durable-objects/types";
 import { Balance, page, Transfer } from "./models";
 
 const AccountCreate = z.object({ name: z.string().min(1).max(200), currency: Currency }).strict().openapi("AccountCreate");
@@ -42,17 +44,24 @@ export const accountRoutes = router()
       summary: "Open a payer account (operator)",
       security: bearer,
       request: { body: jsonBody(AccountCreate) },
-      responses: { 201: json(AccountCreated, "Created"), ...errors(400, 401, 403) },
+      responses: { 201: json(AccountCreated, "Created"), ...errors(400, 401, 403, 409) },
     }),
     async (c) => {
       requireOperator(c.var.principal);
       const { name, currency } = c.req.valid("json");
       const id = newId("acct");
       const ownerKey = issueKey("owner", id);
-      const opened = await ledgerFor(c.env, id).open(id, currency, "operator");
-      if (!opened.ok) throw new ApiError("conflict");
       const now = Date.now();
+      // The directory row first, then the ledger. If the ledger cannot be opened, the request
+      // fails and the row is left as an account whose ledger is not open: the reconciler lists
+      // accounts, so it reports that one (ledger_not_opened) and can open it. The other order
+      // would leave an opened ledger that no row points to, which nothing can find.
       await db(c.env).insert(accounts).values({ id, name, currency, ownerKeyHash: await hashKey(ownerKey), createdAt: now });
+      // Opening is idempotent (the same id and currency), so a transient failure is retried once.
+      const stub = () => ledgerFor(c.env, id);
+      const open = async (s: LedgerStub): Promise<OpenResult> => s.open(id, currency, "operator");
+      const { value: opened } = await callLedger(stub(), stub, open, { retry: true, what: "open" });
+      if (!opened.ok) throw new ApiError("conflict");
       return c.json({ id, name, currency, owner_key: ownerKey, created_at: new Date(now).toISOString() }, 201);
     },
   )
@@ -102,6 +111,9 @@ export const accountRoutes = router()
       if (!result.ok) {
         if (result.code === "idempotency_mismatch") throw new ApiError("idempotency_mismatch");
         if (result.code === "invalid_amount") throw new ApiError("invalid_request", "amount: a positive integer below 2^53");
+        if (result.code === "amount_out_of_range") {
+          throw new ApiError("amount_out_of_range", `This credit would take the account's credits past 2^53 − 1 (${balance.currency} micro-units), the most a balance can hold exactly.`);
+        }
         throw new ApiError("not_found", "No such account.");
       }
       if (result.replayed) c.header("Idempotent-Replayed", "true");

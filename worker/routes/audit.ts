@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { verifyAgainstLedger, toAuditRecord } from "../audit/verify";
+import { verifyAuditTrail } from "../audit/verify-trail";
 import { ApiError } from "../errors";
 import { accountLedger, bearer, decodeCursor, encodeCursor, errors, IdParams, json, Pagination, router } from "./common";
 
@@ -77,16 +77,8 @@ export const auditRoutes = router()
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      const ledger = accountLedger(c, id);
-      // The head first, then D1, then the ledger's event at D1's end: an export running meanwhile
-      // only makes D1 longer than the head, which the anchor then vouches for.
-      const head = await ledger.auditHead();
-      if (!head) throw new ApiError("not_found", "No such account.");
-      const { results } = await c.env.DB.prepare("SELECT * FROM audit_events WHERE account_id = ? ORDER BY seq").bind(id).all<Record<string, unknown>>();
-      const records = results.map(toAuditRecord);
-      const last = records[records.length - 1];
-      const found = last ? (await ledger.auditEvents(1, last.seq + 1)).data[0] : undefined;
-      const anchor = found && last && found.seq === last.seq ? { seq: found.seq, hash: found.hash } : null;
-      return c.json({ account_id: id, ...verifyAgainstLedger(records, head, anchor) }, 200);
+      const verification = await verifyAuditTrail(c.env.DB, accountLedger(c, id), id);
+      if (!verification) throw new ApiError("not_found", "No such account.");
+      return c.json({ account_id: id, ...verification }, 200);
     },
   );

@@ -5,8 +5,8 @@ import { Problem } from "./common";
 
 /**
  * The metered proxy is a plain Hono handler (any method, streamed bodies), not a zod-openapi
- * route, so /openapi.json would not list it; this documents it by hand (API.md: document every
- * endpoint). The same calls also work on a service's custom hostname, at `/{path}`.
+ * route, so /openapi.json would not list it; this documents it by hand, so every endpoint is
+ * in the document. The same calls also work on a service's custom hostname, at `/{path}`.
  */
 export function documentProxy(app: OpenAPIHono<AppEnv>): void {
   app.openAPIRegistry.registerComponent("securitySchemes", "api_key", { type: "apiKey", in: "header", name: "x-api-key" });

@@ -4,11 +4,13 @@ import { requireOperator } from "../auth/principal";
 import { db } from "../db/client";
 import { accounts } from "../db/schema";
 import { ApiError } from "../errors";
-import { reconcilePage } from "../ledger/reconcile-run";
-import { bearer, decodeCursor, encodeCursor, errors, json, router } from "./common";
+import { openLedger, reconcilePage } from "../ledger/reconcile-run";
+import { bearer, decodeCursor, encodeCursor, errors, json, jsonBody, router } from "./common";
+
+const AccountId = z.string().regex(/^acct_[0-9a-z]{1,40}$/, "an account id (acct_…)");
 
 const ReconcileQuery = z.object({
-  account_id: z.string().regex(/^acct_[0-9a-z]{1,40}$/, "an account id (acct_…)").optional().openapi({ description: "Reconcile this account only." }),
+  account_id: AccountId.optional().openapi({ description: "Reconcile this account only." }),
   limit: z.coerce.number().int().min(1).max(50).default(20).openapi({ description: "Accounts per page (1–50)." }),
   cursor: z.string().max(200).optional().openapi({ description: "The `next_cursor` of the previous page." }),
   grace_seconds: z.coerce
@@ -24,7 +26,7 @@ const Discrepancy = z
   .object({
     account_id: z.string().nullable().openapi({ description: "Null for whole-ledger findings." }),
     seq: z.number().int().nullable(),
-    kind: z.enum(["missing", "duplicate", "amount_mismatch", "sequence_gap", "unbalanced", "unknown_in_d1"]),
+    kind: z.enum(["missing", "duplicate", "amount_mismatch", "sequence_gap", "unbalanced", "unknown_in_d1", "ledger_not_opened"]),
     detail: z.string(),
   })
   .openapi("Discrepancy");
@@ -41,9 +43,21 @@ const Reconciliation = z
   })
   .openapi("Reconciliation");
 
+const RepairCreate = z
+  .object({ account_id: AccountId.openapi({ description: "An account the reconciler reported as `ledger_not_opened`." }) })
+  .strict()
+  .openapi("RepairCreate");
+const Repair = z
+  .object({
+    account_id: z.string(),
+    ledger_opened: z.boolean().openapi({ description: "True if this request opened the ledger; false if it was already open (nothing changed)." }),
+  })
+  .openapi("Repair");
+
 /**
- * The reconciler (I1, I7, I8): compares every account's Durable Object journal with D1. Read-only;
- * a run over many accounts follows `next_cursor` (the first page adds the whole-ledger checks).
+ * The reconciler (I1, I7, I8): compares every account's Durable Object journal with D1. The GET is
+ * read-only; a run over many accounts follows `next_cursor` (the first page adds the whole-ledger
+ * checks). The one repair, opening the ledger of an account D1 lists without one, is its own POST.
  */
 export const reconciliationRoutes = router().openapi(
   createRoute({
@@ -77,5 +91,24 @@ export const reconciliationRoutes = router().openapi(
       },
       200,
     );
+  },
+).openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/reconciliation/repairs",
+    summary: "Open the ledger of an account whose creation failed half-way (ledger_not_opened) (operator)",
+    description:
+      "Opens the account's ledger with the currency D1 records; idempotent. The other discrepancies move money or history " +
+      "and are not repaired automatically.",
+    security: bearer,
+    request: { body: jsonBody(RepairCreate) },
+    responses: { 200: json(Repair), ...errors(400, 401, 403, 404, 409) },
+  }),
+  async (c) => {
+    requireOperator(c.var.principal);
+    const repaired = await openLedger(c.env, c.req.valid("json").account_id);
+    if (repaired === null) throw new ApiError("not_found", "No such account.");
+    if (repaired === "conflict") throw new ApiError("conflict", "The account's ledger is open with another currency than D1 records.");
+    return c.json(repaired, 200);
   },
 );

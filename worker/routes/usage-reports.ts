@@ -41,7 +41,7 @@ export const usageReportRoutes = router()
       summary: "What the account was charged, grouped by service, day or tag (owner, operator)",
       security: bearer,
       request: { params: IdParams, query: UsageQuery },
-      responses: { 200: json(UsageReport), ...errors(400, 401, 404) },
+      responses: { 200: json(UsageReport), ...errors(400, 401, 404, 422) },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
@@ -60,7 +60,7 @@ export const usageReportRoutes = router()
       summary: "What the service charged, grouped by service, day or tag, per currency (its provider, operator)",
       security: bearer,
       request: { params: IdParams, query: UsageQuery },
-      responses: { 200: json(UsageReport), ...errors(400, 401, 404) },
+      responses: { 200: json(UsageReport), ...errors(400, 401, 404, 422) },
     }),
     async (c) => {
       const p = c.var.principal;
