@@ -81,3 +81,17 @@ describe("PATCH hostnames keeps each listed claim as it is", () => {
     expect(r.body.hostnames).toMatchObject([{ hostname: host, status: "active" }]);
   });
 });
+
+describe("/openapi.json", () => {
+  it("documents the activation route, the claim shape and the service's currency", async () => {
+    const doc = (await api("/openapi.json")).body;
+    expect(doc.paths["/v1/services/{id}/hostnames/{hostname}/activate"].post.responses).toHaveProperty("200");
+    const schemas = doc.components.schemas;
+    expect(Object.keys(schemas.HostnameClaim.properties).sort()).toEqual(["activated_at", "hostname", "status", "verification"]);
+    expect(schemas.HostnameClaim.properties.status.enum).toEqual(["pending", "active"]);
+    expect(schemas.Service.properties.hostnames.items).toEqual({ $ref: "#/components/schemas/HostnameClaim" });
+    expect(schemas.Service.required).toContain("currency");
+    expect(schemas.Pricing.required).toContain("currency");
+    expect(schemas.ServiceCreate.properties.currency.pattern).toBe("^[A-Z]{3}$");
+  });
+});
