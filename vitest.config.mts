@@ -26,11 +26,13 @@ export default defineConfig({
               // with an env override: test/routes/origins.security.test.ts).
               // AUTH_FAILURE_LIMIT: route suites send hundreds of bad keys, all from one unnamed client;
               // the default (20/min) is tested with an env override (test/routes/keys.security.test.ts).
+              // GATEWAY_HOSTS: a public host of the gateway, which no service may claim (hostnames.security).
               bindings: {
                 OPERATOR_TOKEN: "test-operator-token-0123456789",
                 SIGNING_KEYS: TEST_SIGNING_KEYS,
                 ALLOW_PRIVATE_ORIGINS: "true",
                 AUTH_FAILURE_LIMIT: "1000000",
+                GATEWAY_HOSTS: "gateway.tollgate.test, api.tollgate.test",
                 TEST_MIGRATIONS: migrations,
               },
             },

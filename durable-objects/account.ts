@@ -210,6 +210,12 @@ export class AccountLedger extends DurableObject<Env> {
         refuse(code);
         return { ok: false, code };
       }
+      // A price is micro-units of the service's currency: charging it to an account in another one
+      // would move the wrong money (2000 µUSD taken as 2000 µJPY). Refused before anything moves.
+      if (input.currency !== meta.currency) {
+        refuse("currency_mismatch");
+        return { ok: false, code: "currency_mismatch", account_currency: meta.currency, service_currency: input.currency };
+      }
       if (input.idempotency) {
         const prior = priorCall(this.sql, keyId, input.idempotency, now);
         if (prior) return prior;

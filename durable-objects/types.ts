@@ -131,6 +131,8 @@ export type ReserveInput = {
   providerId: string;
   feeBps: number;
   amount: number;
+  /** ISO 4217: the currency `amount` is in (the service's); it must be the account's. */
+  currency: string;
   /** How long the call may take before the hold is expired by the alarm. */
   ttlMs: number;
   /** For a hold settled later by the provider's usage report: the rule that prices it. */
@@ -167,7 +169,8 @@ export type ReserveResult =
   | { ok: false; code: "idempotency_replay"; response: StoredResponse }
   | { ok: false; code: "rate_limited"; retry_after: number; detail: string }
   | { ok: false; code: MandateViolation; mandate_id: string; detail: string }
-  | { ok: false; code: "insufficient_funds"; price: number; available: number; currency: string };
+  | { ok: false; code: "insufficient_funds"; price: number; available: number; currency: string }
+  | { ok: false; code: "currency_mismatch"; account_currency: string; service_currency: string };
 
 export type CaptureResult =
   | { ok: true; hold: Hold; transfer: Transfer | null; balance: Balance }

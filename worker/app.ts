@@ -9,6 +9,7 @@ import { noteAuthFailure, throttleFailedAuth } from "./auth/throttle";
 import { assertCanonicalPath } from "./proxy/canonical";
 import { assertWellFormedRequest } from "./proxy/request-guard";
 import { benchRoutes } from "./bench-passthrough";
+import { config } from "./env";
 import { flushSettlements } from "./ledger/settlements";
 import { ledgerFor } from "./ledger/stub";
 import { proxyCall } from "./proxy/handler";
@@ -19,6 +20,7 @@ import { ledgerRoutes } from "./routes/ledger";
 import { mandateRoutes } from "./routes/mandates";
 import { meRoutes } from "./routes/me";
 import { providerRoutes } from "./routes/providers";
+import { hostnameRoutes } from "./routes/hostnames";
 import { documentProxy } from "./routes/proxied";
 import { reconciliationRoutes } from "./routes/reconciliation";
 import { serviceRoutes } from "./routes/services";
@@ -27,6 +29,7 @@ import { usageRoutes } from "./routes/usage";
 import { usageReportRoutes } from "./routes/usage-reports";
 import { wellKnownRoutes } from "./routes/well-known";
 import { serviceByHostname, serviceBySlug } from "./services/cache";
+import { isGatewayHost } from "./services/hostnames";
 
 /** The largest JSON API request body (1 MiB). */
 export const MAX_API_BODY = 1024 * 1024;
@@ -39,9 +42,6 @@ function settledFirst(accountOf: (c: Context<AppEnv>) => string | null): Middlew
     await next();
   };
 }
-
-/** Hosts that are always the gateway itself (local development, tests). */
-const GATEWAY_HOSTS = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
 
 /** Builds the Hono app: proxy by custom hostname, proxy by `/s/{slug}`, then the JSON API. */
 export function buildApp() {
@@ -69,10 +69,12 @@ export function buildApp() {
   });
   app.use("*", throttleFailedAuth);
 
-  // A custom hostname belongs to one service: every path on it is that service's.
+  // A custom hostname belongs to one service: every path on it is that service's. The gateway's
+  // own hosts (GATEWAY_HOSTS, and the local ones) never are, whatever a service claims, and a
+  // claim routes only once it is active (services/hostnames.ts). No D1 query when warm (cache.ts).
   app.use("*", async (c, next) => {
     const url = new URL(c.req.url);
-    if (GATEWAY_HOSTS.test(url.hostname)) return next();
+    if (isGatewayHost(url.hostname, config(c.env).GATEWAY_HOSTS)) return next();
     assertCanonicalPath(url.pathname);
     const service = await serviceByHostname(c.env, url.hostname.toLowerCase());
     if (!service) return next();
@@ -115,6 +117,7 @@ export function buildApp() {
   app.route("/", agentKeyRoutes);
   app.route("/", serviceRoutes);
   app.route("/", uncollectedRoutes);
+  app.route("/", hostnameRoutes);
   app.route("/", mandateRoutes);
   app.route("/", meRoutes);
   app.route("/", usageRoutes);

@@ -15,9 +15,13 @@ export type Env = {
   ALLOW_PRIVATE_ORIGINS?: string;
   /** Failed authentications one client address may make per minute before it gets 429 (default 20). */
   AUTH_FAILURE_LIMIT?: string;
+  /** Comma-separated: the gateway's own public hosts, never routed by custom hostname nor claimable. */
+  GATEWAY_HOSTS?: string;
 };
 
 const Base64Url32 = /^[A-Za-z0-9_-]{43}$/;
+/** One host name of GATEWAY_HOSTS: DNS labels, no scheme, port or path. */
+const GATEWAY_HOST = /^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** One Ed25519 key as a JWK (RFC 8037). `kid` becomes the signature's `keyid`, so it is a plain token. */
 const SigningJwk = z.object({
@@ -68,6 +72,19 @@ const Config = z.object({
     .default("false")
     .transform((v) => v === "true"),
   AUTH_FAILURE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(20),
+  // The hosts the gateway answers on (its workers.dev name, its own domain). A service may not
+  // claim them, and requests to them never go through custom-hostname routing (SECURITY.md).
+  // localhost, 127.x and [::1] are always the gateway's (worker/services/hostnames.ts).
+  GATEWAY_HOSTS: z
+    .string()
+    .default("")
+    .transform((v) =>
+      v
+        .split(",")
+        .map((h) => h.trim().toLowerCase())
+        .filter((h) => h !== ""),
+    )
+    .pipe(z.array(z.string().regex(GATEWAY_HOST, "GATEWAY_HOSTS: comma-separated host names, such as tollgate.example.com (no scheme, no port)"))),
 });
 
 export type Config = z.infer<typeof Config>;

@@ -46,6 +46,7 @@ export function reserveInput(keyHash: string, amount: number, over: Partial<Rese
     providerId: "prov_test",
     feeBps: 0,
     amount,
+    currency: "USD",
     ttlMs: 60_000,
     ...over,
   };

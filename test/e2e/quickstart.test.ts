@@ -117,6 +117,7 @@ describe("quickstart against wrangler dev", () => {
       provider_id: provider.id,
       slug: "translate",
       origin: origin.url,
+      currency: "USD",
       hostnames: [],
       prices,
       timeout_ms: 30_000,
@@ -126,7 +127,7 @@ describe("quickstart against wrangler dev", () => {
     // What a call costs is public.
     const pricing = await api("GET", `/v1/services/${service.id}/pricing`, null);
     expect(pricing.status).toBe(200);
-    expect(pricing.body).toMatchObject({ id: service.id, slug: "translate", prices });
+    expect(pricing.body).toMatchObject({ id: service.id, slug: "translate", currency: "USD", prices });
   });
 
   it("the operator opens a USD account; it starts empty", async () => {

@@ -117,6 +117,9 @@ describe.each(SETUPS)("%s", (setup, start) => {
     hostname = `${slug}.example.test`;
     const svc = await api("POST", "/v1/services", provider.api_key, { slug, name: "raw", origin: originUrl, hostnames: [hostname], prices: [{ per_call: 1 }] });
     expect(svc.status, JSON.stringify(svc.body)).toBe(201);
+    // A claimed hostname routes only once the operator has activated it (test/e2e/hostnames.test.ts).
+    const activated = await api("POST", `/v1/services/${svc.body.id}/hostnames/${hostname}/activate`, op);
+    expect(activated.status, JSON.stringify(activated.body)).toBe(200);
   }, 120_000);
 
   afterAll(async () => {

@@ -33,6 +33,8 @@ export type World = {
   accountB: string;
   serviceA: { id: string; slug: string };
   serviceB: { id: string; slug: string };
+  /** A custom hostname service A claims (the operator's activation route activates it). */
+  hostnameA: string;
   /** An agent key of account A that the DELETE route may revoke. */
   revocableKeyId: string;
   /** A mandate of account A (the mandate routes read and revoke it). */
@@ -55,7 +57,8 @@ export async function buildWorld(): Promise<World> {
     createAgentKey(aB.id, aB.ownerKey),
     createAgentKey(aA.id, aA.ownerKey, "revocable"),
   ]);
-  const sA = await createService(pA.key, { prices: [{ per_call: 1 }] });
+  const hostnameA = `${unique("auth")}.example.test`;
+  const sA = await createService(pA.key, { prices: [{ per_call: 1 }], hostnames: [hostnameA] });
   const sB = await createService(pB.key, { prices: [{ per_call: 1 }] });
   return {
     keys: { operator: OPERATOR, providerA: pA.key, providerB: pB.key, ownerA: aA.ownerKey, ownerB: aB.ownerKey, agentA: agA.key, agentB: agB.key },
@@ -65,6 +68,7 @@ export async function buildWorld(): Promise<World> {
     accountB: aB.id,
     serviceA: { id: sA.id, slug: sA.slug },
     serviceB: { id: sB.id, slug: sB.slug },
+    hostnameA,
     revocableKeyId: revocable.id,
     mandateA: await createMandateA(aA.id, aA.ownerKey),
   };
@@ -207,6 +211,15 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     ok: 200,
     alsoAllowed: ["operator"],
     wrong: notServiceOwner,
+  },
+  {
+    // Operator-only: even the service's own provider is refused (403): it cannot approve its own claim.
+    name: "/v1/services/{id}/hostnames/{hostname}/activate",
+    method: "POST",
+    path: (w) => `/v1/services/${w.serviceA.id}/hostnames/${w.hostnameA}/activate`,
+    allowed: "operator",
+    ok: 200,
+    wrong: { ...notOperator, providerB: 403 },
   },
   {
     name: "/v1/services/{id}/transfers",

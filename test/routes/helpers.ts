@@ -109,7 +109,7 @@ export async function createAgentKey(accountId: string, ownerKey: string, name =
   return { id: r.body.id, key: r.body.key };
 }
 
-export type ServiceInput = { slug?: string; origin?: string; prices?: unknown[]; hostnames?: string[]; timeout_ms?: number; name?: string };
+export type ServiceInput = { slug?: string; origin?: string; prices?: unknown[]; hostnames?: string[]; timeout_ms?: number; name?: string; currency?: string };
 
 /** A service of `providerKey`'s provider; defaults: the demo origin, 2000 per call. */
 export async function createService(providerKey: string, input: ServiceInput = {}): Promise<any> {
@@ -117,6 +117,23 @@ export async function createService(providerKey: string, input: ServiceInput = {
   const r = await api("/v1/services", { key: providerKey, body });
   expect(r.status, JSON.stringify(r.body)).toBe(201);
   return r.body;
+}
+
+/** The hostnames of a service's response (its `hostnames` are claims: `{hostname, status, verification}`). */
+export const hostnamesOf = (svc: { hostnames: { hostname: string }[] }): string[] => svc.hostnames.map((h) => h.hostname);
+
+/** The operator activates a service's claimed hostname (as after checking its TXT record): it routes from now on. */
+export async function activateHostname(serviceId: string, hostname: string): Promise<void> {
+  const r = await api(`/v1/services/${serviceId}/hostnames/${hostname}/activate`, { key: OPERATOR, method: "POST" });
+  expect(r.status, JSON.stringify(r.body)).toBe(200);
+  expect(r.body.status).toBe("active");
+}
+
+/** A service whose custom hostnames are all claimed and activated (ready to route). */
+export async function createHostedService(providerKey: string, input: ServiceInput & { hostnames: string[] }): Promise<any> {
+  const svc = await createService(providerKey, input);
+  for (const host of input.hostnames) await activateHostname(svc.id, host);
+  return svc;
 }
 
 export type Payer = { accountId: string; ownerKey: string; agentKey: string; agentKeyId: string };

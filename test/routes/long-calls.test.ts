@@ -49,6 +49,7 @@ describe("a capture that arrives after its hold expired", () => {
       providerId: prov.id,
       feeBps: 0,
       amount: 700,
+      currency: "USD",
       ttlMs: 1,
       serviceSlug: svc.slug,
     });

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../worker/app";
 import type { Env } from "../../worker/env";
 import { MAX_HEADER_BYTES, MAX_TOTAL_HEADER_BYTES } from "../../worker/proxy/request-guard";
-import { balance, call, createProvider, createService, expectProblem, GATEWAY, payer, transfers, unique, type CallInit, type Payer } from "./helpers";
+import { balance, call, createProvider, createHostedService, createService, expectProblem, GATEWAY, payer, transfers, unique, type CallInit, type Payer } from "./helpers";
 
 let svc: { id: string; slug: string };
 let hosted: { slug: string; host: string };
@@ -18,7 +18,7 @@ beforeAll(async () => {
   const prov = await createProvider();
   svc = await createService(prov.key, { prices: [{ per_call: 1 }] });
   const host = `${unique("guard")}.example.test`;
-  const s = await createService(prov.key, { hostnames: [host], prices: [{ per_call: 1 }] });
+  const s = await createHostedService(prov.key, { hostnames: [host], prices: [{ per_call: 1 }] });
   hosted = { slug: s.slug, host };
   p = await payer(1_000_000);
 });

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, balance, call, createProvider, createService, originUrl, payer, transfers, unique } from "./helpers";
+import { api, balance, call, createProvider, createHostedService, createService, originUrl, payer, transfers, unique } from "./helpers";
 
 let prov: { id: string; key: string };
 beforeAll(async () => {
@@ -137,7 +137,7 @@ describe("price rules", () => {
 describe("custom hostnames", () => {
   it("every path on a service's hostname is that service's", async () => {
     const host = `api-${unique("h")}.example.test`;
-    const svc = await createService(prov.key, { hostnames: [host], prices: [{ per_call: 40 }] });
+    const svc = await createHostedService(prov.key, { hostnames: [host], prices: [{ per_call: 40 }] });
     const p = await payer(100);
     const res = await call("/echo/by-host?q=1", { base: `http://${host}`, key: p.agentKey });
     expect(res.status).toBe(200);
@@ -153,7 +153,7 @@ describe("custom hostnames", () => {
   });
 
   it("api.example.test routes to its service, case-insensitively, and the JSON API is not reachable there", async () => {
-    await createService(prov.key, { hostnames: ["api.example.test"], prices: [{ per_call: 1 }] });
+    await createHostedService(prov.key, { hostnames: ["api.example.test"], prices: [{ per_call: 1 }] });
     const p = await payer(10);
     const res = await call("/echo", { base: "http://API.Example.TEST", key: p.agentKey });
     expect(res.status).toBe(200);

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { assertCanonicalPath } from "../../worker/proxy/canonical";
-import { balance, call, createProvider, createService, expectProblem, payer, transfers, unique, type Payer } from "./helpers";
+import { balance, call, createProvider, createHostedService, createService, expectProblem, payer, transfers, unique, type Payer } from "./helpers";
 
 let prov: { id: string; key: string };
 let svc: { id: string; slug: string };
@@ -81,7 +81,7 @@ describe("header hygiene: what the origin sees", () => {
 
   it("a client Host header naming another service is refused (400) before anything is held", async () => {
     const host = `${unique("hosted")}.example.test`;
-    await createService(prov.key, { hostnames: [host], prices: [{ per_call: 999 }] });
+    await createHostedService(prov.key, { hostnames: [host], prices: [{ per_call: 999 }] });
     const before = await balance(p.accountId);
     const res = await call(`/s/${svc.slug}/echo`, { key: p.agentKey, headers: { host } });
     expect(res.status).toBe(400);
@@ -145,7 +145,7 @@ describe("non-canonical request targets → 400 before auth; nothing charged", (
 
   it("on a custom hostname as well", async () => {
     const host = `${unique("canon")}.example.test`;
-    await createService(prov.key, { hostnames: [host], prices: [{ per_call: 1 }] });
+    await createHostedService(prov.key, { hostnames: [host], prices: [{ per_call: 1 }] });
     for (const path of ["//echo", "/echo/..%2f", "/%2e%2e%2fecho", "/echo%2fx"]) {
       await expectProblem(await call(path, { base: `http://${host}` }), 400, "non_canonical_request");
     }

@@ -3,7 +3,7 @@
  * next request comes back through the gateway (worker/proxy/location.ts).
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { balance, call, createProvider, createService, GATEWAY, originUrl, payer, unique, type Payer } from "./helpers";
+import { balance, call, createProvider, createHostedService, createService, GATEWAY, originUrl, payer, unique, type Payer } from "./helpers";
 
 let prov: { id: string; key: string };
 let svc: { id: string; slug: string };
@@ -87,7 +87,7 @@ describe("on a custom hostname", () => {
   let host: string;
   beforeAll(async () => {
     host = `${unique("moved")}.example.test`;
-    await createService(prov.key, { hostnames: [host], prices: [{ per_call: 1 }] });
+    await createHostedService(prov.key, { hostnames: [host], prices: [{ per_call: 1 }] });
   });
 
   it("a relative Location already resolves on the custom host: left as is", async () => {

@@ -22,7 +22,7 @@ describe("POST /v1/services: conflicts → 409", () => {
     const host = `${unique("taken")}.example.test`;
     await createService(prov.key, { hostnames: [host] });
     const body = { ...valid(), hostnames: [`${unique("free")}.example.test`, host] };
-    await expectProblem(await call("/v1/services", { key: prov.key, body }), 409, "conflict");
+    await expectProblem(await call("/v1/services", { key: prov.key, body }), 409, "hostname_taken");
     // The service row and its hostnames are one batch: the slug is still free.
     const retry = await api("/v1/services", { key: prov.key, body: { ...body, hostnames: [] } });
     expect(retry.status).toBe(201);
@@ -33,9 +33,9 @@ describe("POST /v1/services: conflicts → 409", () => {
     const mine = `${unique("mine")}.example.test`;
     await createService(prov.key, { hostnames: [taken] });
     const svc = await createService(prov.key, { hostnames: [mine] });
-    await expectProblem(await call(`/v1/services/${svc.id}`, { method: "PATCH", key: prov.key, body: { hostnames: [taken] } }), 409, "conflict");
+    await expectProblem(await call(`/v1/services/${svc.id}`, { method: "PATCH", key: prov.key, body: { hostnames: [taken] } }), 409, "hostname_taken");
     const got = await api(`/v1/services/${svc.id}`, { key: prov.key });
-    expect(got.body.hostnames).toEqual([mine]);
+    expect(got.body.hostnames).toEqual(svc.hostnames);
   });
 });
 

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { OPERATOR, api, call, createProvider, createService, originUrl, payer, unique } from "./helpers";
+import { OPERATOR, api, call, createProvider, createService, hostnamesOf, originUrl, payer, unique } from "./helpers";
 
 let prov: { id: string; key: string };
 beforeAll(async () => {
@@ -20,6 +20,7 @@ describe("POST /v1/services", () => {
       slug,
       name: "Translate",
       origin: "https://api.example.com/base",
+      currency: "USD",
       hostnames: [],
       prices: [{ match: { method: "POST", path: "/v1/*" }, per_call: 2000 }],
       timeout_ms: 30_000,
@@ -35,11 +36,11 @@ describe("POST /v1/services", () => {
   it("keeps hostnames, timeout and a match-less rule", async () => {
     const hostnames = [`${unique("b")}.example.test`, `${unique("a")}.example.test`];
     const svc = await createService(prov.key, { hostnames, timeout_ms: 5000, prices: [{ per_call: 0 }] });
-    expect(svc.hostnames).toEqual(hostnames);
+    expect(hostnamesOf(svc)).toEqual([...hostnames].sort());
     expect(svc.timeout_ms).toBe(5000);
     expect(svc.prices).toEqual([{ match: {}, per_call: 0 }]);
     const got = await api(`/v1/services/${svc.id}`, { key: prov.key });
-    expect([...got.body.hostnames].sort()).toEqual([...hostnames].sort());
+    expect(got.body.hostnames).toEqual(svc.hostnames);
   });
 
   it("the operator creates a service on a provider's behalf, with its own fee_bps", async () => {
@@ -94,7 +95,7 @@ describe("PATCH /v1/services/{id}", () => {
     const patch = { name: "Renamed", origin: "https://other.example.com", prices: [{ match: { method: "GET" }, per_call: 7 }], timeout_ms: 1000, hostnames: [newHost] };
     const r = await api(`/v1/services/${svc.id}`, { method: "PATCH", key: prov.key, body: patch });
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ ...patch, prices: [{ match: { method: "GET" }, per_call: 7 }], slug: svc.slug, id: svc.id, created_at: svc.created_at });
+    expect(r.body).toMatchObject({ ...patch, hostnames: [{ hostname: newHost, status: "pending" }], prices: [{ match: { method: "GET" }, per_call: 7 }], slug: svc.slug, id: svc.id, created_at: svc.created_at });
     expect(Date.parse(r.body.updated_at)).toBeGreaterThanOrEqual(Date.parse(svc.updated_at));
     const got = await api(`/v1/services/${svc.id}`, { key: prov.key });
     expect(got.body).toEqual(r.body);
@@ -119,7 +120,7 @@ describe("PATCH /v1/services/{id}", () => {
     const cleared = await api(`/v1/services/${a.id}`, { method: "PATCH", key: prov.key, body: { hostnames: [] } });
     expect(cleared.body.hostnames).toEqual([]);
     const b = await createService(prov.key, { hostnames: [host] });
-    expect(b.hostnames).toEqual([host]);
+    expect(b.hostnames).toMatchObject([{ hostname: host, status: "pending" }]);
   });
 
   it("the operator sets and clears fee_bps", async () => {
@@ -143,6 +144,7 @@ describe("GET /v1/services/{id}/pricing (public)", () => {
       id: svc.id,
       slug: svc.slug,
       name: svc.name,
+      currency: "USD",
       currency_note: expect.any(String),
       prices: [prices[0], { match: {}, per_call: 5 }],
     });

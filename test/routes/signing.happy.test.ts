@@ -9,7 +9,7 @@ import createHonoOrigin from "../../sdk/examples/hono";
 import { verifyTollgateRequest } from "../../sdk/src/index";
 import { buildApp } from "../../worker/app";
 import { TEST_KEY_A, TEST_KEY_B } from "../signing-keys";
-import { api, call, createProvider, createService, GATEWAY, originUrl, payer, unique } from "./helpers";
+import { api, call, createProvider, createHostedService, createService, GATEWAY, originUrl, payer, unique } from "./helpers";
 import { gatewayFetch, JWKS_URL, received, sdkOptions } from "./signing.shared";
 
 let prov: { id: string; key: string };
@@ -77,7 +77,7 @@ describe("the origin receives a signed request", () => {
 
   it("the signed path is the origin's (its own prefix kept), and a custom hostname is signed the same way", async () => {
     const host = `${unique("api")}.example.test`;
-    const svc = await createService(prov.key, { origin: `${originUrl()}/echo/base`, hostnames: [host], prices: [{ per_call: 1 }] });
+    const svc = await createHostedService(prov.key, { origin: `${originUrl()}/echo/base`, hostnames: [host], prices: [{ per_call: 1 }] });
     const p = await payer(100);
     for (const res of [await call(`/s/${svc.slug}/v1/x?q=1`, { key: p.agentKey }), await call("/v1/x?q=1", { key: p.agentKey, base: `http://${host}` })]) {
       const { echoed, request } = await received(res);

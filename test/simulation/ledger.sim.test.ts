@@ -445,6 +445,7 @@ class Reserve extends Step {
       providerId,
       feeBps,
       amount,
+      currency: "USD",
       ttlMs: this.tiny ? 1 : 60_000,
       idempotency: idem,
     });
@@ -532,7 +533,7 @@ class ReserveBurst extends Step {
     const requestIds = Array.from({ length: this.n }, () => newId("req"));
     const results = await Promise.all(
       requestIds.map((requestId) =>
-        r.stub.reserve({ keyHash: keyHash(m, 0), requestId, serviceId: "svc_sim", providerId: PROVIDERS[0], feeBps: 0, amount, ttlMs: 60_000 }),
+        r.stub.reserve({ keyHash: keyHash(m, 0), requestId, serviceId: "svc_sim", providerId: PROVIDERS[0], feeBps: 0, amount, currency: "USD", ttlMs: 60_000 }),
       ),
     );
     expect(results.filter((x) => x.ok), "racing reserves").toHaveLength(fits);

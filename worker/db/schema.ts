@@ -21,6 +21,8 @@ export const services = sqliteTable(
     name: text("name").notNull(),
     origin: text("origin").notNull(),
     prices: text("prices").notNull(),
+    /** ISO 4217: the currency of the price list; only accounts in it may call the service. */
+    currency: text("currency").notNull().default("USD"),
     timeoutMs: integer("timeout_ms").notNull(),
     feeBps: integer("fee_bps"),
     /** How long a hold for deferred usage waits for the provider's report before it expires. */
@@ -31,7 +33,12 @@ export const services = sqliteTable(
   (t) => [uniqueIndex("services_slug").on(t.slug), index("services_provider").on(t.providerId, t.createdAt)],
 );
 
-/** Custom domains; the primary key makes a hostname belong to one service at most. */
+/**
+ * Custom domains; the primary key makes a hostname belong to one service at most, whatever its
+ * state (a claim, even unproven, holds the name). Only `active` rows route calls: a claim starts
+ * `pending` until its owner proves control of the name (the DNS TXT `challenge`) and the operator
+ * activates it (worker/services/hostnames.ts).
+ */
 export const serviceHostnames = sqliteTable(
   "service_hostnames",
   {
@@ -39,6 +46,10 @@ export const serviceHostnames = sqliteTable(
     serviceId: text("service_id")
       .notNull()
       .references(() => services.id),
+    status: text("status", { enum: ["pending", "active"] }).notNull().default("pending"),
+    /** The value the TXT record `_tollgate-challenge.<hostname>` must hold. */
+    challenge: text("challenge").notNull(),
+    activatedAt: integer("activated_at"),
   },
   (t) => [index("service_hostnames_service").on(t.serviceId)],
 );

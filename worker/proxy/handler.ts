@@ -78,6 +78,7 @@ export async function proxyCall(c: Context<AppEnv>, service: Service, path: stri
     providerId: service.provider_id,
     feeBps: service.fee_bps ?? cfg.PLATFORM_FEE_BPS,
     amount: quote(rule, boundOf(request, rule, body)),
+    currency: service.currency,
     ttlMs: rule.deferred ? service.hold_timeout_s * 1000 : service.timeout_ms + cfg.HOLD_TTL_SECONDS * 1000,
     deferredRule: rule.deferred ? rule : null,
     serviceSlug: service.slug,
@@ -236,6 +237,11 @@ function refusal(r: Exclude<ReserveResult, { ok: true }>, tag: Record<string, st
     case "insufficient_funds": {
       const { price, available, currency } = r;
       return new ApiError("insufficient_funds", `This call may cost ${price} and ${available} is available.`, { price, available, currency }, tag);
+    }
+    case "currency_mismatch": {
+      const { account_currency, service_currency } = r;
+      const detail = `This service prices in ${service_currency}; the account is in ${account_currency}.`;
+      return new ApiError("currency_mismatch", detail, { account_currency, service_currency }, tag);
     }
     case "rate_limited":
       return new ApiError("rate_limited", r.detail, { retry_after: r.retry_after }, { ...tag, "retry-after": String(r.retry_after) });

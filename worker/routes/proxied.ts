@@ -6,7 +6,8 @@ import { Problem } from "./common";
 /**
  * The metered proxy is a plain Hono handler (any method, streamed bodies), not a zod-openapi
  * route, so /openapi.json would not list it; this documents it by hand, so every endpoint is
- * in the document. The same calls also work on a service's custom hostname, at `/{path}`.
+ * in the document. The same calls also work on a service's custom hostname, at `/{path}`, once
+ * the operator has activated it (a pending claim routes nothing).
  */
 export function documentProxy(app: OpenAPIHono<AppEnv>): void {
   app.openAPIRegistry.registerComponent("securitySchemes", "api_key", { type: "apiKey", in: "header", name: "x-api-key" });
@@ -39,6 +40,7 @@ export function documentProxy(app: OpenAPIHono<AppEnv>): void {
         402: problem("insufficient_funds (with price and available)"),
         403: problem("mandate_*"),
         404: problem("unknown_service, no_price"),
+        409: problem("currency_mismatch (the service prices in another currency than the account's: account_currency, service_currency), idempotency_in_flight"),
         413: problem("payload_too_large (bodies are read whole to be signed; at most 10 MiB)"),
         429: problem("rate_limited (velocity limits, too many failed authentications, an overloaded ledger; see Retry-After)"),
         431: problem("request_header_fields_too_large (a header over 8 KiB, or over 32 KiB in total)"),

@@ -7,6 +7,7 @@ import { providers } from "../db/schema";
 import { ApiError } from "../errors";
 import { PriceRule } from "../pricing/rules";
 import { invalidateServices } from "../services/cache";
+import { assertClaimable } from "../services/hostnames";
 import { assertPublicOrigin } from "../services/origin-policy";
 import { ServiceCreate, ServicePatch } from "../services/schema";
 import { createService, getService, listServices } from "../services/store";
@@ -16,6 +17,22 @@ import { serviceTransfers } from "../ledger/queries";
 import { bearer, decodeCursor, encodeCursor, errors, IdParams, json, Pagination, router } from "./common";
 import { page } from "./models";
 
+/** A custom hostname the service claims; only an `active` one routes calls (README, "Custom hostnames"). */
+export const HostnameClaim = z
+  .object({
+    hostname: z.string(),
+    status: z.enum(["pending", "active"]).openapi({ description: "`pending` until the operator activates it; only `active` routes calls." }),
+    verification: z
+      .object({
+        type: z.literal("dns_txt"),
+        name: z.string().openapi({ example: "_tollgate-challenge.api.example.com" }),
+        value: z.string(),
+      })
+      .openapi({ description: "The TXT record the provider publishes to prove it controls the hostname." }),
+    activated_at: z.string().nullable(),
+  })
+  .openapi("HostnameClaim");
+
 const Service = z
   .object({
     id: z.string(),
@@ -23,7 +40,8 @@ const Service = z
     slug: z.string(),
     name: z.string(),
     origin: z.string(),
-    hostnames: z.array(z.string()),
+    currency: z.string().openapi({ description: "ISO 4217: the prices' currency. Only accounts in it may call the service." }),
+    hostnames: z.array(HostnameClaim),
     prices: z.array(PriceRule),
     timeout_ms: z.number().int(),
     hold_timeout_s: z.number().int(),
@@ -35,7 +53,7 @@ const Service = z
   .openapi("Service");
 
 const Pricing = z
-  .object({ id: z.string(), slug: z.string(), name: z.string(), currency_note: z.string(), prices: z.array(PriceRule) })
+  .object({ id: z.string(), slug: z.string(), name: z.string(), currency: z.string(), currency_note: z.string(), prices: z.array(PriceRule) })
   .openapi("Pricing");
 
 const SettledTransfer = z
@@ -91,6 +109,7 @@ export const serviceRoutes = router()
       }
       // SSRF: the gateway fetches this URL from its own network position (origin-policy.ts).
       assertPublicOrigin(input.origin, config(c.env).ALLOW_PRIVATE_ORIGINS);
+      assertClaimable(input.hostnames, config(c.env).GATEWAY_HOSTS);
       const service = await createService(db(c.env), providerId, input);
       invalidateServices();
       return c.json({ ...service, verification: verificationMaterial(c.env, c.req.url) }, 201);
@@ -133,7 +152,7 @@ export const serviceRoutes = router()
     createRoute({
       method: "patch",
       path: "/v1/services/{id}",
-      summary: "Change a service (its provider; fee_bps: operator)",
+      summary: "Change a service (its provider; fee_bps: operator). Listed hostnames keep their state; new ones start pending; currency is fixed",
       security: bearer,
       request: { params: IdParams, body: { required: true, content: { "application/json": { schema: ServicePatch } } } },
       responses: { 200: json(Service), ...errors(400, 401, 403, 404, 409) },
@@ -146,6 +165,13 @@ export const serviceRoutes = router()
       if (!current) throw new ApiError("not_found", "No such service.");
       if (principal.role !== "operator" && patch.fee_bps !== undefined) throw new ApiError("forbidden", "fee_bps is set by the operator.");
       if (patch.origin !== undefined) assertPublicOrigin(patch.origin, config(c.env).ALLOW_PRIVATE_ORIGINS);
+      if (patch.hostnames !== undefined) assertClaimable(patch.hostnames, config(c.env).GATEWAY_HOSTS);
+      // The currency is fixed: prices, holds in flight and the payers who chose the service were all
+      // in it. Sending it back unchanged is fine; another currency needs another service.
+      if (patch.currency !== undefined && patch.currency !== current.currency) {
+        const message = `fixed at ${current.currency} when the service was created; create another service for ${patch.currency}`;
+        throw new ApiError("invalid_request", `currency: ${message}`, { errors: [{ path: "currency", message }] });
+      }
       const updated = await updateService(db(c.env), current, patch);
       invalidateServices();
       return c.json({ ...updated, verification: verificationMaterial(c.env, c.req.url) }, 200);
@@ -187,7 +213,8 @@ export const serviceRoutes = router()
           id: service.id,
           slug: service.slug,
           name: service.name,
-          currency_note: "Amounts are micro-units of the paying account's currency.",
+          currency: service.currency,
+          currency_note: `Amounts are micro-units of ${service.currency}; only accounts in ${service.currency} may call this service.`,
           prices: service.prices,
         },
         200,

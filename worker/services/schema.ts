@@ -1,13 +1,18 @@
 import { z } from "@hono/zod-openapi";
 import { PriceRules } from "../pricing/rules";
+// The same ISO 4217 rule as an account's currency: a service and an account match by equality.
+import { Currency } from "../routes/common";
 
 export const Slug = z.string().regex(/^[a-z0-9-]{2,63}$/, "2–63 characters of a-z, 0-9 and -");
 
-/** A DNS name, lower case, at least two labels (a custom domain pointed at the gateway). */
-const Hostname = z
+/**
+ * A DNS name, lower case, at least two labels (a custom domain pointed at the gateway). The last
+ * label has a letter: no top-level domain is all digits, so an IPv4 address is not a hostname.
+ */
+export const Hostname = z
   .string()
   .max(253)
-  .regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, "a lower-case DNS name");
+  .regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?=[a-z0-9-]*[a-z])[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, "a lower-case DNS name");
 
 /**
  * The origin: an absolute http(s) URL with no credentials, query or fragment. It comes only
@@ -41,6 +46,8 @@ export const ServiceCreate = z
       .refine((h) => new Set(h).size === h.length, "hostnames must be unique")
       .default([]),
     prices: PriceRules,
+    /** The prices' currency; only accounts in it may call the service. Fixed once created. */
+    currency: Currency.default("USD"),
     timeout_ms: TimeoutMs.default(30_000),
     hold_timeout_s: HoldTimeoutS.default(3600),
     /** Operator only: the platform's take rate on this service, overriding the global default. */
@@ -57,6 +64,8 @@ export const ServicePatch = z
     origin: Origin.optional(),
     hostnames: ServiceCreate.shape.hostnames.unwrap().optional(),
     prices: PriceRules.optional(),
+    /** Accepted only unchanged (so a client may send the service back whole): see the route. */
+    currency: Currency.optional(),
     timeout_ms: TimeoutMs.optional(),
     hold_timeout_s: HoldTimeoutS.optional(),
     fee_bps: FeeBps.nullable().optional(),

@@ -1,9 +1,10 @@
-import { and, asc, eq, gt, inArray } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, notInArray } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { serviceHostnames, services } from "../db/schema";
 import { ApiError } from "../errors";
 import { newId } from "../ids";
 import type { PriceRule } from "../pricing/rules";
+import { type HostnameClaim, hostnameTaken, isHostnameTaken, newChallenge, toClaim } from "./hostnames";
 import type { ServiceCreate, ServicePatch } from "./schema";
 
 export type Service = {
@@ -12,7 +13,10 @@ export type Service = {
   slug: string;
   name: string;
   origin: string;
-  hostnames: string[];
+  /** ISO 4217: the price list's currency; only accounts in it may call the service. Fixed at create. */
+  currency: string;
+  /** Custom hostnames claimed by the service, pending or active (hostnames.ts). */
+  hostnames: HostnameClaim[];
   prices: PriceRule[];
   timeout_ms: number;
   hold_timeout_s: number;
@@ -24,13 +28,14 @@ export type Service = {
 
 type ServiceRow = typeof services.$inferSelect;
 
-function toService(row: ServiceRow, hostnames: string[]): Service {
+function toService(row: ServiceRow, hostnames: HostnameClaim[]): Service {
   return {
     id: row.id,
     provider_id: row.providerId,
     slug: row.slug,
     name: row.name,
     origin: row.origin,
+    currency: row.currency,
     hostnames,
     prices: JSON.parse(row.prices) as PriceRule[],
     timeout_ms: row.timeoutMs,
@@ -41,11 +46,11 @@ function toService(row: ServiceRow, hostnames: string[]): Service {
   };
 }
 
-async function hostnamesOf(db: Db, ids: string[]): Promise<Map<string, string[]>> {
-  const byService = new Map<string, string[]>(ids.map((id) => [id, []]));
+async function hostnamesOf(db: Db, ids: string[]): Promise<Map<string, HostnameClaim[]>> {
+  const byService = new Map<string, HostnameClaim[]>(ids.map((id) => [id, []]));
   if (ids.length === 0) return byService;
   const rows = await db.select().from(serviceHostnames).where(inArray(serviceHostnames.serviceId, ids)).orderBy(asc(serviceHostnames.hostname));
-  for (const r of rows) byService.get(r.serviceId)?.push(r.hostname);
+  for (const r of rows) byService.get(r.serviceId)?.push(toClaim(r));
   return byService;
 }
 
@@ -53,11 +58,15 @@ async function hostnamesOf(db: Db, ids: string[]): Promise<Map<string, string[]>
 function conflictOr(err: unknown): never {
   const text = String((err as { cause?: unknown })?.cause ?? err);
   if (/UNIQUE constraint failed: services\.slug/.test(text)) throw new ApiError("conflict", "That slug is taken.");
-  if (/UNIQUE constraint failed: service_hostnames\.hostname|service_hostnames/.test(text)) {
-    throw new ApiError("conflict", "One of the hostnames belongs to another service.");
-  }
+  if (isHostnameTaken(err)) throw hostnameTaken();
   throw err;
 }
+
+/**
+ * New claims start pending (the column's default), each with its own challenge: they route
+ * nothing until activated. Three bound values a row keeps 20 hostnames under D1's 100 per statement.
+ */
+const newClaims = (serviceId: string, hostnames: readonly string[]) => hostnames.map((hostname) => ({ hostname, serviceId, challenge: newChallenge() }));
 
 export async function createService(db: Db, providerId: string, input: ServiceCreate): Promise<Service> {
   const now = Date.now();
@@ -67,6 +76,7 @@ export async function createService(db: Db, providerId: string, input: ServiceCr
     slug: input.slug,
     name: input.name,
     origin: input.origin,
+    currency: input.currency,
     prices: JSON.stringify(input.prices),
     timeoutMs: input.timeout_ms,
     holdTimeoutS: input.hold_timeout_s,
@@ -74,7 +84,7 @@ export async function createService(db: Db, providerId: string, input: ServiceCr
     createdAt: now,
     updatedAt: now,
   };
-  const hostRows = input.hostnames.map((hostname) => ({ hostname, serviceId: row.id }));
+  const hostRows = newClaims(row.id, input.hostnames);
   try {
     // One atomic batch: the service and its hostnames exist together or not at all.
     if (hostRows.length > 0) await db.batch([db.insert(services).values(row), db.insert(serviceHostnames).values(hostRows)]);
@@ -82,7 +92,8 @@ export async function createService(db: Db, providerId: string, input: ServiceCr
   } catch (err) {
     conflictOr(err);
   }
-  return toService(row, input.hostnames);
+  const claims = hostRows.map((r) => toClaim({ ...r, status: "pending", activatedAt: null })).sort((a, b) => (a.hostname < b.hostname ? -1 : 1));
+  return toService(row, claims);
 }
 
 /** A service, if `providerId` (when given) owns it; otherwise null, so callers answer 404. */
@@ -114,10 +125,16 @@ export async function updateService(db: Db, current: Service, patch: ServicePatc
   const statements = [db.update(services).set(set).where(eq(services.id, current.id))] as const;
   try {
     if (patch.hostnames !== undefined) {
-      const hostRows = patch.hostnames.map((hostname) => ({ hostname, serviceId: current.id }));
+      // A listed hostname the service already has keeps its claim (an active one stays active);
+      // one no longer listed is released; only new ones are claimed, pending. One atomic batch:
+      // a hostname another service holds fails it all, and nothing changes.
+      const listed = patch.hostnames;
+      const had = new Set(current.hostnames.map((h) => h.hostname));
+      const released = listed.length > 0 ? notInArray(serviceHostnames.hostname, listed) : undefined;
+      const hostRows = newClaims(current.id, listed.filter((h) => !had.has(h)));
       await db.batch([
         ...statements,
-        db.delete(serviceHostnames).where(eq(serviceHostnames.serviceId, current.id)),
+        db.delete(serviceHostnames).where(and(eq(serviceHostnames.serviceId, current.id), released)),
         ...(hostRows.length > 0 ? [db.insert(serviceHostnames).values(hostRows)] : []),
       ]);
     } else {
@@ -135,7 +152,12 @@ export async function findServiceBySlug(db: Db, slug: string): Promise<Service |
   return row ? toService(row, (await hostnamesOf(db, [row.id])).get(row.id) ?? []) : null;
 }
 
+/** Only an active (proven) claim routes: a pending one is as if the name were unknown. */
 export async function findServiceByHostname(db: Db, hostname: string): Promise<Service | null> {
-  const link = await db.select().from(serviceHostnames).where(eq(serviceHostnames.hostname, hostname)).get();
+  const link = await db
+    .select()
+    .from(serviceHostnames)
+    .where(and(eq(serviceHostnames.hostname, hostname), eq(serviceHostnames.status, "active")))
+    .get();
   return link ? getService(db, link.serviceId) : null;
 }
