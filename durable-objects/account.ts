@@ -679,13 +679,13 @@ export class AccountLedger extends DurableObject<Env> {
     this.audit(
       {
         actor: "system",
-        event: "capture",
+        event: "uncollected",
         agent_key_id: hold.agent_key_id,
         mandate_id: hold.mandate_id,
         service_id: hold.service_id,
         request_id: hold.request_id,
         amount,
-        outcome: "uncollected",
+        outcome: "refused",
         reason: "hold_expired",
       },
       now,

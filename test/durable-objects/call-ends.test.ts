@@ -91,8 +91,8 @@ describe("a long call's hold (I10)", () => {
     expect(await acct.stub.settle([{ holdId, amount: 250, detail: {} }])).toEqual([{ hold_id: holdId, ok: false, code: "hold_not_pending" }]);
     expect(await acct.stub.capture(holdId, 250)).toEqual({ ok: false, code: "hold_not_pending", state: "expired" });
     expect(await acct.stub.balance()).toEqual(balanceOf(1_000, 0));
-    const events = (await acct.stub.auditEvents(50, null)).data.filter((e) => e.outcome === "uncollected");
+    const events = (await acct.stub.auditEvents(50, null)).data.filter((e) => e.event === "uncollected");
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ event: "capture", actor: "system", amount: 250, reason: "hold_expired", service_id: "svc_test" });
+    expect(events[0]).toMatchObject({ outcome: "refused", actor: "system", amount: 250, reason: "hold_expired", service_id: "svc_test" });
   });
 });

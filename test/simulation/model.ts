@@ -23,6 +23,8 @@ export type ModelHold = {
   reason: string | null;
   /** Overdue (a 1 ms ttl, or its time has passed): the alarm of the same step expires it. */
   tiny: boolean;
+  /** A capture came after it expired: recorded once on the audit trail (event `uncollected`). */
+  uncollected?: boolean;
 };
 
 export type ModelTransfer = { id: string | null; kind: "credit" | "capture"; amount: number; fee: number; holdId: string | null };
@@ -130,7 +132,8 @@ export class LedgerModel {
         const hold = this.holds[prior.holdIdx] as ModelHold;
         if (prior.fingerprint !== idem.fingerprint) return { kind: "idempotency_mismatch" };
         if (prior.response) return { kind: "idempotency_replay", response: prior.response };
-        if (hold.state === "voided" || hold.state === "expired") this.callKeys.delete(ck);
+        // A hold that ended with no response kept frees its key; a pending one is still running.
+        if (hold.state !== "pending") this.callKeys.delete(ck);
         else return { kind: "idempotency_in_flight" };
       }
     }
@@ -152,6 +155,10 @@ export class LedgerModel {
 
   capture(hold: ModelHold | undefined, amount: number): CaptureOutcome {
     if (!hold) return { kind: "unknown_hold" };
+    if (hold.state === "expired" && Number.isSafeInteger(amount) && amount > 0 && !hold.uncollected) {
+      hold.uncollected = true;
+      this.pushAudit({ event: "uncollected", outcome: "refused", amount, request_id: hold.requestId, reason: "hold_expired" });
+    }
     if (hold.state !== "pending") return { kind: "hold_not_pending", state: hold.state };
     if (amount > hold.amount) return { kind: "amount_exceeds_hold" };
     this.end(hold, "captured", amount, "origin_succeeded");

@@ -5,7 +5,7 @@ import { accounts, auditEvents } from "../db/schema";
 /**
  * Calls a service served but was not paid for: their capture reached the payer's ledger after the
  * hold had expired (the Worker could not settle in time), so nothing was charged. The ledger
- * records each once on its audit trail (event `capture`, outcome `uncollected`); this reads them
+ * records each once on its audit trail (event `uncollected`); this reads them
  * from D1, newest first, for the service's provider.
  */
 export type UncollectedCall = { request_id: string | null; account_id: string; agent_key_id: string | null; amount: number; currency: string; reason: string | null; at: string };
@@ -21,7 +21,7 @@ export async function uncollectedCalls(db: Db, serviceId: string, limit: number,
     .select({ event: auditEvents, currency: accounts.currency })
     .from(auditEvents)
     .innerJoin(accounts, eq(accounts.id, auditEvents.accountId))
-    .where(and(eq(auditEvents.serviceId, serviceId), eq(auditEvents.event, "capture"), eq(auditEvents.outcome, "uncollected"), position))
+    .where(and(eq(auditEvents.serviceId, serviceId), eq(auditEvents.event, "uncollected"), position))
     .orderBy(desc(auditEvents.at), desc(auditEvents.requestId))
     .limit(limit + 1);
   const page = rows.slice(0, limit);
