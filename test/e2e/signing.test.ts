@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOrigin as createExpressOrigin } from "../../sdk/examples/express.ts";
 import { createOrigin as createNodeOrigin } from "../../sdk/examples/node-http.ts";
 import { TEST_KEY_A, TEST_KEY_B } from "../signing-keys.ts";
-import { startGateway, type Gateway } from "./harness.ts";
+import { jsonClient, startGateway, type Gateway, type JsonResponse } from "./harness.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -58,21 +58,8 @@ afterAll(async () => {
   await Promise.all([gw?.stop(), rotated?.stop()]);
 });
 
-async function api(g: Gateway, method: string, path: string, token: string | null, body?: unknown): Promise<{ status: number; headers: Headers; body: Json }> {
-  const res = await fetch(`${g.url}${path}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { "content-type": "application/json" } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(15_000),
-  });
-  const text = await res.text();
-  let parsed: Json = text;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    // not JSON
-  }
-  return { status: res.status, headers: res.headers, body: parsed };
+function api(g: Gateway, method: string, path: string, token: string | null, body?: unknown): Promise<JsonResponse> {
+  return jsonClient(g)(method, path, token, body);
 }
 
 /** A provider, a service at `origin`, and an agent key with funds, on gateway `g`. */
