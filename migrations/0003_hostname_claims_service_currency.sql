@@ -17,7 +17,7 @@ CREATE TABLE `__new_service_hostnames` (
 );
 --> statement-breakpoint
 INSERT INTO `__new_service_hostnames` (`hostname`, `service_id`, `status`, `challenge`, `activated_at`)
-	SELECT `hostname`, `service_id`, 'pending', lower(hex(randomblob(16))), NULL FROM `service_hostnames`;--> statement-breakpoint
+	SELECT `hostname`, `service_id`, 'pending', 'tollgate-verify=' || lower(hex(randomblob(16))), NULL FROM `service_hostnames`;--> statement-breakpoint
 DROP TABLE `service_hostnames`;--> statement-breakpoint
 ALTER TABLE `__new_service_hostnames` RENAME TO `service_hostnames`;--> statement-breakpoint
 CREATE INDEX `service_hostnames_service` ON `service_hostnames` (`service_id`);--> statement-breakpoint
