@@ -251,6 +251,17 @@ describe("quickstart against wrangler dev", () => {
     expect(await balance()).toEqual(expected);
   });
 
+  it("refuses an account in another currency than the service's prices, before anything moves", async () => {
+    const yen = await api("POST", "/v1/accounts", gw.operatorToken, { name: "Tokyo team", currency: "JPY" });
+    const yenAgent = await api("POST", `/v1/accounts/${yen.body.id}/agent-keys`, yen.body.owner_key, { name: "bot" });
+    const refused = await pay({ text: "x" }, { authorization: `Bearer ${yenAgent.body.key}` });
+    expect(refused.status).toBe(409);
+    expect(await refused.json()).toMatchObject({ code: "currency_mismatch", account_currency: "JPY", service_currency: "USD" });
+    // Refused on its currency, not its (empty) balance; nothing was held.
+    expect(await balance(yen.body)).toEqual({ currency: "JPY", available: 0, pending: 0, posted: 0 });
+    expect(await balance()).toEqual(expected);
+  });
+
   it("an origin 5xx becomes 502 and costs nothing; a 4xx passes through and costs nothing", async () => {
     const failed = await call(`/s/translate/status/500`, { headers: { authorization: `Bearer ${agent.key}` } });
     expect(failed.status).toBe(502);
