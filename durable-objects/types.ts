@@ -104,16 +104,21 @@ export type MandateInput = {
   tags: Tags | null;
 };
 
-/** Who did something, as the audit trail names them: `operator`, `owner`, `agent:ak_…`, `provider:prov_…`, `system`. */
-export type Actor = string;
+/** Who did something, as the audit trail names them. */
+export type Actor = "operator" | "owner" | "system" | `agent:${string}` | `provider:${string}`;
+
+/** What the object needs of its environment (the Worker's binding of the same name). */
+export type LedgerEnv = { DB: D1Database };
 
 export type AuditEvent = Omit<AuditRecord, "at"> & { at: string };
 
 export type Failure<C extends string> = { ok: false; code: C; detail?: string };
 
+export type OpenInput = { accountId: string; currency: string; actor: Actor };
 export type OpenResult = { ok: true; account_id: string; currency: string } | Failure<"conflict">;
 
 export type CreditInput = {
+  actor: Actor;
   amount: number;
   reference: string | null;
   /** Optional caller-chosen key; with `fingerprint`, makes the credit idempotent (I3). */
@@ -159,6 +164,8 @@ export type Settlement = { holdId: string; amount: number; detail: CaptureDetail
 /** Whether a queued capture landed; a hold found already captured counts (an earlier attempt landed). */
 export type SettlementOutcome = { hold_id: string; ok: true } | { hold_id: string; ok: false; code: string };
 
+/** The provider's report of a deferred call's usage; the provider is the actor. */
+export type UsageReport = { requestId: string; units: number; actor: `provider:${string}` };
 export type UsageReportResult =
   | { ok: true; hold: Hold; transfer: Transfer | null }
   | Failure<"unknown_request" | "not_deferred">
@@ -177,14 +184,25 @@ export type CaptureResult =
   | Failure<"unknown_hold" | "amount_exceeds_hold" | "invalid_amount">
   | { ok: false; code: "hold_not_pending"; state: HoldState };
 
+export type CaptureInput = { holdId: string; amount: number; detail?: CaptureDetail };
+export type ReleaseInput = { holdId: string; reason: string };
+
 export type ExtendResult = { ok: true; expires_at: string } | Failure<"unknown_hold"> | { ok: false; code: "hold_not_pending"; state: HoldState };
 
-export type VoidResult =
+/** A released hold keeps the state `voided` (storage and APIs); only the method is `release`. */
+export type ReleaseResult =
   | { ok: true; hold: Hold; balance: Balance }
   | Failure<"unknown_hold">
   | { ok: false; code: "hold_not_pending"; state: HoldState };
 
 export type Page<T> = { data: T[]; next_cursor: string | null };
+
+export type NotFound = Failure<"not_found">;
+
+export type CreateKeyInput = { id: string; name: string; keyHash: string; mandateId?: string | null; limits?: KeyLimits; actor: Actor };
+export type CreateKeyResult = { ok: true; key: AgentKey } | Failure<"not_found" | "mandate_not_found" | "mandate_revoked">;
+export type KeyResult = { ok: true; key: AgentKey } | NotFound;
+export type MandateResult = { ok: true; mandate: Mandate } | NotFound;
 
 export type AgentView =
   | { ok: true; account_id: string; key: AgentKey; balance: Balance; mandate: Mandate | null }

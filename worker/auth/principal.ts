@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
 import { config } from "../env";
+import type { Actor } from "../../durable-objects/types";
 import { ApiError } from "../errors";
 import { timingSafeEqualHex } from "../ids";
 import { accounts, providers } from "../db/schema";
@@ -82,7 +83,7 @@ export function canAccessAccount(p: Principal, accountId: string): boolean {
 }
 
 /** How the audit trail names a principal. */
-export function actorOf(p: Principal): string {
+export function actorOf(p: Principal): Actor {
   switch (p.role) {
     case "operator":
       return "operator";
@@ -91,6 +92,8 @@ export function actorOf(p: Principal): string {
     case "provider":
       return `provider:${p.providerId}`;
     case "agent":
-      return "agent";
+      // An agent key administers nothing (those routes are the operator's and the owner's), and
+      // its principal carries no key id to name it by.
+      throw new ApiError("forbidden", "Agent keys cannot do this.");
   }
 }

@@ -85,7 +85,7 @@ export async function openLedger(env: Pick<Env, "DB" | "ACCOUNT">, accountId: st
   if (!row) return null;
   const stub = ledgerFor(env, accountId);
   const wasOpen = (await stub.exportCursor()) !== null;
-  const opened = await stub.open(row.id, row.currency, "operator");
+  const opened = await stub.open({ accountId: row.id, currency: row.currency, actor: "operator" });
   if (!opened.ok) return "conflict";
   return { account_id: row.id, ledger_opened: !wasOpen };
 }

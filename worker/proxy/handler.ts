@@ -101,7 +101,7 @@ export async function proxyCall(c: Context<AppEnv>, service: Service, path: stri
     return await forwardAndSettle(c, { service, rule, path, base, accountId, requestId, body, reservation, ledger, signer, idempotent: idempotency !== null, ttlMs: reserveInput.ttlMs });
   } catch (err) {
     // Whatever broke after the reserve, the hold must not wait for its expiry to be released.
-    c.executionCtx.waitUntil(ledger.void(reservation.hold_id, "gateway_error").catch(() => undefined));
+    c.executionCtx.waitUntil(ledger.release({ holdId: reservation.hold_id, reason: "gateway_error" }).catch(() => undefined));
     throw err;
   }
 }
@@ -140,7 +140,7 @@ async function forwardAndSettle(
   const signature = await signRequest({ method: request.method, url: target, headers: covered, body, now: Date.now() / 1000, nonce: newNonce(), key: signer });
   const outcome = await callOrigin(request, target, { ...covered, ...signature }, service.timeout_ms, body);
   if (!outcome.ok) {
-    c.executionCtx.waitUntil(ledger.void(holdId, outcome.reason));
+    c.executionCtx.waitUntil(ledger.release({ holdId, reason: outcome.reason }));
     const code = outcome.reason === "origin_timeout" ? "origin_timeout" : "origin_error";
     const detail = outcome.reason === "origin_timeout" ? undefined : "The origin could not be reached.";
     return problemResponse(new ApiError(code, detail), uncharged);
@@ -155,7 +155,7 @@ async function forwardAndSettle(
   };
   // Charge only for what worked: an origin error (5xx) or a refused call (4xx) costs nothing.
   if (upstream.status >= 400) {
-    c.executionCtx.waitUntil(ledger.void(holdId, `origin_status_${upstream.status}`));
+    c.executionCtx.waitUntil(ledger.release({ holdId, reason: `origin_status_${upstream.status}` }));
     if (upstream.status >= 500) {
       await upstream.body?.cancel();
       const failed = new ApiError("origin_error", `The origin answered ${upstream.status}.`, { origin_status: upstream.status });
@@ -218,7 +218,7 @@ async function forwardAndSettle(
       // A call the agent did not get whole is not kept: stop reading the origin for it.
       if (!complete) copy?.cancel();
       if (delivery.outcome === "origin_failed" && rule.on_failure === "none") {
-        await ledger.void(holdId, "origin_failed_mid_stream");
+        await ledger.release({ holdId, reason: "origin_failed_mid_stream" });
         return;
       }
       const { usage, estimated } = measure(rule, delivery, body?.byteLength ?? Number(request.headers.get("content-length") ?? 0));

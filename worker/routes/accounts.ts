@@ -59,7 +59,7 @@ export const accountRoutes = router()
       await db(c.env).insert(accounts).values({ id, name, currency, ownerKeyHash: await hashKey(ownerKey), createdAt: now });
       // Opening is idempotent (the same id and currency), so a transient failure is retried once.
       const stub = () => ledgerFor(c.env, id);
-      const open = async (s: LedgerStub): Promise<OpenResult> => s.open(id, currency, "operator");
+      const open = async (s: LedgerStub): Promise<OpenResult> => s.open({ accountId: id, currency, actor: "operator" });
       const { value: opened } = await callLedger(stub(), stub, open, { retry: true, what: "open" });
       if (!opened.ok) throw new ApiError("conflict");
       return c.json({ id, name, currency, owner_key: ownerKey, created_at: new Date(now).toISOString() }, 201);
@@ -103,6 +103,7 @@ export const accountRoutes = router()
         throw new ApiError("invalid_request", `currency: this account holds ${balance.currency}, not ${input.currency}`);
       }
       const result = await ledger.credit({
+        actor: "operator",
         amount: input.amount,
         reference: input.reference ?? null,
         idempotencyKey,

@@ -45,7 +45,7 @@ export const agentKeyRoutes = router()
       const ledger = accountLedger(c, id);
       const key = issueKey("agent", id);
       const limits = { max_calls_per_minute: input.max_calls_per_minute ?? null, max_spend_per_minute: input.max_spend_per_minute ?? null };
-      const created = await ledger.createAgentKey(newId("ak"), input.name, await hashKey(key), input.mandate_id ?? null, actorOf(c.var.principal), limits);
+      const created = await ledger.createAgentKey({ id: newId("ak"), name: input.name, keyHash: await hashKey(key), mandateId: input.mandate_id ?? null, limits, actor: actorOf(c.var.principal) });
       if (!created.ok) {
         if (created.code === "not_found") throw new ApiError("not_found", "No such account.");
         throw new ApiError("invalid_request", `mandate_id: ${created.code === "mandate_revoked" ? "that mandate is revoked" : "no such mandate on this account"}`);
@@ -80,9 +80,9 @@ export const agentKeyRoutes = router()
     }),
     async (c) => {
       const { id, key_id } = c.req.valid("param");
-      const updated = await accountLedger(c, id).setKeyLimits(key_id, c.req.valid("json"), actorOf(c.var.principal));
-      if (!updated) throw new ApiError("not_found", "No such agent key.");
-      return c.json(updated, 200);
+      const updated = await accountLedger(c, id).setKeyLimits({ id: key_id, limits: c.req.valid("json"), actor: actorOf(c.var.principal) });
+      if (!updated.ok) throw new ApiError("not_found", "No such agent key.");
+      return c.json(updated.key, 200);
     },
   )
   .openapi(
@@ -96,9 +96,9 @@ export const agentKeyRoutes = router()
     }),
     async (c) => {
       const { id, key_id } = c.req.valid("param");
-      const revoked = await accountLedger(c, id).revokeAgentKey(key_id, actorOf(c.var.principal));
-      if (!revoked) throw new ApiError("not_found", "No such agent key.");
-      return c.json(revoked, 200);
+      const revoked = await accountLedger(c, id).revokeAgentKey({ id: key_id, actor: actorOf(c.var.principal) });
+      if (!revoked.ok) throw new ApiError("not_found", "No such agent key.");
+      return c.json(revoked.key, 200);
     },
   )
   .openapi(
@@ -113,9 +113,9 @@ export const agentKeyRoutes = router()
     async (c) => {
       requireOperator(c.var.principal);
       const { id, key_id } = c.req.valid("param");
-      const key = await ledgerFor(c.env, id).freezeKey(key_id, c.req.valid("json").frozen, "operator");
-      if (!key) throw new ApiError("not_found", "No such agent key.");
-      return c.json(key, 200);
+      const frozen = await ledgerFor(c.env, id).freezeKey({ id: key_id, frozen: c.req.valid("json").frozen, actor: "operator" });
+      if (!frozen.ok) throw new ApiError("not_found", "No such agent key.");
+      return c.json(frozen.key, 200);
     },
   )
   .openapi(
@@ -129,8 +129,8 @@ export const agentKeyRoutes = router()
     }),
     async (c) => {
       requireOperator(c.var.principal);
-      const result = await ledgerFor(c.env, c.req.valid("param").id).freezeAccount(c.req.valid("json").frozen, "operator");
-      if (!result) throw new ApiError("not_found", "No such account.");
-      return c.json(result, 200);
+      const result = await ledgerFor(c.env, c.req.valid("param").id).freezeAccount({ frozen: c.req.valid("json").frozen, actor: "operator" });
+      if (!result.ok) throw new ApiError("not_found", "No such account.");
+      return c.json({ frozen: result.frozen }, 200);
     },
   );

@@ -45,8 +45,8 @@ export const mandateRoutes = router()
     async (c) => {
       const { id } = c.req.valid("param");
       const m = c.req.valid("json");
-      const created = await accountLedger(c, id).createMandate(
-        {
+      const created = await accountLedger(c, id).createMandate({
+        mandate: {
           intent: m.intent,
           max_total: m.max_total,
           max_per_call: m.max_per_call,
@@ -56,10 +56,10 @@ export const mandateRoutes = router()
           services: m.services ?? null,
           tags: m.tags ?? null,
         },
-        actorOf(c.var.principal),
-      );
-      if (!created) throw new ApiError("not_found", "No such account.");
-      return c.json(created, 201);
+        actor: actorOf(c.var.principal),
+      });
+      if (!created.ok) throw new ApiError("not_found", "No such account.");
+      return c.json(created.mandate, 201);
     },
   )
   .openapi(
@@ -105,8 +105,8 @@ export const mandateRoutes = router()
     }),
     async (c) => {
       const { id, mandate_id } = c.req.valid("param");
-      const revoked = await accountLedger(c, id).revokeMandate(mandate_id, actorOf(c.var.principal));
-      if (!revoked) throw new ApiError("not_found", "No such mandate.");
-      return c.json(revoked, 200);
+      const revoked = await accountLedger(c, id).revokeMandate({ id: mandate_id, actor: actorOf(c.var.principal) });
+      if (!revoked.ok) throw new ApiError("not_found", "No such mandate.");
+      return c.json(revoked.mandate, 200);
     },
   );

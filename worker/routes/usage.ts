@@ -42,7 +42,7 @@ export const usageRoutes = router().openapi(
     const { request_id, units } = c.req.valid("json");
     const accountId = accountOfRequest(request_id);
     if (!accountId) throw new ApiError("not_found", "No such request.");
-    const result = await ledgerFor(c.env, accountId).reportUsage(request_id, principal.providerId, units);
+    const result = await ledgerFor(c.env, accountId).reportUsage({ requestId: request_id, units, actor: `provider:${principal.providerId}` });
     if (!result.ok) {
       if (result.code === "hold_not_pending") throw new ApiError("conflict", `This call's hold is already ${result.state}.`, { state: result.state });
       if (result.code === "not_deferred") throw new ApiError("conflict", "This call was not priced by deferred usage.");

@@ -1,4 +1,4 @@
-import { legsOf } from "./legs";
+import { legsOf } from "../worker/ledger/legs";
 
 /**
  * The export of an account's outbox (its journal and audit trail) to D1: hand-written SQL, on

@@ -1,0 +1,97 @@
+import { newId } from "../worker/ids";
+import { mergeTags, type Tags } from "../worker/ledger/tags";
+import type { LiveKeys } from "./admin";
+import { priorCall, rememberCall } from "./call-keys";
+import { isAmount, type Journal } from "./journal";
+import { checkMandate, utcDay } from "./mandate-check";
+import { holdUnder, limitsOf, mandateRow, useOf } from "./mandates";
+import { jsonOrNull } from "./sql";
+import type { ReserveInput, ReserveResult } from "./types";
+import { countCall, limitsOfKey, retryAfterSeconds, velocityCheck } from "./velocity";
+
+/**
+ * Key check, mandate check and hold in one transaction (I2, I9): the call is forwarded only if
+ * this succeeds, and racing calls see each other's holds. The caller (the facade) has waited
+ * for its turn and schedules the alarm after; this adds no read or await of its own.
+ */
+export function reserveNow(journal: Journal, keys: LiveKeys, input: ReserveInput, now: number): ReserveResult {
+  const sql = journal.sql;
+  return journal.txn((): ReserveResult => {
+    // The Worker validates amounts; the ledger refuses a bad one anyway (I11), whoever calls it.
+    if (!isAmount(input.amount)) return { ok: false, code: "invalid_amount" };
+    const meta = journal.meta();
+    const key = meta && keys.get(input.keyHash);
+    if (!meta || !key) return { ok: false, code: "invalid_key" };
+    const keyId = String(key.id);
+    const refuse = (reason: string) =>
+      journal.audit({ actor: `agent:${keyId}`, event: "hold", agent_key_id: keyId, service_id: input.serviceId, request_id: input.requestId, amount: input.amount, outcome: "refused", reason }, now);
+    // The kill switch comes first: a frozen account or key gets nothing, whatever its limits.
+    if (meta.frozen || key.frozen_at != null) {
+      const code = meta.frozen ? "account_frozen" : "key_frozen";
+      refuse(code);
+      return { ok: false, code };
+    }
+    // A price is micro-units of the service's currency: charging it to an account in another one
+    // would move the wrong money (2000 µUSD taken as 2000 µJPY). Refused before anything moves.
+    if (input.currency !== meta.currency) {
+      refuse("currency_mismatch");
+      return { ok: false, code: "currency_mismatch", account_currency: meta.currency, service_currency: input.currency };
+    }
+    if (input.idempotency) {
+      const prior = priorCall(sql, keyId, input.idempotency, now);
+      if (prior) return prior;
+    }
+    const velocity = limitsOfKey(key);
+    const over = velocityCheck(sql, keyId, velocity, now, input.amount);
+    if (over) {
+      refuse(`velocity_${over}`);
+      const detail = over === "calls" ? "The key's calls-per-minute limit is reached." : "The key's spend-per-minute limit is reached.";
+      return { ok: false, code: "rate_limited", retry_after: retryAfterSeconds(now), detail };
+    }
+    const mandate = key.mandate_id == null ? null : mandateRow(sql, String(key.mandate_id));
+    const day = utcDay(now);
+    const about = { agent_key_id: keyId, service_id: input.serviceId, request_id: input.requestId, amount: input.amount };
+    const onMandate = mandate ? { mandate_id: String(mandate.id), intent_hash: String(mandate.intent_hash) } : {};
+    if (mandate) {
+      const violation = checkMandate(limitsOf(mandate), { now, serviceSlug: input.serviceSlug ?? "", amount: input.amount }, useOf(sql, mandate, day));
+      if (violation) {
+        journal.audit({ actor: `agent:${keyId}`, event: "hold", ...about, ...onMandate, outcome: "refused", reason: violation }, now);
+        return { ok: false, code: violation, mandate_id: String(mandate.id), detail: `The key's mandate refuses this call (${violation}).` };
+      }
+    }
+    // The hold's money in one statement: it moves only if the balance covers it (the CHECK on the
+    // row would refuse an overdraft anyway), and says what is left.
+    const held = sql.one(
+      "UPDATE balance SET pending = pending + ?1 WHERE id = 1 AND credits - debits - pending >= ?1 RETURNING credits - debits - pending AS available",
+      input.amount,
+    );
+    if (!held) {
+      journal.audit({ actor: `agent:${keyId}`, event: "hold", ...about, ...onMandate, outcome: "refused", reason: "insufficient_funds" }, now);
+      return { ok: false, code: "insufficient_funds", price: input.amount, available: journal.readBalance().available, currency: meta.currency };
+    }
+    const holdId = newId("hold");
+    const tags = mergeTags(jsonOrNull<Tags>(mandate?.tags), input.tags ?? {});
+    sql.exec(
+      `INSERT INTO holds (id, request_id, agent_key_id, service_id, provider_id, fee_bps, amount, state, created_at, expires_at, rule, mandate_id, tags)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)`,
+      holdId,
+      input.requestId,
+      keyId,
+      input.serviceId,
+      input.providerId,
+      input.feeBps,
+      input.amount,
+      now,
+      now + input.ttlMs,
+      input.deferredRule ? JSON.stringify(input.deferredRule) : null,
+      mandate ? String(mandate.id) : null,
+      Object.keys(tags).length > 0 ? JSON.stringify(tags) : null,
+    );
+    if (mandate) holdUnder(sql, String(mandate.id), day, input.amount);
+    countCall(sql, keyId, velocity, now, input.amount);
+    if (input.idempotency) rememberCall(sql, keyId, input.idempotency, holdId, input.requestId, now);
+    // A key without a mandate is bounded only by the balance: the trail says so.
+    journal.audit({ actor: `agent:${keyId}`, event: "hold", ...about, ...onMandate, outcome: "accepted", reason: mandate ? null : "no_mandate" }, now);
+    return { ok: true, hold_id: holdId, agent_key_id: keyId, amount: input.amount, available: Number(held.available), currency: meta.currency };
+  });
+}
