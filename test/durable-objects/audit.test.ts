@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { type AuditRecord, GENESIS, sha256Hex, verifyChain } from "../../worker/audit/chain";
 import type { AuditEvent, Mandate, MandateInput } from "../../durable-objects/types";
 import { newId, randomToken } from "../../worker/ids";
-import { forgedWrites, inLedger, openAccount, reserveInput, sleep, testEnv, type TestAccount } from "./helpers";
+import { forgedWrites, inLedger, keyOf, mandateOf, openAccount, reserveInput, sleep, testEnv, type TestAccount } from "./helpers";
 
 // The audit trail (I5, I9, I13): every event kind is appended with its fields, in the same
 // transaction as what it records; the per-account hash chain verifies; the table refuses any
@@ -40,10 +40,10 @@ type Story = TestAccount & { mandate: Mandate; boundKeyId: string; boundHash: st
  */
 async function story(): Promise<Story> {
   const acct = await openAccount(1_000); // account_opened, key_created (no mandate), credit
-  const mandate = (await acct.stub.createMandate(mandateInput(), "owner"))!;
+  const mandate = mandateOf(await acct.stub.createMandate({ mandate: mandateInput(), actor: "owner" }))!;
   const boundKeyId = newId("ak");
   const boundHash = `hash_${randomToken(32)}`;
-  expect((await acct.stub.createAgentKey(boundKeyId, "bound", boundHash, mandate.id, "operator")).ok).toBe(true);
+  expect((await acct.stub.createAgentKey({ id: boundKeyId, name: "bound", keyHash: boundHash, mandateId: mandate.id, actor: "operator" })).ok).toBe(true);
 
   const requests: Record<string, string> = {};
   const reserve = async (name: string, keyHash: string, amount: number, over: Parameters<typeof reserveInput>[2] = {}) => {
@@ -53,9 +53,9 @@ async function story(): Promise<Story> {
   };
   const captured = await reserve("captured", boundHash, 80);
   expect(captured.ok).toBe(true);
-  expect((await acct.stub.capture((captured as { hold_id: string }).hold_id, 60)).ok).toBe(true);
+  expect((await acct.stub.capture({ holdId: (captured as { hold_id: string }).hold_id, amount: 60 })).ok).toBe(true);
   const voided = await reserve("voided", boundHash, 20);
-  expect((await acct.stub.void((voided as { hold_id: string }).hold_id, "origin_status_503")).ok).toBe(true);
+  expect((await acct.stub.release({ holdId: (voided as { hold_id: string }).hold_id, reason: "origin_status_503" })).ok).toBe(true);
   expect(await reserve("refused", boundHash, 101)).toMatchObject({ ok: false, code: "mandate_per_call_exceeded" });
   expect((await reserve("unbound", acct.keyHash, 5)).ok).toBe(true);
   expect(await reserve("broke", acct.keyHash, 10_000)).toMatchObject({ ok: false, code: "insufficient_funds" });
@@ -63,8 +63,8 @@ async function story(): Promise<Story> {
   expect(expiring.ok).toBe(true);
   await sleep(5);
   await runAlarm(acct); // expires the 30
-  expect(await acct.stub.revokeAgentKey(acct.keyId, "owner")).toMatchObject({ revoked_at: expect.any(String) });
-  expect(await acct.stub.revokeMandate(mandate.id, "owner")).toMatchObject({ revoked_at: expect.any(String) });
+  expect(keyOf(await acct.stub.revokeAgentKey({ id: acct.keyId, actor: "owner" }))).toMatchObject({ revoked_at: expect.any(String) });
+  expect(mandateOf(await acct.stub.revokeMandate({ id: mandate.id, actor: "owner" }))).toMatchObject({ revoked_at: expect.any(String) });
   return { ...acct, mandate, boundKeyId, boundHash, requests };
 }
 
@@ -109,7 +109,7 @@ describe("every event kind, with its fields", () => {
 
   it("pages newest first by seq", async () => {
     const acct = await openAccount(10);
-    for (let i = 0; i < 3; i++) await acct.stub.credit({ amount: 1, reference: `r${i}`, idempotencyKey: null, fingerprint: "" });
+    for (let i = 0; i < 3; i++) await acct.stub.credit({ actor: "operator", amount: 1, reference: `r${i}`, idempotencyKey: null, fingerprint: "" });
     // account_opened, key_created, credit ×4 = 6 events
     const first = await acct.stub.auditEvents(4, null);
     expect(first.data.map((e) => e.seq)).toEqual([6, 5, 4, 3]);
@@ -232,10 +232,10 @@ describe("export to D1", () => {
     await runAlarm(acct); // the opening events are in D1; nothing is scheduled any more
     expect(await d1Audit(acct.id)).toHaveLength(3);
     const now = Date.now();
-    const m = (await acct.stub.createMandate({ intent: "x", max_total: 5, max_per_call: 5, max_per_day: null, valid_from: now - HOUR, valid_until: now + HOUR, services: null, tags: null }, "owner"))!;
-    await acct.stub.revokeMandate(m.id, "owner");
+    const m = mandateOf(await acct.stub.createMandate({ mandate: { intent: "x", max_total: 5, max_per_call: 5, max_per_day: null, valid_from: now - HOUR, valid_until: now + HOUR, services: null, tags: null }, actor: "owner" }))!;
+    await acct.stub.revokeMandate({ id: m.id, actor: "owner" });
     expect(await acct.stub.reserve(reserveInput(acct.keyHash, 10_000))).toMatchObject({ ok: false, code: "insufficient_funds" });
-    await acct.stub.revokeAgentKey(acct.keyId, "owner");
+    await acct.stub.revokeAgentKey({ id: acct.keyId, actor: "owner" });
     const events = (await trail(acct)).map(asRecord);
     expect(events.map((e) => e.event)).toEqual(["account_opened", "key_created", "credit", "mandate_created", "mandate_revoked", "hold", "key_revoked"]);
     // No test hook: the export the DO scheduled itself.

@@ -40,7 +40,7 @@ describe("an idempotent call's key ends with its capture", () => {
     const acct = await openAccount(1_000);
     const holdId = await keyedCall(acct, "k-bare");
     expect(await acct.stub.reserve(reserveInput(acct.keyHash, 100, { idempotency: idem("k-bare") }))).toMatchObject({ code: "idempotency_in_flight" });
-    expect((await acct.stub.capture(holdId, 50)).ok).toBe(true);
+    expect((await acct.stub.capture({ holdId, amount: 50 })).ok).toBe(true);
     expect(await acct.stub.reserve(reserveInput(acct.keyHash, 100, { idempotency: idem("k-bare") }))).toMatchObject({ ok: true });
   });
 
@@ -78,7 +78,7 @@ describe("a long call's hold (I10)", () => {
     await runDurableObjectAlarm(acct.stub);
     await inLedger(acct.stub, (instance) => instance.alarm());
     expect(await acct.stub.hold(holdId)).toMatchObject({ state: "pending" });
-    expect((await acct.stub.capture(holdId, 300)).ok).toBe(true);
+    expect((await acct.stub.capture({ holdId, amount: 300 })).ok).toBe(true);
     expect(await acct.stub.extendHold(holdId, 60_000)).toEqual({ ok: false, code: "hold_not_pending", state: "captured" });
     expect(await acct.stub.extendHold("hold_nope", 60_000)).toEqual({ ok: false, code: "unknown_hold" });
   });
@@ -89,7 +89,7 @@ describe("a long call's hold (I10)", () => {
     await sleep(10);
     await inLedger(acct.stub, (instance) => instance.alarm());
     expect(await acct.stub.settle([{ holdId, amount: 250, detail: {} }])).toEqual([{ hold_id: holdId, ok: false, code: "hold_not_pending" }]);
-    expect(await acct.stub.capture(holdId, 250)).toEqual({ ok: false, code: "hold_not_pending", state: "expired" });
+    expect(await acct.stub.capture({ holdId, amount: 250 })).toEqual({ ok: false, code: "hold_not_pending", state: "expired" });
     expect(await acct.stub.balance()).toEqual(balanceOf(1_000, 0));
     const events = (await acct.stub.auditEvents(50, null)).data.filter((e) => e.event === "uncollected");
     expect(events).toHaveLength(1);

@@ -9,11 +9,11 @@ import { ledger, newAccountId, openAccount, reserveInput } from "./helpers";
 async function openIn(currency: string, credit: number) {
   const id = newAccountId();
   const stub = ledger(id);
-  expect(await stub.open(id, currency)).toMatchObject({ ok: true, currency });
+  expect(await stub.open({ accountId: id, currency, actor: "operator" })).toMatchObject({ ok: true, currency });
   const keyId = newId("ak");
   const keyHash = `hash_${randomToken(32)}`;
-  expect(await stub.createAgentKey(keyId, "bot", keyHash)).toMatchObject({ ok: true });
-  expect(await stub.credit({ amount: credit, reference: null, idempotencyKey: null, fingerprint: "" })).toMatchObject({ ok: true });
+  expect(await stub.createAgentKey({ id: keyId, name: "bot", keyHash, actor: "owner" })).toMatchObject({ ok: true });
+  expect(await stub.credit({ actor: "operator", amount: credit, reference: null, idempotencyKey: null, fingerprint: "" })).toMatchObject({ ok: true });
   return { id, stub, keyId, keyHash };
 }
 
@@ -45,7 +45,7 @@ describe("reserve checks the price's currency against the account's", () => {
 
   it("a frozen account is refused as frozen first (the kill switch comes before everything)", async () => {
     const acct = await openIn("JPY", 100);
-    await acct.stub.freezeAccount(true);
+    await acct.stub.freezeAccount({ frozen: true, actor: "operator" });
     expect(await acct.stub.reserve(reserveInput(acct.keyHash, 1, { currency: "USD" }))).toEqual({ ok: false, code: "account_frozen" });
   });
 });

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { expect } from "vitest";
 import type { AccountLedger } from "../../durable-objects/account";
-import type { ReserveInput } from "../../durable-objects/types";
+import type { AgentKey, Mandate, NotFound, ReserveInput } from "../../durable-objects/types";
 import type { Env } from "../../worker/env";
 import { newId, randomToken } from "../../worker/ids";
 import { ledgerFor, type LedgerStub } from "../../worker/ledger/stub";
@@ -19,18 +19,28 @@ export function ledger(accountId: string): LedgerStub {
   return ledgerFor(testEnv, accountId);
 }
 
+/** The key an admin write answered with, or null where it answered not_found. */
+export function keyOf(result: { ok: true; key: AgentKey } | NotFound): AgentKey | null {
+  return result.ok ? result.key : null;
+}
+
+/** The mandate an admin write answered with, or null where it answered not_found. */
+export function mandateOf(result: { ok: true; mandate: Mandate } | NotFound): Mandate | null {
+  return result.ok ? result.mandate : null;
+}
+
 export type TestAccount = { id: string; stub: LedgerStub; keyHash: string; keyId: string };
 
 /** Opens an account in USD with one live agent key and, if asked, an opening credit. */
 export async function openAccount(credit = 0): Promise<TestAccount> {
   const id = newAccountId();
   const stub = ledger(id);
-  expect(await stub.open(id, "USD")).toEqual({ ok: true, account_id: id, currency: "USD" });
+  expect(await stub.open({ accountId: id, currency: "USD", actor: "operator" })).toEqual({ ok: true, account_id: id, currency: "USD" });
   const keyId = newId("ak");
   const keyHash = `hash_${randomToken(32)}`;
-  expect(await stub.createAgentKey(keyId, "bot", keyHash)).toMatchObject({ ok: true, key: { id: keyId, name: "bot", revoked_at: null } });
+  expect(await stub.createAgentKey({ id: keyId, name: "bot", keyHash, actor: "owner" })).toMatchObject({ ok: true, key: { id: keyId, name: "bot", revoked_at: null } });
   if (credit > 0) {
-    const res = await stub.credit({ amount: credit, reference: "opening", idempotencyKey: null, fingerprint: "" });
+    const res = await stub.credit({ actor: "operator", amount: credit, reference: "opening", idempotencyKey: null, fingerprint: "" });
     expect(res.ok).toBe(true);
   }
   expect(await stub.balance()).toEqual({ currency: "USD", posted: credit, pending: 0, available: credit });

@@ -4,6 +4,7 @@ import { newId } from "../../worker/ids";
 import {
   balanceOf,
   inLedger,
+  keyOf,
   ledger,
   newAccountId,
   openAccount,
@@ -52,12 +53,12 @@ describe("capture", () => {
   it("of the whole hold debits it once; a second capture is refused", async () => {
     const acct = await openAccount(1_000);
     const holdId = await reserveOk(acct, 250);
-    const first = await acct.stub.capture(holdId, 250);
+    const first = await acct.stub.capture({ holdId, amount: 250 });
     expect(first).toMatchObject({ ok: true, hold: { state: "captured", captured: 250, reason: "origin_succeeded" } });
     expect(first.ok && first.transfer).toMatchObject({ kind: "capture", amount: 250, fee: 0, hold_id: holdId });
     expect(first.ok && first.balance).toEqual(balanceOf(750, 0));
-    expect(await acct.stub.capture(holdId, 250)).toEqual({ ok: false, code: "hold_not_pending", state: "captured" });
-    expect(await acct.stub.capture(holdId, 1)).toEqual({ ok: false, code: "hold_not_pending", state: "captured" });
+    expect(await acct.stub.capture({ holdId, amount: 250 })).toEqual({ ok: false, code: "hold_not_pending", state: "captured" });
+    expect(await acct.stub.capture({ holdId, amount: 1 })).toEqual({ ok: false, code: "hold_not_pending", state: "captured" });
     expect(await acct.stub.balance()).toEqual(balanceOf(750, 0));
     expect((await acct.stub.transfers(10, null)).data.map((t) => t.kind)).toEqual(["capture", "credit"]);
   });
@@ -65,11 +66,11 @@ describe("capture", () => {
   it("above the hold is refused and leaves the hold pending", async () => {
     const acct = await openAccount(1_000);
     const holdId = await reserveOk(acct, 100);
-    expect(await acct.stub.capture(holdId, 101)).toEqual({ ok: false, code: "amount_exceeds_hold" });
+    expect(await acct.stub.capture({ holdId, amount: 101 })).toEqual({ ok: false, code: "amount_exceeds_hold" });
     expect(await acct.stub.hold(holdId)).toMatchObject({ state: "pending", captured: null });
     expect(await acct.stub.balance()).toEqual(balanceOf(1_000, 100));
     // The hold still resolves normally afterwards.
-    expect((await acct.stub.capture(holdId, 100)).ok).toBe(true);
+    expect((await acct.stub.capture({ holdId, amount: 100 })).ok).toBe(true);
     expect(await acct.stub.balance()).toEqual(balanceOf(900, 0));
   });
 
@@ -78,7 +79,7 @@ describe("capture", () => {
     const holdId = await reserveOk(acct, 400);
     await reserveOk(acct, 100);
     expect(await acct.stub.balance()).toEqual(balanceOf(1_000, 500));
-    const res = await acct.stub.capture(holdId, 150);
+    const res = await acct.stub.capture({ holdId, amount: 150 });
     expect(res.ok && res.hold).toMatchObject({ state: "captured", amount: 400, captured: 150 });
     expect(res.ok && res.transfer).toMatchObject({ amount: 150 });
     // posted −150; pending drops by the whole 400 hold, not just the 150 captured.
@@ -88,7 +89,7 @@ describe("capture", () => {
   it("of zero releases the hold and writes no transfer", async () => {
     const acct = await openAccount(500);
     const holdId = await reserveOk(acct, 200);
-    const res = await acct.stub.capture(holdId, 0);
+    const res = await acct.stub.capture({ holdId, amount: 0 });
     expect(res).toMatchObject({ ok: true, transfer: null, hold: { state: "captured", captured: 0 } });
     expect(await acct.stub.balance()).toEqual(balanceOf(500, 0));
     expect((await acct.stub.transfers(10, null)).data).toHaveLength(1);
@@ -96,8 +97,8 @@ describe("capture", () => {
 
   it("of an unknown hold is refused", async () => {
     const acct = await openAccount(500);
-    expect(await acct.stub.capture(newId("hold"), 1)).toEqual({ ok: false, code: "unknown_hold" });
-    expect(await acct.stub.void(newId("hold"), "x")).toEqual({ ok: false, code: "unknown_hold" });
+    expect(await acct.stub.capture({ holdId: newId("hold"), amount: 1 })).toEqual({ ok: false, code: "unknown_hold" });
+    expect(await acct.stub.release({ holdId: newId("hold"), reason: "x" })).toEqual({ ok: false, code: "unknown_hold" });
     expect(await acct.stub.balance()).toEqual(balanceOf(500, 0));
   });
 });
@@ -106,11 +107,11 @@ describe("void", () => {
   it("releases the hold; capture and void after it are refused", async () => {
     const acct = await openAccount(1_000);
     const holdId = await reserveOk(acct, 300);
-    const res = await acct.stub.void(holdId, "origin_failed");
+    const res = await acct.stub.release({ holdId, reason: "origin_failed" });
     expect(res).toMatchObject({ ok: true, hold: { state: "voided", captured: null, reason: "origin_failed" } });
     expect(res.ok && res.balance).toEqual(balanceOf(1_000, 0));
-    expect(await acct.stub.capture(holdId, 300)).toEqual({ ok: false, code: "hold_not_pending", state: "voided" });
-    expect(await acct.stub.void(holdId, "again")).toEqual({ ok: false, code: "hold_not_pending", state: "voided" });
+    expect(await acct.stub.capture({ holdId, amount: 300 })).toEqual({ ok: false, code: "hold_not_pending", state: "voided" });
+    expect(await acct.stub.release({ holdId, reason: "again" })).toEqual({ ok: false, code: "hold_not_pending", state: "voided" });
     expect(await acct.stub.balance()).toEqual(balanceOf(1_000, 0));
     expect((await acct.stub.hold(holdId))?.reason).toBe("origin_failed");
   });
@@ -118,8 +119,8 @@ describe("void", () => {
   it("after capture is refused and the debit stands", async () => {
     const acct = await openAccount(1_000);
     const holdId = await reserveOk(acct, 300);
-    expect((await acct.stub.capture(holdId, 200)).ok).toBe(true);
-    expect(await acct.stub.void(holdId, "late")).toEqual({ ok: false, code: "hold_not_pending", state: "captured" });
+    expect((await acct.stub.capture({ holdId, amount: 200 })).ok).toBe(true);
+    expect(await acct.stub.release({ holdId, reason: "late" })).toEqual({ ok: false, code: "hold_not_pending", state: "captured" });
     expect(await acct.stub.balance()).toEqual(balanceOf(800, 0));
     expect(await acct.stub.hold(holdId)).toMatchObject({ state: "captured", captured: 200, reason: "origin_succeeded" });
   });
@@ -149,9 +150,9 @@ describe("expiry by the alarm (I10)", () => {
     expect(await acct.stub.hold(shortId)).toEqual(expired);
     expect(await acct.stub.balance()).toEqual(balanceOf(1_000, 200));
 
-    expect(await acct.stub.capture(shortId, 300)).toEqual({ ok: false, code: "hold_not_pending", state: "expired" });
-    expect(await acct.stub.capture(shortId, 1)).toEqual({ ok: false, code: "hold_not_pending", state: "expired" });
-    expect(await acct.stub.void(shortId, "late")).toEqual({ ok: false, code: "hold_not_pending", state: "expired" });
+    expect(await acct.stub.capture({ holdId: shortId, amount: 300 })).toEqual({ ok: false, code: "hold_not_pending", state: "expired" });
+    expect(await acct.stub.capture({ holdId: shortId, amount: 1 })).toEqual({ ok: false, code: "hold_not_pending", state: "expired" });
+    expect(await acct.stub.release({ holdId: shortId, reason: "late" })).toEqual({ ok: false, code: "hold_not_pending", state: "expired" });
     expect(await acct.stub.balance()).toEqual(balanceOf(1_000, 200));
     // Only the opening credit is in the journal.
     expect((await acct.stub.transfers(10, null)).data.map((t) => t.kind)).toEqual(["credit"]);
@@ -171,7 +172,7 @@ describe("expiry by the alarm (I10)", () => {
     const acct = await openAccount(1_000);
     // Long enough for the capture to come first, short enough to be overdue after the sleep.
     const holdId = await reserveOk(acct, 300, { ttlMs: 100 });
-    expect((await acct.stub.capture(holdId, 120)).ok).toBe(true);
+    expect((await acct.stub.capture({ holdId, amount: 120 })).ok).toBe(true);
     await sleep(150);
     await runDurableObjectAlarm(acct.stub);
     await inLedger(acct.stub, (instance) => instance.alarm());
@@ -183,7 +184,7 @@ describe("expiry by the alarm (I10)", () => {
 describe("agent keys (I9)", () => {
   it("a revoked key cannot reserve", async () => {
     const acct = await openAccount(1_000);
-    const revoked = await acct.stub.revokeAgentKey(acct.keyId);
+    const revoked = keyOf(await acct.stub.revokeAgentKey({ id: acct.keyId, actor: "owner" }));
     expect(revoked?.revoked_at).not.toBeNull();
     expect(await acct.stub.reserve(reserveInput(acct.keyHash, 1))).toEqual({ ok: false, code: "invalid_key" });
     expect(await acct.stub.balance()).toEqual(balanceOf(1_000, 0));
@@ -192,19 +193,19 @@ describe("agent keys (I9)", () => {
   it("a key that was just used is refused on its very next call once revoked, frozen or limited (the key cache never serves a stale key)", async () => {
     const revoked = await openAccount(1_000);
     await reserveOk(revoked, 1);
-    await revoked.stub.revokeAgentKey(revoked.keyId);
+    await revoked.stub.revokeAgentKey({ id: revoked.keyId, actor: "owner" });
     expect(await revoked.stub.reserve(reserveInput(revoked.keyHash, 1))).toEqual({ ok: false, code: "invalid_key" });
 
     const frozen = await openAccount(1_000);
     await reserveOk(frozen, 1);
-    await frozen.stub.freezeKey(frozen.keyId, true);
+    await frozen.stub.freezeKey({ id: frozen.keyId, frozen: true, actor: "operator" });
     expect(await frozen.stub.reserve(reserveInput(frozen.keyHash, 1))).toMatchObject({ ok: false, code: "key_frozen" });
-    await frozen.stub.freezeKey(frozen.keyId, false);
+    await frozen.stub.freezeKey({ id: frozen.keyId, frozen: false, actor: "operator" });
     expect(await frozen.stub.reserve(reserveInput(frozen.keyHash, 1))).toMatchObject({ ok: true });
 
     const limited = await openAccount(1_000);
     await reserveOk(limited, 1);
-    await limited.stub.setKeyLimits(limited.keyId, { max_calls_per_minute: 1 });
+    await limited.stub.setKeyLimits({ id: limited.keyId, limits: { max_calls_per_minute: 1 }, actor: "owner" });
     // The limit counts calls from when it is set: one more passes, the next is refused.
     expect(await limited.stub.reserve(reserveInput(limited.keyHash, 1))).toMatchObject({ ok: true });
     expect(await limited.stub.reserve(reserveInput(limited.keyHash, 1))).toMatchObject({ ok: false, code: "rate_limited" });
@@ -225,8 +226,8 @@ describe("agent keys (I9)", () => {
     expect(await stub.reserve(reserveInput("hash_forged", 1))).toEqual({ ok: false, code: "invalid_key" });
     expect(await stub.agent("hash_forged")).toEqual({ ok: false, code: "invalid_key" });
     expect(await stub.balance()).toBeNull();
-    expect(await stub.createAgentKey(newId("ak"), "x", "hash_forged")).toEqual({ ok: false, code: "not_found" });
-    expect(await stub.credit({ amount: 5, reference: null, idempotencyKey: null, fingerprint: "" })).toEqual({
+    expect(await stub.createAgentKey({ id: newId("ak"), name: "x", keyHash: "hash_forged", actor: "owner" })).toEqual({ ok: false, code: "not_found" });
+    expect(await stub.credit({ actor: "operator", amount: 5, reference: null, idempotencyKey: null, fingerprint: "" })).toEqual({
       ok: false,
       code: "not_found",
     });
@@ -237,7 +238,7 @@ describe("agent keys (I9)", () => {
     expect(await stub.balance()).toBeNull();
     expect(await userTables(stub)).toEqual([]);
     // Control: opening it is what creates the schema.
-    expect((await stub.open(id, "USD")).ok).toBe(true);
+    expect((await stub.open({ accountId: id, currency: "USD", actor: "operator" })).ok).toBe(true);
     expect(await userTables(stub)).toContain("transfers");
   });
 });

@@ -17,6 +17,7 @@ import {
 } from "./helpers";
 
 const credit = (amount: number, idempotencyKey: string | null = null, fingerprint = ""): CreditInput => ({
+  actor: "operator",
   amount,
   reference: "top-up",
   idempotencyKey,
@@ -31,14 +32,14 @@ async function busyAccount(): Promise<TestAccount> {
   const b = await reserveOk(acct, 700, { providerId: "prov_other" });
   const c = await reserveOk(acct, 300);
   const d = await reserveOk(acct, 50, { ttlMs: 1 });
-  expect((await acct.stub.capture(a, 1_000)).ok).toBe(true); // seq 3
-  expect((await acct.stub.capture(b, 321)).ok).toBe(true); // seq 4
-  expect((await acct.stub.capture(c, 0)).ok).toBe(true); // no transfer
+  expect((await acct.stub.capture({ holdId: a, amount: 1_000 })).ok).toBe(true); // seq 3
+  expect((await acct.stub.capture({ holdId: b, amount: 321 })).ok).toBe(true); // seq 4
+  expect((await acct.stub.capture({ holdId: c, amount: 0 })).ok).toBe(true); // no transfer
   await sleep(5);
   await inLedger(acct.stub, (instance) => instance.alarm()); // expires d, exports 1..4
   expect((await acct.stub.hold(d))?.state).toBe("expired");
   const e = await reserveOk(acct, 10);
-  expect((await acct.stub.void(e, "origin_failed")).ok).toBe(true); // no transfer
+  expect((await acct.stub.release({ holdId: e, reason: "origin_failed" })).ok).toBe(true); // no transfer
   await acct.stub.credit(credit(1)); // seq 5
   expect(await acct.stub.balance()).toEqual(balanceOf(12_500 - 1_321 + 1, 0));
   return acct;
@@ -215,7 +216,7 @@ describe("export to D1 (I1, I7)", () => {
   it("when D1 fails, keeps the cursor, lands nothing partial, and catches up later (I6, I7)", async () => {
     const acct = await openAccount(900);
     const hold = await reserveOk(acct, 400);
-    expect((await acct.stub.capture(hold, 400)).ok).toBe(true);
+    expect((await acct.stub.capture({ holdId: hold, amount: 400 })).ok).toBe(true);
     await testEnv.DB.exec("ALTER TABLE ledger_entries RENAME TO ledger_entries_off");
     try {
       await exportNow(acct);
@@ -244,7 +245,7 @@ describe("export to D1 (I1, I7)", () => {
     const acct = await openAccount(20_000);
     const platformBefore = await d1Sum(PLATFORM);
     const hold = await reserveOk(acct, 12_345, { feeBps: 250, providerId: "prov_fee" });
-    const res = await acct.stub.capture(hold, 9_999);
+    const res = await acct.stub.capture({ holdId: hold, amount: 9_999 });
     // floor(9_999 × 250 / 10_000) = floor(249.975) = 249
     expect(res.ok && res.transfer).toMatchObject({ kind: "capture", amount: 9_999, fee: 249, provider_id: "prov_fee" });
     expect(await acct.stub.balance()).toEqual(balanceOf(10_001, 0));

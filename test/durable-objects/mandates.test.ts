@@ -4,7 +4,7 @@ import { sha256Hex } from "../../worker/audit/chain";
 import type { AuditEvent, Mandate, MandateInput, ReserveResult } from "../../durable-objects/types";
 import { utcDay } from "../../durable-objects/mandate-check";
 import { newId, randomToken } from "../../worker/ids";
-import { balanceOf, inLedger, openAccount, reserveInput, sleep, testEnv, type TestAccount } from "./helpers";
+import { balanceOf, inLedger, mandateOf, openAccount, reserveInput, sleep, testEnv, type TestAccount } from "./helpers";
 
 // Mandates (I9) through the AccountLedger's RPC: every violation refuses the hold inside the
 // reserve transaction — nothing held, an audit "hold" event refused with the reason — and the
@@ -35,11 +35,11 @@ function mandateInput(over: Partial<MandateInput> = {}): MandateInput {
 /** An account with `credit`, a mandate, and an agent key bound to it (replacing openAccount's key). */
 async function bound(credit: number, over: Partial<MandateInput> = {}): Promise<Bound> {
   const acct = await openAccount(credit);
-  const mandate = await acct.stub.createMandate(mandateInput(over), "owner");
+  const mandate = mandateOf(await acct.stub.createMandate({ mandate: mandateInput(over), actor: "owner" }));
   if (!mandate) throw new Error("createMandate returned null");
   const keyId = newId("ak");
   const keyHash = `hash_${randomToken(32)}`;
-  const created = await acct.stub.createAgentKey(keyId, "bound", keyHash, mandate.id, "owner");
+  const created = await acct.stub.createAgentKey({ id: keyId, name: "bound", keyHash, mandateId: mandate.id, actor: "owner" });
   expect(created).toMatchObject({ ok: true, key: { id: keyId, mandate_id: mandate.id } });
   return { ...acct, keyId, keyHash, mandate };
 }
@@ -110,7 +110,7 @@ describe("creating and reading mandates", () => {
   it("records the terms, the intent's SHA-256 and zero counters; lists it", async () => {
     const acct = await openAccount(0);
     const input = mandateInput({ max_per_day: 30, services: ["translate", "search"], tags: { team: "growth" } });
-    const m = await acct.stub.createMandate(input, "owner");
+    const m = mandateOf(await acct.stub.createMandate({ mandate: input, actor: "owner" }));
     expect(m).toEqual({
       id: expect.stringMatching(/^mnd_[0-9a-z]{20}$/),
       intent: INTENT,
@@ -134,7 +134,7 @@ describe("creating and reading mandates", () => {
   it("pages the list by id", async () => {
     const acct = await openAccount(0);
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push((await acct.stub.createMandate(mandateInput(), "owner"))!.id);
+    for (let i = 0; i < 3; i++) ids.push(mandateOf(await acct.stub.createMandate({ mandate: mandateInput(), actor: "owner" }))!.id);
     ids.sort();
     const first = await acct.stub.mandates(2, null);
     expect(first.data.map((m) => m.id)).toEqual(ids.slice(0, 2));
@@ -146,9 +146,9 @@ describe("creating and reading mandates", () => {
   it("an unknown mandate, or any mandate of an unopened account, is null", async () => {
     const acct = await openAccount(0);
     expect(await acct.stub.mandate("mnd_00000000000000000000")).toBeNull();
-    expect(await acct.stub.revokeMandate("mnd_00000000000000000000")).toBeNull();
+    expect(mandateOf(await acct.stub.revokeMandate({ id: "mnd_00000000000000000000", actor: "owner" }))).toBeNull();
     const unopened = testEnv.ACCOUNT.get(testEnv.ACCOUNT.idFromName(newId("acct")));
-    expect(await unopened.createMandate(mandateInput(), "owner")).toBeNull();
+    expect(mandateOf(await unopened.createMandate({ mandate: mandateInput(), actor: "owner" }))).toBeNull();
     expect(await unopened.mandates(10, null)).toEqual({ data: [], next_cursor: null });
   });
 });
@@ -170,7 +170,7 @@ describe("violations: 403 codes, nothing held, audited", () => {
     await sleep(350);
     await expectRefused(acct, 5, "mandate_expired");
     // A hold made inside the window still settles after it.
-    expect((await acct.stub.capture(hold, 5)).ok).toBe(true);
+    expect((await acct.stub.capture({ holdId: hold, amount: 5 })).ok).toBe(true);
     expect(await counters(acct)).toEqual({ spent: 5, pending: 0 });
   });
 
@@ -194,7 +194,7 @@ describe("violations: 403 codes, nothing held, audited", () => {
   it("mandate_exceeded: posted + pending + this hold over max_total; exactly at the cap is held", async () => {
     const acct = await bound(1_000, { max_total: 25, max_per_call: 25 });
     const a = await reserveOk(acct, 10);
-    expect((await acct.stub.capture(a, 10)).ok).toBe(true); // spent 10
+    expect((await acct.stub.capture({ holdId: a, amount: 10 })).ok).toBe(true); // spent 10
     await reserveOk(acct, 10); // pending 10
     expect(await counters(acct)).toEqual({ spent: 10, pending: 10 });
     await expectRefused(acct, 6, "mandate_exceeded");
@@ -217,11 +217,11 @@ describe("violations: 403 codes, nothing held, audited", () => {
   it("mandate_revoked: revocation is effective on the next call", async () => {
     const acct = await bound(1_000);
     const hold = await reserveOk(acct, 7);
-    const revoked = await acct.stub.revokeMandate(acct.mandate.id, "owner");
+    const revoked = mandateOf(await acct.stub.revokeMandate({ id: acct.mandate.id, actor: "owner" }));
     expect(revoked).toMatchObject({ id: acct.mandate.id, revoked_at: expect.any(String), pending: 7 });
     await expectRefused(acct, 1, "mandate_revoked");
     // A hold made before the revocation still resolves.
-    expect((await acct.stub.capture(hold, 7)).ok).toBe(true);
+    expect((await acct.stub.capture({ holdId: hold, amount: 7 })).ok).toBe(true);
     expect(await counters(acct)).toEqual({ spent: 7, pending: 0 });
     await expectRefused(acct, 1, "mandate_revoked");
   });
@@ -242,7 +242,7 @@ describe("counters follow the hold", () => {
     const acct = await bound(1_000, { max_total: 50, max_per_day: 50 });
     const a = await reserveOk(acct, 30);
     expect(await counters(acct)).toEqual({ spent: 0, pending: 30 });
-    expect((await acct.stub.capture(a, 12)).ok).toBe(true);
+    expect((await acct.stub.capture({ holdId: a, amount: 12 })).ok).toBe(true);
     expect(await counters(acct)).toEqual({ spent: 12, pending: 0 });
     expect(await days(acct)).toEqual([{ day: utcDay(Date.now()), spent: 12, pending: 0 }]);
     // 12 spent: 38 left, exactly.
@@ -255,7 +255,7 @@ describe("counters follow the hold", () => {
   it("a capture of zero spends nothing and releases the hold from the mandate", async () => {
     const acct = await bound(1_000, { max_total: 10, max_per_call: 10 });
     const a = await reserveOk(acct, 10);
-    expect((await acct.stub.capture(a, 0)).ok).toBe(true);
+    expect((await acct.stub.capture({ holdId: a, amount: 0 })).ok).toBe(true);
     expect(await counters(acct)).toEqual({ spent: 0, pending: 0 });
     await reserveOk(acct, 10);
   });
@@ -264,7 +264,7 @@ describe("counters follow the hold", () => {
     const acct = await bound(1_000, { max_total: 10, max_per_call: 10, max_per_day: 10 });
     const a = await reserveOk(acct, 10);
     await expectRefused(acct, 1, "mandate_exceeded");
-    expect((await acct.stub.void(a, "origin_failed")).ok).toBe(true);
+    expect((await acct.stub.release({ holdId: a, reason: "origin_failed" })).ok).toBe(true);
     expect(await counters(acct)).toEqual({ spent: 0, pending: 0 });
     expect(await days(acct)).toEqual([{ day: utcDay(Date.now()), spent: 0, pending: 0 }]);
     await reserveOk(acct, 10);
@@ -288,7 +288,7 @@ describe("counters follow the hold", () => {
     const acct = await bound(1_000);
     const a = await reserveOk(acct, 9);
     expect(await acct.stub.hold(a)).toMatchObject({ mandate_id: acct.mandate.id, agent_key_id: acct.keyId });
-    const captured = await acct.stub.capture(a, 9);
+    const captured = await acct.stub.capture({ holdId: a, amount: 9 });
     expect(captured.ok && captured.transfer).toMatchObject({ kind: "capture", amount: 9, mandate_id: acct.mandate.id, agent_key_id: acct.keyId });
   });
 
@@ -306,7 +306,7 @@ describe("cost-allocation tags", () => {
     const a = await reserveOk(acct, 20, { tags: { team: "hacked", session: "s1" } });
     const tags = { team: "growth", cost: "c1", session: "s1" };
     expect((await acct.stub.hold(a))?.tags).toEqual(tags);
-    const captured = await acct.stub.capture(a, 20);
+    const captured = await acct.stub.capture({ holdId: a, amount: 20 });
     expect(captured.ok && captured.transfer?.tags).toEqual(tags);
     if (!(await runDurableObjectAlarm(acct.stub))) await inLedger(acct.stub, (instance) => instance.alarm());
     const t = await testEnv.DB.prepare("SELECT tags, mandate_id FROM transfers WHERE account_id = ? AND kind = 'capture'").bind(acct.id).all<{ tags: string; mandate_id: string }>();
@@ -321,7 +321,7 @@ describe("cost-allocation tags", () => {
     const acct = await bound(1_000);
     const a = await reserveOk(acct, 1);
     expect((await acct.stub.hold(a))?.tags).toBeNull();
-    const captured = await acct.stub.capture(a, 1);
+    const captured = await acct.stub.capture({ holdId: a, amount: 1 });
     expect(captured.ok && captured.transfer?.tags).toBeNull();
   });
 });
@@ -342,7 +342,7 @@ describe("racing calls cannot overrun a mandate (I2, I9)", () => {
     expect(await holdCount(acct)).toBe(10);
 
     // Capturing them all racing leaves the cap spent; nothing more fits.
-    const caps = await Promise.all(ok.map((r) => acct.stub.capture(r.hold_id, 1)));
+    const caps = await Promise.all(ok.map((r) => acct.stub.capture({ holdId: r.hold_id, amount: 1 })));
     expect(caps.every((c) => c.ok)).toBe(true);
     expect(await counters(acct)).toEqual({ spent: 10, pending: 0 });
     expect(await acct.stub.balance()).toEqual(balanceOf(999_990, 0));
@@ -365,7 +365,7 @@ describe("racing calls cannot overrun a mandate (I2, I9)", () => {
   it("two keys on one mandate share its cap", async () => {
     const acct = await bound(1_000_000, { max_total: 10, max_per_call: 1 });
     const otherHash = `hash_${randomToken(32)}`;
-    expect((await acct.stub.createAgentKey(newId("ak"), "second", otherHash, acct.mandate.id, "owner")).ok).toBe(true);
+    expect((await acct.stub.createAgentKey({ id: newId("ak"), name: "second", keyHash: otherHash, mandateId: acct.mandate.id, actor: "owner" })).ok).toBe(true);
     const results = await Promise.all(
       Array.from({ length: 100 }, (_, i) => acct.stub.reserve(reserveInput(i % 2 ? otherHash : acct.keyHash, 1, { serviceSlug: SLUG }))),
     );
@@ -378,20 +378,20 @@ describe("keys and mandates", () => {
   it("a key cannot be bound to a revoked mandate, an unknown one, or another account's", async () => {
     const acct = await bound(0);
     const other = await bound(0);
-    expect(await acct.stub.revokeMandate(acct.mandate.id, "owner")).toMatchObject({ revoked_at: expect.any(String) });
+    expect(mandateOf(await acct.stub.revokeMandate({ id: acct.mandate.id, actor: "owner" }))).toMatchObject({ revoked_at: expect.any(String) });
     const keys = async () => (await acct.stub.agentKeys(100, null)).data.length;
     const before = await keys();
-    expect(await acct.stub.createAgentKey(newId("ak"), "late", `hash_${randomToken(32)}`, acct.mandate.id, "owner")).toEqual({ ok: false, code: "mandate_revoked" });
-    expect(await acct.stub.createAgentKey(newId("ak"), "x", `hash_${randomToken(32)}`, "mnd_00000000000000000000", "owner")).toEqual({ ok: false, code: "mandate_not_found" });
-    expect(await acct.stub.createAgentKey(newId("ak"), "x", `hash_${randomToken(32)}`, other.mandate.id, "owner")).toEqual({ ok: false, code: "mandate_not_found" });
+    expect(await acct.stub.createAgentKey({ id: newId("ak"), name: "late", keyHash: `hash_${randomToken(32)}`, mandateId: acct.mandate.id, actor: "owner" })).toEqual({ ok: false, code: "mandate_revoked" });
+    expect(await acct.stub.createAgentKey({ id: newId("ak"), name: "x", keyHash: `hash_${randomToken(32)}`, mandateId: "mnd_00000000000000000000", actor: "owner" })).toEqual({ ok: false, code: "mandate_not_found" });
+    expect(await acct.stub.createAgentKey({ id: newId("ak"), name: "x", keyHash: `hash_${randomToken(32)}`, mandateId: other.mandate.id, actor: "owner" })).toEqual({ ok: false, code: "mandate_not_found" });
     expect(await keys()).toBe(before);
   });
 
   it("revoking twice keeps the first revocation and audits it once", async () => {
     const acct = await bound(0);
-    const first = await acct.stub.revokeMandate(acct.mandate.id, "owner");
+    const first = mandateOf(await acct.stub.revokeMandate({ id: acct.mandate.id, actor: "owner" }));
     await sleep(2);
-    const second = await acct.stub.revokeMandate(acct.mandate.id, "operator");
+    const second = mandateOf(await acct.stub.revokeMandate({ id: acct.mandate.id, actor: "operator" }));
     expect(second).toEqual(first);
     const revocations = (await acct.stub.auditEvents(100, null)).data.filter((e) => e.event === "mandate_revoked");
     expect(revocations).toHaveLength(1);

@@ -31,14 +31,14 @@ describe("concurrent reserves (I2)", () => {
     expect({ n: Number(held.n), s: Number(held.s) }).toEqual({ n: 10, s: 10 });
 
     // Capture them all at once: posted 0, nothing pending, ten capture transfers.
-    const captures = await Promise.all(ok.map((r) => acct.stub.capture(r.hold_id, 1)));
+    const captures = await Promise.all(ok.map((r) => acct.stub.capture({ holdId: r.hold_id, amount: 1 })));
     expect(captures.every((c) => c.ok)).toBe(true);
     expect(await acct.stub.balance()).toEqual(balanceOf(0, 0));
     const journal = (await acct.stub.transfers(100, null)).data;
     expect(journal.filter((t) => t.kind === "capture")).toHaveLength(10);
 
     // Racing a second capture of every hold changes nothing.
-    const again = await Promise.all(ok.map((r) => acct.stub.capture(r.hold_id, 1)));
+    const again = await Promise.all(ok.map((r) => acct.stub.capture({ holdId: r.hold_id, amount: 1 })));
     expect(again.every((c) => !c.ok && c.code === "hold_not_pending")).toBe(true);
     expect(await acct.stub.balance()).toEqual(balanceOf(0, 0));
   });
@@ -51,8 +51,8 @@ describe("concurrent reserves (I2)", () => {
     const ids = holds.map((h) => (h as Ok).hold_id);
     expect(ids.every(Boolean)).toBe(true);
     const [caps, voids] = await Promise.all([
-      Promise.all(ids.map((id) => acct.stub.capture(id, 30))),
-      Promise.all(ids.map((id) => acct.stub.void(id, "origin_failed"))),
+      Promise.all(ids.map((id) => acct.stub.capture({ holdId: id, amount: 30 }))),
+      Promise.all(ids.map((id) => acct.stub.release({ holdId: id, reason: "origin_failed" }))),
     ]);
     let captured = 0;
     for (let i = 0; i < ids.length; i++) {
@@ -74,7 +74,7 @@ describe("credits interleaved with reserves (I2)", () => {
     for (let round = 0; round < 10; round++) {
       calls.push(
         acct.stub
-          .credit({ amount: 5, reference: `round ${round}`, idempotencyKey: null, fingerprint: "" })
+          .credit({ actor: "operator", amount: 5, reference: `round ${round}`, idempotencyKey: null, fingerprint: "" })
           .then((r) => ({ kind: "credit" as const, ok: r.ok })),
       );
       for (let i = 0; i < 10; i++) {
@@ -111,7 +111,7 @@ describe("requests keep their order while reserves are gathered into one commit"
     const firstHold = held[0];
     if (!firstHold?.ok) throw new Error("first reserve failed");
     // A void sent before a reserve frees the money that reserve then takes.
-    const voided = acct.stub.void(firstHold.hold_id, "test");
+    const voided = acct.stub.release({ holdId: firstHold.hold_id, reason: "test" });
     const after = acct.stub.reserve(reserveInput(acct.keyHash, 30));
     expect(await voided).toMatchObject({ ok: true });
     expect(await after).toMatchObject({ ok: true, available: 0 });

@@ -41,7 +41,7 @@ describe("settle", () => {
     const over = await reserveOk(acct, 50);
     const voided = await reserveOk(acct, 70);
     const ok2 = await reserveOk(acct, 200);
-    expect((await acct.stub.void(voided, "origin_error")).ok).toBe(true);
+    expect((await acct.stub.release({ holdId: voided, reason: "origin_error" })).ok).toBe(true);
     const unknown = newId("hold");
 
     // Refusals sit between the good captures: a refusal must not roll back one before it or

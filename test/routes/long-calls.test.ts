@@ -55,7 +55,7 @@ describe("a capture that arrives after its hold expired", () => {
     });
     if (!reserved.ok) throw new Error(JSON.stringify(reserved));
     await new Promise((r) => setTimeout(r, 20));
-    expect(await ledger.capture(reserved.hold_id, 700)).toEqual({ ok: false, code: "hold_not_pending", state: "expired" });
+    expect(await ledger.capture({ holdId: reserved.hold_id, amount: 700 })).toEqual({ ok: false, code: "hold_not_pending", state: "expired" });
     expect(await ledger.settle([{ holdId: reserved.hold_id, amount: 700, detail: {} }])).toMatchObject([{ ok: false }]);
     expect(await balance(p.accountId)).toMatchObject({ posted: 10_000, pending: 0 });
 

@@ -52,7 +52,7 @@ import { newId, randomToken } from "../../worker/ids";
 import { legsOf } from "../../worker/ledger/legs";
 import { oldestFirst } from "../../worker/ledger/pages";
 import type { LedgerStub } from "../../worker/ledger/stub";
-import { ledger, sleep, testEnv } from "../durable-objects/helpers";
+import { keyOf, ledger, sleep, testEnv } from "../durable-objects/helpers";
 import { type AuditExpect, fingerprintOf, LedgerModel, type ModelHold, type StoredCall } from "./model";
 
 declare module "vitest" {
@@ -334,7 +334,7 @@ abstract class Step implements fc.AsyncCommand<LedgerModel, Real> {
 async function sendCredit(m: LedgerModel, r: Real, amount: number, reference: string | null, key: string | null): Promise<void> {
   const expected = m.credit(amount, reference, key);
   m.lastCredit = { amount, reference, idempotencyKey: key };
-  const res = await r.stub.credit({ amount, reference, idempotencyKey: key, fingerprint: fingerprintOf(amount, reference) });
+  const res = await r.stub.credit({ actor: "operator", amount, reference, idempotencyKey: key, fingerprint: fingerprintOf(amount, reference) });
   count(`credit:${expected.kind}`);
   switch (expected.kind) {
     case "new": {
@@ -394,7 +394,7 @@ class CreditBurst extends Step {
   }
   protected async act(m: LedgerModel, r: Real) {
     const key = `burst-${m.journal.length}-${m.auditLength}`;
-    const input = { amount: this.amount, reference: "burst", idempotencyKey: key, fingerprint: fingerprintOf(this.amount, "burst") };
+    const input = { actor: "operator" as const, amount: this.amount, reference: "burst", idempotencyKey: key, fingerprint: fingerprintOf(this.amount, "burst") };
     const results = await Promise.all(Array.from({ length: this.n }, () => r.stub.credit(input)));
     const ok = results.filter((x): x is Extract<CreditResult, { ok: true }> => x.ok);
     expect(ok).toHaveLength(this.n);
@@ -610,7 +610,7 @@ class Capture extends Step {
     const hold = pickHold(m, this.holdPick);
     const amount = captureAmount(hold, this.spec, this.frac);
     const expected = m.capture(hold, amount);
-    const res = await r.stub.capture(hold?.id ?? "hold_unknown", amount);
+    const res = await r.stub.capture({ holdId: hold?.id ?? "hold_unknown", amount });
     expectCapture(m, expected, res, hold, amount);
   }
   toString() {
@@ -631,7 +631,7 @@ class Void extends Step {
   protected async act(m: LedgerModel, r: Real) {
     const hold = pickHold(m, this.holdPick);
     const expected = m.void(hold, this.reason);
-    const res = await r.stub.void(hold?.id ?? "hold_unknown", this.reason);
+    const res = await r.stub.release({ holdId: hold?.id ?? "hold_unknown", reason: this.reason });
     count(`void:${expected.kind}`);
     if (expected.kind === "ok") expect(res).toMatchObject({ ok: true, hold: { id: hold!.id, state: "voided", captured: null }, balance: m.balance });
     else if (expected.kind === "hold_not_pending") expect(res, "a hold resolves once (I4)").toEqual({ ok: false, code: "hold_not_pending", state: expected.state });
@@ -672,7 +672,7 @@ class RevokeKey extends Step {
   protected async act(m: LedgerModel, r: Real) {
     const key = m.keys[this.keyIdx]!;
     m.revoke(this.keyIdx);
-    expect(await r.stub.revokeAgentKey(key.id)).toMatchObject({ id: key.id, revoked_at: expect.any(String) });
+    expect(keyOf(await r.stub.revokeAgentKey({ id: key.id, actor: "owner" }))).toMatchObject({ id: key.id, revoked_at: expect.any(String) });
   }
   toString() {
     return `RevokeKey(${this.keyIdx})`;
@@ -715,7 +715,7 @@ class CrashDuringCredit extends Step {
   }
   protected async act(m: LedgerModel, r: Real) {
     const key = `crash-${m.journal.length}-${m.auditLength}`;
-    const input = { amount: this.amount, reference: "crash", idempotencyKey: key, fingerprint: fingerprintOf(this.amount, "crash") };
+    const input = { actor: "operator" as const, amount: this.amount, reference: "crash", idempotencyKey: key, fingerprint: fingerprintOf(this.amount, "crash") };
     m.crashes++;
     const [first] = await Promise.allSettled([r.stub.credit(input), abortAllDurableObjects()]);
     r.stub = ledger(r.accountId);
@@ -754,9 +754,9 @@ class CrashDuringCapture extends Step {
     )!;
     const amount = Math.floor(hold.amount * this.frac);
     m.crashes++;
-    const [first] = await Promise.allSettled([r.stub.capture(hold.id, amount), abortAllDurableObjects()]);
+    const [first] = await Promise.allSettled([r.stub.capture({ holdId: hold.id, amount }), abortAllDurableObjects()]);
     r.stub = ledger(r.accountId);
-    const retry = await r.stub.capture(hold.id, amount);
+    const retry = await r.stub.capture({ holdId: hold.id, amount });
     const expected = m.capture(hold, amount);
     if (first.status === "fulfilled") {
       expectCapture(m, expected, first.value, hold, amount);
@@ -885,19 +885,19 @@ async function setup(): Promise<{ model: LedgerModel; real: Real }> {
   const accountId = newId("acct");
   const model = new LedgerModel(accountId);
   const real: Real = { accountId, stub: ledger(accountId) };
-  expect(await real.stub.open(accountId, "USD")).toEqual({ ok: true, account_id: accountId, currency: "USD" });
+  expect(await real.stub.open({ accountId, currency: "USD", actor: "operator" })).toEqual({ ok: true, account_id: accountId, currency: "USD" });
   model.pushAudit({ event: "account_opened", outcome: "ok", reason: "USD" });
   for (let k = 0; k < 3; k++) {
     const key = { id: newId("ak"), hash: `hash_${randomToken(32)}`, revoked: false };
-    expect(await real.stub.createAgentKey(key.id, `sim-${k}`, key.hash)).toMatchObject({ ok: true });
+    expect(await real.stub.createAgentKey({ id: key.id, name: `sim-${k}`, keyHash: key.hash, actor: "owner" })).toMatchObject({ ok: true });
     model.keys.push(key);
     model.pushAudit({ event: "key_created", outcome: "ok", reason: "no_mandate" });
   }
-  await real.stub.revokeAgentKey(model.keys[2]!.id);
+  await real.stub.revokeAgentKey({ id: model.keys[2]!.id, actor: "owner" });
   model.revoke(2);
   // An opening balance, so that holds are common from the first step ("all"/"over" still reach 0).
   model.credit(20_000, "opening", null);
-  const opened = await real.stub.credit({ amount: 20_000, reference: "opening", idempotencyKey: null, fingerprint: fingerprintOf(20_000, "opening") });
+  const opened = await real.stub.credit({ actor: "operator", amount: 20_000, reference: "opening", idempotencyKey: null, fingerprint: fingerprintOf(20_000, "opening") });
   if (!opened.ok) throw new Error("opening credit failed");
   model.journal[0]!.id = opened.transfer.id;
   return { model, real };
@@ -911,11 +911,11 @@ async function recover(m: LedgerModel, r: Real): Promise<void> {
   for (const [i, hold] of m.holds.filter((h) => h.state === "pending").entries()) {
     if (i % 3 === 2) {
       m.void(hold, "settled_at_end");
-      expect(await r.stub.void(hold.id, "settled_at_end")).toMatchObject({ ok: true, hold: { state: "voided" } });
+      expect(await r.stub.release({ holdId: hold.id, reason: "settled_at_end" })).toMatchObject({ ok: true, hold: { state: "voided" } });
     } else {
       const amount = Math.ceil(hold.amount / (i + 1));
       const expected = m.capture(hold, amount);
-      expectCapture(m, expected, await r.stub.capture(hold.id, amount), hold, amount);
+      expectCapture(m, expected, await r.stub.capture({ holdId: hold.id, amount }), hold, amount);
     }
   }
   await restoreD1(m);
