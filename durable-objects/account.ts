@@ -98,7 +98,7 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
     return this.holds.reserve(input);
   }
 
-  /** The Worker's queued captures, then a reserve: one request and one commit (worker/ledger/settlements.ts). */
+  /** The Worker's queued captures, then a reserve: one request and one commit where there would be two. */
   settleThenReserve(settlements: readonly Settlement[], input: ReserveInput): Promise<{ settled: SettlementOutcome[]; reserved: ReserveResult }> {
     return this.holds.settleThenReserve(settlements, input);
   }
@@ -165,59 +165,55 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
 
   // Reads, each in its turn.
 
-  async balance(): Promise<Balance | null> {
-    await this.turns.inTurn();
-    return this.reads.balance();
+  balance(): Promise<Balance | null> {
+    return this.#read(() => this.reads.balance());
   }
 
-  async hold(holdId: string): Promise<Hold | null> {
-    await this.turns.inTurn();
-    return this.reads.hold(holdId);
+  hold(holdId: string): Promise<Hold | null> {
+    return this.#read(() => this.reads.hold(holdId));
   }
 
-  async transfers(limit: number, cursor: number | null): Promise<Page<Transfer>> {
-    await this.turns.inTurn();
-    return this.reads.transfers(limit, cursor);
+  transfers(limit: number, cursor: number | null): Promise<Page<Transfer>> {
+    return this.#read(() => this.reads.transfers(limit, cursor));
   }
 
-  async agentKeys(limit: number, cursor: string | null): Promise<Page<AgentKey>> {
-    await this.turns.inTurn();
-    return this.reads.agentKeys(limit, cursor);
+  agentKeys(limit: number, cursor: string | null): Promise<Page<AgentKey>> {
+    return this.#read(() => this.reads.agentKeys(limit, cursor));
   }
 
-  async agent(keyHash: string): Promise<AgentView> {
-    await this.turns.inTurn();
-    return this.reads.agent(keyHash);
+  agent(keyHash: string): Promise<AgentView> {
+    return this.#read(() => this.reads.agent(keyHash));
   }
 
-  async mandates(limit: number, cursor: string | null): Promise<Page<Mandate>> {
-    await this.turns.inTurn();
-    return this.reads.mandates(limit, cursor);
+  mandates(limit: number, cursor: string | null): Promise<Page<Mandate>> {
+    return this.#read(() => this.reads.mandates(limit, cursor));
   }
 
-  async mandate(id: string): Promise<Mandate | null> {
-    await this.turns.inTurn();
-    return this.reads.mandate(id);
+  mandate(id: string): Promise<Mandate | null> {
+    return this.#read(() => this.reads.mandate(id));
   }
 
-  async auditEvents(limit: number, cursor: number | null): Promise<Page<AuditEvent>> {
-    await this.turns.inTurn();
-    return this.reads.auditEvents(limit, cursor);
+  auditEvents(limit: number, cursor: number | null): Promise<Page<AuditEvent>> {
+    return this.#read(() => this.reads.auditEvents(limit, cursor));
   }
 
-  async auditHead(): Promise<{ seq: number; hash: string | null; exported_seq: number } | null> {
-    await this.turns.inTurn();
-    return this.reads.auditHead();
+  auditHead(): Promise<{ seq: number; hash: string | null; exported_seq: number } | null> {
+    return this.#read(() => this.reads.auditHead());
   }
 
   /** How far the journal has reached D1 (for the reconciler, I7). */
-  async exportCursor(): Promise<{ exported_seq: number; journal_seq: number } | null> {
-    await this.turns.inTurn();
-    return this.journal.meta() ? this.outbox.cursor() : null;
+  exportCursor(): Promise<{ exported_seq: number; journal_seq: number } | null> {
+    return this.#read(() => (this.journal.meta() ? this.outbox.cursor() : null));
   }
 
   /** The one alarm: expire overdue holds (I10), export journal and audit (I7), schedule the next run. */
   override alarm(): Promise<void> {
     return this.outbox.alarm((now) => this.holds.expire(now));
+  }
+
+  /** A read in its turn: the turn is the only await before it. */
+  async #read<T>(fn: () => T): Promise<T> {
+    await this.turns.inTurn();
+    return fn();
   }
 }

@@ -156,7 +156,7 @@ export type StoredResponse = { status: number; headers: Record<string, string>; 
 export type CaptureDetail = { usage?: Usage & { estimated?: boolean }; shortfall?: number; reason?: string };
 
 /**
- * A capture the Worker queued to send with the account's next request (worker/ledger/settlements.ts).
+ * A capture the Worker queued to send with the account's next request.
  * `keep` is for a call made with an Idempotency-Key: the response a retry gets back, or null to
  * free the key (the call did not complete); it lands in the capture's own transaction.
  */
