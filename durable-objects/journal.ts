@@ -19,7 +19,7 @@ export class Journal {
   private cachedMeta: Meta | null = null;
   private heads: { audit: AuditHead | null; transferSeq: number | null } = { audit: null, transferSeq: null };
   /** An audit event was appended since the last export was scheduled (see Outbox.exportAudit). */
-  auditUnsent = false;
+  private auditUnsent = false;
   private opened = false;
 
   constructor(private readonly storage: DurableObjectStorage) {
@@ -40,6 +40,13 @@ export class Journal {
   audit(entry: AuditEntry, now = Date.now()): void {
     this.heads.audit = appendAudit(this.sql, this.meta()?.accountId ?? "", this.heads.audit ?? readAuditHead(this.sql), entry, now);
     this.auditUnsent = true;
+  }
+
+  /** Whether audit events were appended since the last call (and so need an export scheduled). */
+  takeAuditUnsent(): boolean {
+    const unsent = this.auditUnsent;
+    this.auditUnsent = false;
+    return unsent;
   }
 
   appendTransfer(t: { kind: Transfer["kind"]; amount: number; fee?: number; reference?: string | null; hold?: Hold; now: number; detail?: CaptureDetail }): Transfer {

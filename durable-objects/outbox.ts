@@ -50,9 +50,7 @@ export class Outbox {
    * without this they would reach D1 only with the account's next money movement, or never.
    */
   async exportAudit(): Promise<void> {
-    if (!this.journal.auditUnsent) return;
-    this.journal.auditUnsent = false;
-    await this.scheduleAlarm(exportDue());
+    if (this.journal.takeAuditUnsent()) await this.scheduleAlarm(exportDue());
   }
 
   /** The one alarm: expire overdue holds (I10), export journal and audit (I7), schedule the next run. */
