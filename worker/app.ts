@@ -11,7 +11,7 @@ import { assertWellFormedRequest } from "./proxy/request-guard";
 import { benchRoutes } from "./bench-passthrough";
 import { config } from "./env";
 import { flushSettlements } from "./ledger/settlements";
-import { ledgerFor } from "./ledger/stub";
+import { ledgerFor } from "./account-client/stub";
 import { proxyCall } from "./proxy/handler";
 import { accountRoutes } from "./routes/accounts";
 import { agentKeyRoutes } from "./routes/agent-keys";

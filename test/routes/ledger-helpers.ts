@@ -8,7 +8,7 @@ import { expect } from "vitest";
 import type { AccountLedger } from "../../durable-objects/account";
 import type { Env } from "../../worker/env";
 import { flushSettlements } from "../../worker/ledger/settlements";
-import { ledgerFor } from "../../worker/ledger/stub";
+import { ledgerFor } from "../../worker/account-client/stub";
 import { OPERATOR, api, call, originUrl, unique } from "./helpers";
 
 export { parseCsv } from "../unit/csv-reader";

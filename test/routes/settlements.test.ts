@@ -3,7 +3,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vite
 import type { AccountLedger } from "../../durable-objects/account";
 import type { Hold, Settlement } from "../../durable-objects/types";
 import { flushSettlements, pendingSettlements, queueSettlement, settlementTiming } from "../../worker/ledger/settlements";
-import { ledgerFor, type LedgerStub } from "../../worker/ledger/stub";
+import { ledgerFor, type LedgerStub } from "../../worker/account-client/stub";
 import { balanceOf, openAccount, reserveOk } from "../durable-objects/helpers";
 import { testEnv } from "./ledger-helpers";
 import { api, call, createProvider, createService, payer, type Payer } from "./helpers";

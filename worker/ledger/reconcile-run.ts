@@ -2,7 +2,7 @@ import type { Env } from "../env";
 import { type AccountSnapshot, type D1LegRow, type D1TransferRow, type Discrepancy, type JournalRow, orphanAccounts, reconcileAccount, reconcileTotals } from "./reconcile";
 import { exactSum } from "../pricing/amount";
 import { oldestFirst } from "./pages";
-import { ledgerFor } from "./stub";
+import { ledgerFor } from "../account-client/stub";
 
 /** Journal rows fetched per DO call while reading an account's whole journal. */
 const JOURNAL_PAGE = 1000;

@@ -7,7 +7,7 @@ import { requestIdFor } from "../ids";
 import type { CaptureDetail, ReserveInput, ReserveResult, StoredResponse } from "../../durable-objects/types";
 import { callLedger } from "../ledger/call";
 import { queueSettlement, reserveWithSettlements } from "../ledger/settlements";
-import { ledgerFor, type LedgerStub } from "../ledger/stub";
+import { ledgerFor, type LedgerStub } from "../account-client/stub";
 import { parseTagsHeader } from "../ledger/tags";
 import { MAX_BOUND_BODY, requestBound } from "../metering/bound";
 import { deliver } from "../metering/tap";

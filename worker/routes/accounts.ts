@@ -7,7 +7,7 @@ import { accounts } from "../db/schema";
 import { ApiError } from "../errors";
 import { newId, sha256Hex } from "../ids";
 import { callLedger } from "../ledger/call";
-import { type LedgerStub, ledgerFor } from "../ledger/stub";
+import { type LedgerStub, ledgerFor } from "../account-client/stub";
 import { PositiveAmount } from "../pricing/amount";
 import { accountLedger, bearer, Currency, decodeCursor, encodeCursor, errors, IdParams, json, jsonBody, Pagination, router } from "./common";
 import type { OpenResult } from "../../durable-objects/types";

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError } from "../errors";
 import { accountOfRequest } from "../ids";
-import { ledgerFor } from "../ledger/stub";
+import { ledgerFor } from "../account-client/stub";
 import { Price } from "../pricing/amount";
 import { bearer, errors, router } from "./common";
 import { Transfer } from "./models";

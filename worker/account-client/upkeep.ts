@@ -1,5 +1,5 @@
 import type { StoredResponse } from "../../durable-objects/types";
-import type { LedgerStub } from "../ledger/stub";
+import type { LedgerStub } from "./stub";
 
 /** Attempts to keep a deferred call's response (or free its key) before giving up. */
 const KEEP_ATTEMPTS = 3;
