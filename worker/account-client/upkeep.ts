@@ -38,7 +38,7 @@ export function keepHoldAlive(ledger: LedgerStub, fresh: () => LedgerStub, holdI
 
 /**
  * Gives a deferred call's key its final state (the response to replay, or null to free it),
- * retried on a fresh stub: a key left unsettled would answer 409 to every retry.
+ * retried on a fresh stub: a key left open would answer 409 to every retry.
  */
 export async function keepResponse(first: LedgerStub, fresh: () => LedgerStub, holdId: string, response: StoredResponse | null): Promise<void> {
   for (let attempt = 0; attempt < KEEP_ATTEMPTS; attempt++) {

@@ -84,12 +84,13 @@ export async function proxyCall(c: Context<AppEnv>, service: Service, path: stri
   // 1. Reserve. It may be retried (once, on a fresh stub) only when running it twice is
   // harmless: a GET/HEAD (a second hold just expires) or a keyed call (the ledger sees the key).
   const retry = request.method === "GET" || request.method === "HEAD" || idempotency !== null;
-  const hold = await new AccountClient(c.env, c.executionCtx, accountId).reserve(input, retry);
-  if (!hold.ok) {
+  const reservation = await new AccountClient(c.env, c.executionCtx, accountId).reserve(input, retry);
+  if (!reservation.ok) {
     // A retry of a charged call gets the first call's response: not forwarded, not charged.
-    if (hold.code === "idempotency_replay") return replay(hold.response);
-    throw reserveRefusal(hold);
+    if (reservation.code === "idempotency_replay") return replay(reservation.response);
+    throw reserveRefusal(reservation);
   }
+  const hold = reservation;
 
   try {
     // 2. Forward, signed over the call and what the hold covers (the provider can verify both).
@@ -102,10 +103,10 @@ export async function proxyCall(c: Context<AppEnv>, service: Service, path: stri
     // 3. Respond, and 4. charge by what the origin did (charge.ts): a failure costs nothing.
     if (!outcome.ok) return originFailed(hold, outcome.reason);
     const served = new ServedCall(c.executionCtx, outcome.response, hold, { origin: service.origin, target, request: request.url, base });
-    if (served.status >= 400) return served.refused();
+    if (served.status >= 400) return await served.refused();
     const keep = idempotency !== null ? requestId : null;
     const requestBytes = body?.byteLength ?? Number(request.headers.get("content-length") ?? 0);
-    return served.respondThenCharge(rule, keep, startedAt, requestBytes);
+    return await served.respondThenCharge(rule, keep, startedAt, requestBytes);
   } catch (err) {
     // Whatever broke after the reserve, the hold must not wait for its expiry to be released.
     hold.release("gateway_error");
