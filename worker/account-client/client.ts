@@ -1,6 +1,6 @@
 import type { CaptureDetail, ReserveInput, StoredResponse } from "../../durable-objects/types";
 import type { Env } from "../env";
-import { type Lifetime, queueCapture, reserveCarryingCaptures, sendQueuedCaptures } from "./capture-queue";
+import { type Lifetime, queueCapture, reserveCarryingCaptures } from "./capture-queue";
 import { callLedger } from "./failures";
 import { Hold } from "./hold";
 import type { ReserveRefusal } from "./refusals";
@@ -19,6 +19,9 @@ export type Reservation = Hold | ReserveRefusal | { ok: false; code: "idempotenc
  * - `reserve`, carrying the account's queued captures (one round trip per call);
  * - `capture`, queued off the client's path (capture-queue.ts);
  * - `release`, `keepResponse` and `keepHoldAlive` for a hold (also on the `Hold` reserve gives).
+ *
+ * A read of the account sends what the queue holds first (`sendQueuedCaptures`, capture-queue.ts;
+ * the app's middleware), without a client: it needs no request lifetime.
  */
 export class AccountClient {
   /** The stub last known to work: after a reserve, the one that answered it. */
@@ -70,10 +73,5 @@ export class AccountClient {
   /** Extends the hold while a response streams (upkeep.ts); returns the function that stops it. */
   keepHoldAlive(holdId: string, ttlMs: number): () => void {
     return keepHoldAlive(this.stub, this.fresh, holdId, ttlMs);
-  }
-
-  /** Sends the captures this isolate queues for the account now (before a read of it). */
-  sendQueuedCaptures(): Promise<void> {
-    return sendQueuedCaptures(this.accountId, this.fresh);
   }
 }
