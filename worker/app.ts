@@ -10,8 +10,8 @@ import { assertCanonicalPath } from "./proxy/canonical";
 import { assertWellFormedRequest } from "./proxy/request-guard";
 import { benchRoutes } from "./bench-passthrough";
 import { config } from "./env";
-import { flushSettlements } from "./ledger/settlements";
-import { ledgerFor } from "./ledger/stub";
+import { sendQueuedCaptures } from "./account-client/capture-queue";
+import { ledgerFor } from "./account-client/stub";
 import { proxyCall } from "./proxy/handler";
 import { accountRoutes } from "./routes/accounts";
 import { agentKeyRoutes } from "./routes/agent-keys";
@@ -35,10 +35,10 @@ import { isGatewayHost } from "./services/hostnames";
 export const MAX_API_BODY = 1024 * 1024;
 
 /** Sends the captures this isolate still queues for the account a request reads (null: none). */
-function settledFirst(accountOf: (c: Context<AppEnv>) => string | null): MiddlewareHandler<AppEnv> {
+function capturesSentFirst(accountOf: (c: Context<AppEnv>) => string | null): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const id = accountOf(c);
-    if (id) await flushSettlements(id, () => ledgerFor(c.env, id));
+    if (id) await sendQueuedCaptures(id, () => ledgerFor(c.env, id));
     await next();
   };
 }
@@ -53,7 +53,8 @@ export function buildApp() {
   app.notFound(() => problemResponse(new ApiError("not_found", "No such endpoint.")));
   app.all("/__bench/*", benchRoutes); // inert unless the bench harness sets BENCH_PASSTHROUGH = "1" (bench/run.ts)
 
-  // Every response names its request; a proxied call sets its own (account-routable) id.
+  // Every response names its request, errors included; a proxied call replaces the id with its
+  // own, account-routable one (proxy/handler.ts), which is then the one the response gets.
   app.use("*", async (c, next) => {
     c.set("requestId", newId("req"));
     await next();
@@ -97,17 +98,17 @@ export function buildApp() {
   );
   app.use("/v1/*", requireCredential);
   // An account's reads see its served calls: captures this isolate still queues for the account
-  // (worker/ledger/settlements.ts) are sent first, for those who may read it (the route still
-  // decides what each one gets). An agent's key is checked by its ledger in the route; flushing
-  // first only sends early what would be sent within 100 ms anyway.
+  // (worker/account-client/capture-queue.ts) are sent first, for those who may read it (the route
+  // still decides what each one gets). An agent's key is checked by its ledger in the route;
+  // sending first only sends early what would be sent within 100 ms anyway.
   app.use(
     "/v1/accounts/:id/*",
-    settledFirst((c) => {
+    capturesSentFirst((c) => {
       const id = c.req.param("id");
       return id && canAccessAccount(c.var.principal, id) ? id : null;
     }),
   );
-  app.use("/v1/me", settledFirst((c) => (c.var.principal.role === "agent" ? c.var.principal.accountId : null)));
+  app.use("/v1/me", capturesSentFirst((c) => (c.var.principal.role === "agent" ? c.var.principal.accountId : null)));
   app.route("/", providerRoutes);
   app.route("/", accountRoutes);
   app.route("/", usageReportRoutes);
@@ -147,6 +148,6 @@ async function proxyBySlug(c: Parameters<typeof proxyCall>[0]): Promise<Response
   const slug = c.req.param("slug") ?? "";
   const rest = url.pathname.slice(`/s/${slug}`.length) || "/";
   const service = await serviceBySlug(c.env, slug);
-  if (!service) throw new ApiError("unknown_service", `No service has the slug '${slug}'.`, {}, { "tollgate-request-id": c.get("requestId") });
+  if (!service) throw new ApiError("unknown_service", `No service has the slug '${slug}'.`);
   return proxyCall(c, service, rest, `/s/${slug}`);
 }

@@ -3,7 +3,7 @@ import type { Settlement } from "../../durable-objects/types";
 import { newId } from "../../worker/ids";
 import { balanceOf, openAccount, reserveInput, reserveOk, type TestAccount } from "./helpers";
 
-// The ledger's side of queued captures (worker/ledger/settlements.ts): `settle` and
+// The ledger's side of queued captures (worker/account-client/capture-queue.ts): `settle` and
 // `settleThenReserve` apply a batch of captures, each in its own transaction (I4, I2), and report
 // one outcome per capture, in order.
 

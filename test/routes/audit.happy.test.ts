@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { chainHash, GENESIS } from "../../worker/audit/chain";
 import { toAuditRecord } from "../../worker/audit/verify";
 import { verifyAuditTrail } from "../../worker/audit/verify-trail";
-import { ledgerFor } from "../../worker/ledger/stub";
+import { ledgerFor } from "../../worker/account-client/stub";
 import { OPERATOR, api, createAccount, credit } from "./helpers";
 import { DB, exportNow, testEnv } from "./ledger-helpers";
 

@@ -25,7 +25,7 @@
 import { exports } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { ledgerFor } from "../../worker/ledger/stub";
+import { ledgerFor } from "../../worker/account-client/stub";
 import { testEnv } from "../durable-objects/helpers";
 import { buildWorld, PROTECTED_ROUTES, type Role, type World } from "./auth.shared";
 import { GATEWAY, originUrl, unique } from "./helpers";

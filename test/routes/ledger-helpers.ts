@@ -7,8 +7,8 @@ import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import type { AccountLedger } from "../../durable-objects/account";
 import type { Env } from "../../worker/env";
-import { flushSettlements } from "../../worker/ledger/settlements";
-import { ledgerFor } from "../../worker/ledger/stub";
+import { sendQueuedCaptures } from "../../worker/account-client/capture-queue";
+import { ledgerFor } from "../../worker/account-client/stub";
 import { OPERATOR, api, call, originUrl, unique } from "./helpers";
 
 export { parseCsv } from "../unit/csv-reader";
@@ -19,8 +19,8 @@ export const DB = testEnv.DB;
 /** Runs the account's alarm now (or its handler, if none is scheduled): the journal and audit reach D1. */
 export async function exportNow(accountId: string): Promise<void> {
   const stub = ledgerFor(testEnv, accountId);
-  // Captures of calls just served may still wait in this isolate for a ride (worker/ledger/settlements.ts).
-  await flushSettlements(accountId, () => stub);
+  // Captures of calls just served may still wait in this isolate for a ride (worker/account-client/capture-queue.ts).
+  await sendQueuedCaptures(accountId, () => stub);
   if (!(await runDurableObjectAlarm(stub))) await runInDurableObject(stub, (instance: AccountLedger) => instance.alarm());
 }
 

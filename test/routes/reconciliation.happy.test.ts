@@ -1,7 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { AccountLedger } from "../../durable-objects/account";
-import { ledgerFor } from "../../worker/ledger/stub";
+import { ledgerFor } from "../../worker/account-client/stub";
 import { OPERATOR, api, createProvider, createService, payer, type Payer } from "./helpers";
 import { DB, exportNow, paidCall, testEnv } from "./ledger-helpers";
 

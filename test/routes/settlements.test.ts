@@ -2,13 +2,13 @@ import { runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { AccountLedger } from "../../durable-objects/account";
 import type { Hold, Settlement } from "../../durable-objects/types";
-import { flushSettlements, pendingSettlements, queueSettlement, settlementTiming } from "../../worker/ledger/settlements";
-import { ledgerFor, type LedgerStub } from "../../worker/ledger/stub";
+import { captureTiming, queueCapture, queuedCaptures, sendQueuedCaptures } from "../../worker/account-client/capture-queue";
+import { ledgerFor, type LedgerStub } from "../../worker/account-client/stub";
 import { balanceOf, openAccount, reserveOk } from "../durable-objects/helpers";
 import { testEnv } from "./ledger-helpers";
 import { api, call, createProvider, createService, payer, type Payer } from "./helpers";
 
-// Captures of served calls wait in the isolate's queue (worker/ledger/settlements.ts) and reach
+// Captures of served calls wait in the isolate's queue (worker/account-client/capture-queue.ts) and reach
 // the ledger with the account's next reserve, on a timer, or before a read of the account. The
 // Worker under test runs in this isolate, so this file sees the same queue the proxy fills.
 
@@ -23,12 +23,12 @@ beforeAll(async () => {
 
 // Retries back off for ~20 s in production; these tests retry every SETTLE_RETRY_MS.
 const SETTLE_RETRY_MS = 50;
-const TIMING = { ...settlementTiming };
+const TIMING = { ...captureTiming };
 beforeEach(() => {
-  settlementTiming.retryDelaysMs = [SETTLE_RETRY_MS, SETTLE_RETRY_MS, SETTLE_RETRY_MS];
+  captureTiming.retryDelaysMs = [SETTLE_RETRY_MS, SETTLE_RETRY_MS, SETTLE_RETRY_MS];
 });
 afterEach(() => {
-  Object.assign(settlementTiming, TIMING);
+  Object.assign(captureTiming, TIMING);
   vi.restoreAllMocks();
 });
 
@@ -50,7 +50,7 @@ function holdOf(accountId: string, requestId: string | null): Promise<Hold> {
   });
 }
 
-/** Polls `check` until it is true; fails after `ms` (the timer is ~settlementTiming.delayMs, not exact). */
+/** Polls `check` until it is true; fails after `ms` (the timer is ~captureTiming.delayMs, not exact). */
 async function until(what: string, check: () => boolean | Promise<boolean>, ms = 3_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await check())) {
@@ -59,7 +59,7 @@ async function until(what: string, check: () => boolean | Promise<boolean>, ms =
   }
 }
 
-// These tests look at the queue within a few ms of a call's response, well inside settlementTiming.delayMs
+// These tests look at the queue within a few ms of a call's response, well inside captureTiming.delayMs
 // (a local call takes ~10 ms); nothing here can hold the timer back. On a machine slow enough for
 // the timer to fire first, "waits in the queue" would fail, and the ride test would pass through
 // the timer instead of the ride (without a ride, the first hold is still pending when the second
@@ -70,12 +70,12 @@ describe("a served call's capture", () => {
     const headers = await paidCall(p);
     expect(headers.get("tollgate-charge")).toBe(String(PRICE));
     expect(headers.get("tollgate-balance")).toBe(String(1_000 - PRICE));
-    expect(pendingSettlements(p.accountId)).toBe(1);
+    expect(queuedCaptures(p.accountId)).toBe(1);
 
     const hold = await holdOf(p.accountId, headers.get("tollgate-request-id"));
     expect(hold).toMatchObject({ state: "pending", amount: PRICE, captured: null });
     // Still queued after the read: the hold was read before any flush took the capture.
-    expect(pendingSettlements(p.accountId)).toBe(1);
+    expect(queuedCaptures(p.accountId)).toBe(1);
     // The ledger itself (no flush-before-read here): held, not yet posted.
     expect(await ledgerFor(testEnv, p.accountId).balance()).toEqual(balanceOf(1_000, PRICE));
   });
@@ -83,17 +83,17 @@ describe("a served call's capture", () => {
   it("rides with the account's next reserve; the last one goes on the timer", async () => {
     const p = await payer(1_000);
     const first = (await paidCall(p)).get("tollgate-request-id");
-    expect(pendingSettlements(p.accountId)).toBe(1);
+    expect(queuedCaptures(p.accountId)).toBe(1);
 
     const second = (await paidCall(p)).get("tollgate-request-id");
     // The second call's reserve carried the first capture; only the second's waits now.
     expect(await holdOf(p.accountId, first)).toMatchObject({ state: "captured", captured: PRICE });
     expect(await holdOf(p.accountId, second)).toMatchObject({ state: "pending", captured: null });
-    expect(pendingSettlements(p.accountId)).toBe(1);
+    expect(queuedCaptures(p.accountId)).toBe(1);
 
     // No third call comes: the timer sends the second capture on its own.
     await until("the queue is empty and the second hold captured", async () => {
-      return pendingSettlements(p.accountId) === 0 && (await holdOf(p.accountId, second)).state === "captured";
+      return queuedCaptures(p.accountId) === 0 && (await holdOf(p.accountId, second)).state === "captured";
     });
     expect(await holdOf(p.accountId, second)).toMatchObject({ captured: PRICE });
     expect(await ledgerFor(testEnv, p.accountId).balance()).toEqual(balanceOf(1_000 - 2 * PRICE, 0));
@@ -104,12 +104,12 @@ describe("a served call's capture", () => {
   it("is posted before the owner reads the balance right after the call", async () => {
     const p = await payer(1_000);
     const headers = await paidCall(p);
-    expect(pendingSettlements(p.accountId)).toBe(1);
+    expect(queuedCaptures(p.accountId)).toBe(1);
 
     const read = await api(`/v1/accounts/${p.accountId}/balance`, { key: p.ownerKey });
     expect(read.status).toBe(200);
     expect(read.body).toEqual({ currency: "USD", posted: 1_000 - PRICE, pending: 0, available: 1_000 - PRICE });
-    expect(pendingSettlements(p.accountId)).toBe(0);
+    expect(queuedCaptures(p.accountId)).toBe(0);
     // For a lone call, what the response said is left is what the account shows.
     expect(headers.get("tollgate-balance")).toBe(String(read.body.available));
     expect(await holdOf(p.accountId, headers.get("tollgate-request-id"))).toMatchObject({ state: "captured", captured: PRICE });
@@ -118,7 +118,7 @@ describe("a served call's capture", () => {
   it("is posted before the agent reads /v1/me right after the call", async () => {
     const p = await payer(1_000);
     await paidCall(p);
-    expect(pendingSettlements(p.accountId)).toBe(1);
+    expect(queuedCaptures(p.accountId)).toBe(1);
     const me = await api("/v1/me", { key: p.agentKey });
     expect(me.status).toBe(200);
     expect(me.body.balance).toEqual({ currency: "USD", posted: 1_000 - PRICE, pending: 0, available: 1_000 - PRICE });
@@ -129,7 +129,7 @@ describe("a served call's capture", () => {
     const res = await call(`/s/${slug}/echo`, { key: p.agentKey, headers: { "idempotency-key": "once" } });
     expect(res.status).toBe(200);
     await res.body?.cancel();
-    expect(pendingSettlements(p.accountId)).toBe(0);
+    expect(queuedCaptures(p.accountId)).toBe(0);
     const requestId = res.headers.get("tollgate-request-id");
     await until("the keyed call's hold is captured", async () => (await holdOf(p.accountId, requestId)).state === "captured");
   });
@@ -161,19 +161,19 @@ describe("the flush timer", () => {
     const recording = { settle: (s: readonly Settlement[]) => (sent.push(s.map((x) => x.holdId)), acct.stub.settle(s)) } as unknown as LedgerStub;
     const first = lifetime();
     const later = lifetime();
-    queueSettlement(first.ctx, acct.id, { holdId: holds[0] as string, amount: 10, detail: {} }, () => recording);
-    queueSettlement(later.ctx, acct.id, { holdId: holds[1] as string, amount: 20, detail: {} }, () => recording);
-    queueSettlement(later.ctx, acct.id, { holdId: holds[2] as string, amount: 30, detail: {} }, () => recording);
+    queueCapture(first.ctx, acct.id, { holdId: holds[0] as string, amount: 10, detail: {} }, () => recording);
+    queueCapture(later.ctx, acct.id, { holdId: holds[1] as string, amount: 20, detail: {} }, () => recording);
+    queueCapture(later.ctx, acct.id, { holdId: holds[2] as string, amount: 30, detail: {} }, () => recording);
     // Only the first request waits for a timer; the others' captures ride on it.
     expect(first.count()).toBe(1);
     expect(later.count()).toBe(0);
     await first.done();
     expect(sent).toEqual([holds]);
-    expect(pendingSettlements(acct.id)).toBe(0);
+    expect(queuedCaptures(acct.id)).toBe(0);
     expect(await acct.stub.balance()).toEqual(balanceOf(940, 0));
     // Once it has fired, the next capture sets a new one.
     const next = lifetime();
-    queueSettlement(next.ctx, acct.id, { holdId: await reserveOk(acct, 5), amount: 5, detail: {} }, () => recording);
+    queueCapture(next.ctx, acct.id, { holdId: await reserveOk(acct, 5), amount: 5, detail: {} }, () => recording);
     expect(next.count()).toBe(1);
     await next.done();
     expect(sent).toHaveLength(2);
@@ -193,19 +193,19 @@ describe("a flush that fails", () => {
 
   it("keeps the captures queued, and a later flush with the real ledger captures them", async () => {
     const { acct, a, b, down, life } = await twoHoldsAndADownLedger();
-    queueSettlement(life.ctx, acct.id, { holdId: a, amount: 60, detail: {} }, () => down.stub);
-    queueSettlement(life.ctx, acct.id, { holdId: b, amount: 50, detail: {} }, () => down.stub);
-    expect(pendingSettlements(acct.id)).toBe(2);
+    queueCapture(life.ctx, acct.id, { holdId: a, amount: 60, detail: {} }, () => down.stub);
+    queueCapture(life.ctx, acct.id, { holdId: b, amount: 50, detail: {} }, () => down.stub);
+    expect(queuedCaptures(acct.id)).toBe(2);
 
-    const failing = flushSettlements(acct.id, () => down.stub);
+    const failing = sendQueuedCaptures(acct.id, () => down.stub);
     // The batch is taken and in flight; once its request fails it is back in the queue.
-    expect(pendingSettlements(acct.id)).toBe(0);
-    await until("the failed batch is back in the queue", () => pendingSettlements(acct.id) === 2);
+    expect(queuedCaptures(acct.id)).toBe(0);
+    await until("the failed batch is back in the queue", () => queuedCaptures(acct.id) === 2);
     expect(down.batches).toEqual([[a, b]]);
     expect(await acct.stub.balance()).toEqual(balanceOf(1_000, 150));
 
-    await flushSettlements(acct.id, () => acct.stub);
-    expect(pendingSettlements(acct.id)).toBe(0);
+    await sendQueuedCaptures(acct.id, () => acct.stub);
+    expect(queuedCaptures(acct.id)).toBe(0);
     expect(await acct.stub.hold(a)).toMatchObject({ state: "captured", captured: 60 });
     expect(await acct.stub.hold(b)).toMatchObject({ state: "captured", captured: 50 });
     expect(await acct.stub.balance()).toEqual(balanceOf(1_000 - 60 - 50, 0));
@@ -217,20 +217,20 @@ describe("a flush that fails", () => {
   });
 
   it("gives up a capture after its attempts (3 here), counted per capture; its hold is left to expire", async () => {
-    settlementTiming.retryDelaysMs = [SETTLE_RETRY_MS, SETTLE_RETRY_MS];
+    captureTiming.retryDelaysMs = [SETTLE_RETRY_MS, SETTLE_RETRY_MS];
     const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
     const { acct, a, b, down, life } = await twoHoldsAndADownLedger();
-    queueSettlement(life.ctx, acct.id, { holdId: a, amount: 100, detail: {} }, () => down.stub);
-    const flushing = flushSettlements(acct.id, () => down.stub);
-    await until("a's first attempt has failed", () => pendingSettlements(acct.id) === 1);
+    queueCapture(life.ctx, acct.id, { holdId: a, amount: 100, detail: {} }, () => down.stub);
+    const flushing = sendQueuedCaptures(acct.id, () => down.stub);
+    await until("a's first attempt has failed", () => queuedCaptures(acct.id) === 1);
     // b joins a after a's first failure: b has had one attempt fewer.
-    queueSettlement(life.ctx, acct.id, { holdId: b, amount: 50, detail: {} }, () => down.stub);
+    queueCapture(life.ctx, acct.id, { holdId: b, amount: 50, detail: {} }, () => down.stub);
 
     // Every flush (this one and each capture's own timer) keeps going until nothing is left.
     // Attempts are SETTLE_RETRY_MS apart, so this takes a few of them.
     await flushing;
     await life.done();
-    expect(pendingSettlements(acct.id)).toBe(0);
+    expect(queuedCaptures(acct.id)).toBe(0);
 
     // a: attempts 1, 2, 3 then dropped; b: attempts 1, 2 with a, then 3 alone.
     expect(down.batches).toEqual([[a], [a, b], [a, b], [b]]);

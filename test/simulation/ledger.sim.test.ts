@@ -51,7 +51,7 @@ import { toAuditRecord, verifyChain, type AuditRecord } from "../../worker/audit
 import { newId, randomToken } from "../../worker/ids";
 import { legsOf } from "../../worker/ledger/legs";
 import { oldestFirst } from "../../worker/ledger/pages";
-import type { LedgerStub } from "../../worker/ledger/stub";
+import type { LedgerStub } from "../../worker/account-client/stub";
 import { keyOf, ledger, sleep, testEnv } from "../durable-objects/helpers";
 import { type AuditExpect, fingerprintOf, LedgerModel, type ModelHold, type StoredCall } from "./model";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../../worker/errors";
-import { callLedger, isOverloaded, isRetryable, OVERLOADED_RETRY_AFTER_S } from "../../worker/ledger/call";
+import { callLedger, isOverloaded, isRetryable, OVERLOADED_RETRY_AFTER_S } from "../../worker/account-client/failures";
 
 /** An Error shaped like the ones workerd throws from a Durable Object RPC. */
 function doError(flags: { retryable?: boolean; overloaded?: boolean; remote?: boolean }): Error {

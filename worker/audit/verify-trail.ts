@@ -1,4 +1,4 @@
-import type { LedgerStub } from "../ledger/stub";
+import type { LedgerStub } from "../account-client/stub";
 import { toAuditRecord } from "./chain";
 import { type AuditVerification, compareWithLedger, verifyD1ChainPaged } from "./verify";
 

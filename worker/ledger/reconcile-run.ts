@@ -2,7 +2,8 @@ import type { Env } from "../env";
 import { type AccountSnapshot, type D1LegRow, type D1TransferRow, type Discrepancy, type JournalRow, orphanAccounts, reconcileAccount, reconcileTotals } from "./reconcile";
 import { exactSum } from "../pricing/amount";
 import { oldestFirst } from "./pages";
-import { ledgerFor } from "./stub";
+import { rpc } from "../account-client/rpc";
+import { ledgerFor } from "../account-client/stub";
 
 /** Journal rows fetched per DO call while reading an account's whole journal. */
 const JOURNAL_PAGE = 1000;
@@ -85,7 +86,7 @@ export async function openLedger(env: Pick<Env, "DB" | "ACCOUNT">, accountId: st
   if (!row) return null;
   const stub = ledgerFor(env, accountId);
   const wasOpen = (await stub.exportCursor()) !== null;
-  const opened = await stub.open({ accountId: row.id, currency: row.currency, actor: "operator" });
+  const opened = await rpc.open(stub, row.id, row.currency);
   if (!opened.ok) return "conflict";
   return { account_id: row.id, ledger_opened: !wasOpen };
 }

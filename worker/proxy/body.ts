@@ -11,10 +11,10 @@ export const MAX_REQUEST_BODY = 10 * 1024 * 1024;
  * Reads the request body once, whole, up to `max` bytes; null when there is none (GET, HEAD, or no
  * body at all). Beyond `max` it answers 413 `payload_too_large`, before any money is reserved.
  */
-export async function readRequestBody(request: Request, headers: Record<string, string>, max = MAX_REQUEST_BODY): Promise<ArrayBuffer | null> {
+export async function readRequestBody(request: Request, max = MAX_REQUEST_BODY): Promise<ArrayBuffer | null> {
   // The origin is never sent a body on GET or HEAD (forward.ts), so none is read or signed.
   if (!request.body || request.method === "GET" || request.method === "HEAD") return null;
-  const tooLarge = () => new ApiError("payload_too_large", `Request bodies are limited to ${max} bytes.`, { max_bytes: max }, headers);
+  const tooLarge = () => new ApiError("payload_too_large", `Request bodies are limited to ${max} bytes.`, { max_bytes: max });
   const declared = Number(request.headers.get("content-length") ?? Number.NaN);
   if (declared > max) throw tooLarge();
   // A declared length within the cap is all the runtime will deliver: read it in one native call.

@@ -6,8 +6,10 @@ import { db } from "../db/client";
 import { accounts } from "../db/schema";
 import { ApiError } from "../errors";
 import { newId, sha256Hex } from "../ids";
-import { callLedger } from "../ledger/call";
-import { type LedgerStub, ledgerFor } from "../ledger/stub";
+import { callLedger } from "../account-client/failures";
+import { creditRefusal } from "../account-client/refusals";
+import { rpc } from "../account-client/rpc";
+import { type LedgerStub, ledgerFor } from "../account-client/stub";
 import { PositiveAmount } from "../pricing/amount";
 import { accountLedger, bearer, Currency, decodeCursor, encodeCursor, errors, IdParams, json, jsonBody, Pagination, router } from "./common";
 import type { OpenResult } from "../../durable-objects/types";
@@ -59,7 +61,7 @@ export const accountRoutes = router()
       await db(c.env).insert(accounts).values({ id, name, currency, ownerKeyHash: await hashKey(ownerKey), createdAt: now });
       // Opening is idempotent (the same id and currency), so a transient failure is retried once.
       const stub = () => ledgerFor(c.env, id);
-      const open = async (s: LedgerStub): Promise<OpenResult> => s.open({ accountId: id, currency, actor: "operator" });
+      const open = (s: LedgerStub): Promise<OpenResult> => rpc.open(s, id, currency);
       const { value: opened } = await callLedger(stub(), stub, open, { retry: true, what: "open" });
       if (!opened.ok) throw new ApiError("conflict");
       return c.json({ id, name, currency, owner_key: ownerKey, created_at: new Date(now).toISOString() }, 201);
@@ -102,21 +104,14 @@ export const accountRoutes = router()
       if (input.currency && input.currency !== balance.currency) {
         throw new ApiError("invalid_request", `currency: this account holds ${balance.currency}, not ${input.currency}`);
       }
-      const result = await ledger.credit({
-        actor: "operator",
+      const result = await rpc.credit(ledger, {
         amount: input.amount,
         reference: input.reference ?? null,
         idempotencyKey,
         fingerprint: await sha256Hex(JSON.stringify([input.amount, input.reference ?? null])),
+        actor: "operator",
       });
-      if (!result.ok) {
-        if (result.code === "idempotency_mismatch") throw new ApiError("idempotency_mismatch");
-        if (result.code === "invalid_amount") throw new ApiError("invalid_request", "amount: a positive integer below 2^53");
-        if (result.code === "amount_out_of_range") {
-          throw new ApiError("amount_out_of_range", `This credit would take the account's credits past 2^53 − 1 (${balance.currency} micro-units), the most a balance can hold exactly.`);
-        }
-        throw new ApiError("not_found", "No such account.");
-      }
+      if (!result.ok) throw creditRefusal(result, balance.currency);
       if (result.replayed) c.header("Idempotent-Replayed", "true");
       return c.json({ transfer: result.transfer, balance: result.balance }, 201);
     },

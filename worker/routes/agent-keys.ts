@@ -3,7 +3,7 @@ import { actorOf, requireOperator } from "../auth/principal";
 import { hashKey, issueKey } from "../auth/keys";
 import { ApiError } from "../errors";
 import { newId } from "../ids";
-import { ledgerFor } from "../ledger/stub";
+import { ledgerFor } from "../account-client/stub";
 import { PositiveAmount } from "../pricing/amount";
 import { accountLedger, bearer, decodeCursor, encodeCursor, errors, IdParams, json, jsonBody, KeyParams, Pagination, router } from "./common";
 import { AgentKey, page } from "./models";

@@ -1,7 +1,7 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { requireAccountAccess } from "../auth/principal";
-import { ledgerFor } from "../ledger/stub";
+import { ledgerFor } from "../account-client/stub";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError } from "../errors";
-import { ledgerFor } from "../ledger/stub";
+import { ledgerFor } from "../account-client/stub";
 import { bearer, errors, router } from "./common";
 import { AgentKey, Balance, Mandate } from "./models";
 

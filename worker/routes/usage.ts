@@ -1,7 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError } from "../errors";
 import { accountOfRequest } from "../ids";
-import { ledgerFor } from "../ledger/stub";
+import { usageRefusal } from "../account-client/refusals";
+import { rpc } from "../account-client/rpc";
+import { ledgerFor } from "../account-client/stub";
 import { Price } from "../pricing/amount";
 import { bearer, errors, router } from "./common";
 import { Transfer } from "./models";
@@ -42,12 +44,8 @@ export const usageRoutes = router().openapi(
     const { request_id, units } = c.req.valid("json");
     const accountId = accountOfRequest(request_id);
     if (!accountId) throw new ApiError("not_found", "No such request.");
-    const result = await ledgerFor(c.env, accountId).reportUsage({ requestId: request_id, units, actor: `provider:${principal.providerId}` });
-    if (!result.ok) {
-      if (result.code === "hold_not_pending") throw new ApiError("conflict", `This call's hold is already ${result.state}.`, { state: result.state });
-      if (result.code === "not_deferred") throw new ApiError("conflict", "This call was not priced by deferred usage.");
-      throw new ApiError("not_found", "No such request.");
-    }
+    const result = await rpc.reportUsage(ledgerFor(c.env, accountId), request_id, principal.providerId, units);
+    if (!result.ok) throw usageRefusal(result);
     const { hold, transfer } = result;
     return c.json({ request_id, hold_id: hold.id, held: hold.amount, captured: hold.captured ?? 0, transfer }, 201);
   },

@@ -1,5 +1,6 @@
 import type { StoredResponse } from "../../durable-objects/types";
-import type { LedgerStub } from "../ledger/stub";
+import { rpc } from "./rpc";
+import type { LedgerStub } from "./stub";
 
 /** Attempts to keep a deferred call's response (or free its key) before giving up. */
 const KEEP_ATTEMPTS = 3;
@@ -18,7 +19,7 @@ export function keepHoldAlive(ledger: LedgerStub, fresh: () => LedgerStub, holdI
   let timer: ReturnType<typeof setTimeout> | undefined;
   const beat = async () => {
     try {
-      const extended = await stub.extendHold(holdId, ttlMs);
+      const extended = await rpc.extendHold(stub, holdId, ttlMs);
       // The hold ended (captured, voided or expired): there is nothing left to keep alive.
       if (!extended.ok) return;
     } catch (err) {
@@ -37,12 +38,12 @@ export function keepHoldAlive(ledger: LedgerStub, fresh: () => LedgerStub, holdI
 
 /**
  * Gives a deferred call's key its final state (the response to replay, or null to free it),
- * retried on a fresh stub: a key left unsettled would answer 409 to every retry.
+ * retried on a fresh stub: a key left open would answer 409 to every retry.
  */
-export async function keepOnLedger(first: LedgerStub, fresh: () => LedgerStub, holdId: string, response: StoredResponse | null): Promise<void> {
+export async function keepResponse(first: LedgerStub, fresh: () => LedgerStub, holdId: string, response: StoredResponse | null): Promise<void> {
   for (let attempt = 0; attempt < KEEP_ATTEMPTS; attempt++) {
     try {
-      await (attempt === 0 ? first : fresh()).keepResponse(holdId, response);
+      await rpc.keepResponse(attempt === 0 ? first : fresh(), holdId, response);
       return;
     } catch (err) {
       console.error("keeping a call's response failed", holdId, attempt, String(err));

@@ -1,4 +1,5 @@
 import type { ReserveInput, ReserveResult, Settlement, SettlementOutcome } from "../../durable-objects/types";
+import { rpc } from "./rpc";
 import type { LedgerStub } from "./stub";
 
 /**
@@ -17,20 +18,23 @@ import type { LedgerStub } from "./stub";
  * crosses requests.
  */
 
+/** A capture as the ledger takes it (the object's `Settlement`): hold, amount, detail, and the response to keep. */
+export type Capture = Settlement;
+
 /**
  * How long a capture waits for a reserve to ride with, and how long a capture whose request
  * failed waits before each retry: about 20 s in all, inside the ~30 s `waitUntil` allows, so a
  * capture is lost only if the account's object stays unreachable that long (then it is logged and
  * its hold expires, uncharged). Mutable for tests only.
  */
-export const settlementTiming = { delayMs: 100, retryDelaysMs: [250, 1_000, 4_000, 15_000] as readonly number[] };
+export const captureTiming = { delayMs: 100, retryDelaysMs: [250, 1_000, 4_000, 15_000] as readonly number[] };
 
-type Queued = Settlement & { attempts: number };
+type Queued = Capture & { attempts: number };
 /** What keeps the request alive until its captures are sent (Hono's and workerd's contexts both fit). */
-type Lifetime = { waitUntil(promise: Promise<unknown>): void };
+export type Lifetime = { waitUntil(promise: Promise<unknown>): void };
 
 const waiting = new Map<string, Queued[]>();
-/** Accounts with a flush timer set (flushLater). */
+/** Accounts with a send timer set (sendLater). */
 const timed = new Set<string>();
 
 function put(accountId: string, items: readonly Queued[]): void {
@@ -45,38 +49,38 @@ function take(accountId: string): Queued[] {
   return queue;
 }
 
-/** Captures waiting for an account in this isolate (tests and the flush-before-read middleware). */
-export function pendingSettlements(accountId: string): number {
+/** Captures waiting for an account in this isolate (tests and the send-before-read middleware). */
+export function queuedCaptures(accountId: string): number {
   return waiting.get(accountId)?.length ?? 0;
 }
 
 /**
  * Queues a capture and keeps the request alive (`waitUntil`) until it has been sent, by a
- * reserve or by the flush this schedules. A capture that ends an idempotent call's key (`keep`)
+ * reserve or by the send this schedules. A capture that ends an idempotent call's key (`keep`)
  * is sent at once: a retry of that call waits on it (409 until it lands).
  */
-export function queueSettlement(ctx: Lifetime, accountId: string, settlement: Settlement, stub: () => LedgerStub): void {
-  put(accountId, [{ ...settlement, attempts: 0 }]);
-  if (settlement.keep !== undefined) ctx.waitUntil(flushSettlements(accountId, stub));
-  else flushLater(ctx, accountId, stub);
+export function queueCapture(ctx: Lifetime, accountId: string, capture: Capture, stub: () => LedgerStub): void {
+  put(accountId, [{ ...capture, attempts: 0 }]);
+  if (capture.keep !== undefined) ctx.waitUntil(sendQueuedCaptures(accountId, stub));
+  else sendLater(ctx, accountId, stub);
 }
 
 /**
- * One flush timer per account at a time: a capture queued while one is set goes with it (the
+ * One send timer per account at a time: a capture queued while one is set goes with it (the
  * request that set it stays alive until then), so a busy account costs one timer per delay, not
  * one per call.
  */
-function flushLater(ctx: Lifetime, accountId: string, stub: () => LedgerStub): void {
+function sendLater(ctx: Lifetime, accountId: string, stub: () => LedgerStub): void {
   if (timed.has(accountId)) return;
   timed.add(accountId);
   const fire = async () => {
     try {
-      await scheduler.wait(settlementTiming.delayMs);
+      await scheduler.wait(captureTiming.delayMs);
     } finally {
       // Whatever happens to the wait, the next capture must be able to set a timer again.
       timed.delete(accountId);
     }
-    await flushSettlements(accountId, stub);
+    await sendQueuedCaptures(accountId, stub);
   };
   ctx.waitUntil(fire());
 }
@@ -86,27 +90,27 @@ function flushLater(ctx: Lifetime, accountId: string, stub: () => LedgerStub): v
  * retry delay of its freshest capture and goes again on a fresh stub, until every capture in it
  * has landed or used its attempts.
  */
-export async function flushSettlements(accountId: string, stub: () => LedgerStub): Promise<void> {
+export async function sendQueuedCaptures(accountId: string, stub: () => LedgerStub): Promise<void> {
   for (;;) {
     const batch = take(accountId);
     if (batch.length === 0) return;
     try {
-      report(await stub().settle(batch.map(plain)));
+      report(await rpc.captureBatch(stub(), batch.map(plain)));
       return;
     } catch (err) {
       const left = retry(accountId, batch, err);
       if (left === null) return;
-      await scheduler.wait(settlementTiming.retryDelaysMs[left - 1] ?? 0);
+      await scheduler.wait(captureTiming.retryDelaysMs[left - 1] ?? 0);
     }
   }
 }
 
 /**
- * A reserve that carries the account's queued captures (`settleThenReserve`), or a plain
- * reserve when none wait. If the request fails, the captures go back in the queue and this
- * request schedules their flush (the flushes of the requests that queued them may be done).
+ * A reserve that carries the account's queued captures (the object's `settleThenReserve`), or a
+ * plain reserve when none wait. If the request fails, the captures go back in the queue and this
+ * request schedules their send (the sends of the requests that queued them may be done).
  */
-export async function reserveWithSettlements(
+export async function reserveCarryingCaptures(
   ctx: Lifetime,
   accountId: string,
   stub: LedgerStub,
@@ -114,18 +118,18 @@ export async function reserveWithSettlements(
   input: ReserveInput,
 ): Promise<ReserveResult> {
   const batch = take(accountId);
-  if (batch.length === 0) return await stub.reserve(input);
+  if (batch.length === 0) return await rpc.reserve(stub, input);
   try {
-    const { settled, reserved } = await stub.settleThenReserve(batch.map(plain), input);
+    const { settled, reserved } = await rpc.captureThenReserve(stub, batch.map(plain), input);
     report(settled);
     return reserved;
   } catch (err) {
-    if (retry(accountId, batch, err) !== null) flushLater(ctx, accountId, fresh);
+    if (retry(accountId, batch, err) !== null) sendLater(ctx, accountId, fresh);
     throw err;
   }
 }
 
-function plain({ holdId, amount, detail, keep }: Queued): Settlement {
+function plain({ holdId, amount, detail, keep }: Queued): Capture {
   return keep === undefined ? { holdId, amount, detail } : { holdId, amount, detail, keep };
 }
 
@@ -142,7 +146,7 @@ function report(outcomes: readonly SettlementOutcome[]): void {
  * put back, which picks the next wait, or null when none are.
  */
 function retry(accountId: string, batch: readonly Queued[], err: unknown): number | null {
-  const maxAttempts = settlementTiming.retryDelaysMs.length + 1;
+  const maxAttempts = captureTiming.retryDelaysMs.length + 1;
   const again = batch.map((q) => ({ ...q, attempts: q.attempts + 1 })).filter((q) => q.attempts < maxAttempts);
   for (const q of batch) if (q.attempts + 1 >= maxAttempts) console.error("queued capture given up; its hold will expire", q.holdId, String(err));
   put(accountId, again);

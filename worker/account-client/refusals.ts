@@ -1,0 +1,76 @@
+import type { CreditResult, ReserveResult, UsageReportResult } from "../../durable-objects/types";
+import { ApiError } from "../errors";
+
+/**
+ * The one mapping from the ledger's refusals (`{ok: false, code}`) to API errors. A code means
+ * the same wherever the ledger gives it, and so gets the same answer; where an operation's
+ * refusal needs words of its own (what was not found, whose amount was invalid), its function
+ * says so beside the others.
+ */
+
+type Refused<R> = Exclude<R, { ok: true }>;
+
+/** Why a reserve was refused; a replay is answered, not refused (proxy/idempotency.ts). */
+export type ReserveRefusal = Exclude<Refused<ReserveResult>, { code: "idempotency_replay" }>;
+
+/** Codes that are API error codes as they stand, with the code's own title as detail. */
+type AsIs = "invalid_key" | "account_frozen" | "key_frozen" | "idempotency_mismatch" | "idempotency_in_flight";
+
+function asIs(code: AsIs): ApiError {
+  return new ApiError(code);
+}
+
+/** Why the ledger refused a reservation, as the agent's error: nothing forwarded, nothing charged. */
+export function reserveRefusal(r: ReserveRefusal): ApiError {
+  switch (r.code) {
+    case "insufficient_funds": {
+      const { price, available, currency } = r;
+      return new ApiError("insufficient_funds", `This call may cost ${price} and ${available} is available.`, { price, available, currency });
+    }
+    case "currency_mismatch": {
+      const { account_currency, service_currency } = r;
+      const detail = `This service prices in ${service_currency}; the account is in ${account_currency}.`;
+      return new ApiError("currency_mismatch", detail, { account_currency, service_currency });
+    }
+    case "rate_limited":
+      return new ApiError("rate_limited", r.detail, { retry_after: r.retry_after }, { "retry-after": String(r.retry_after) });
+    case "invalid_key":
+    case "account_frozen":
+    case "key_frozen":
+    case "idempotency_mismatch":
+    case "idempotency_in_flight":
+      return asIs(r.code);
+    case "invalid_amount":
+      // Prices are validated when a service is saved, so this is a gateway bug, not the agent's.
+      return new ApiError("internal_error", "The call's price is not a valid amount.");
+    default:
+      return new ApiError(r.code, r.detail, { mandate_id: r.mandate_id });
+  }
+}
+
+/** Why the ledger refused a provider's usage report (POST /v1/usage). */
+export function usageRefusal(r: Refused<UsageReportResult>): ApiError {
+  switch (r.code) {
+    case "hold_not_pending":
+      return new ApiError("conflict", `This call's hold is already ${r.state}.`, { state: r.state });
+    case "not_deferred":
+      return new ApiError("conflict", "This call was not priced by deferred usage.");
+    default:
+      return new ApiError("not_found", "No such request.");
+  }
+}
+
+/** Why the ledger refused an operator's credit; `currency` is the account's. */
+export function creditRefusal(r: Refused<CreditResult>, currency: string): ApiError {
+  switch (r.code) {
+    case "idempotency_mismatch":
+      return asIs(r.code);
+    case "invalid_amount":
+      // Unlike a reserve's price, a credit's amount is the caller's own input.
+      return new ApiError("invalid_request", "amount: a positive integer below 2^53");
+    case "amount_out_of_range":
+      return new ApiError("amount_out_of_range", `This credit would take the account's credits past 2^53 − 1 (${currency} micro-units), the most a balance can hold exactly.`);
+    default:
+      return new ApiError("not_found", "No such account.");
+  }
+}

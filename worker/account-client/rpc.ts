@@ -1,0 +1,35 @@
+import type {
+  CreditInput,
+  CreditResult,
+  ExtendResult,
+  OpenResult,
+  ReleaseResult,
+  ReserveInput,
+  ReserveResult,
+  Settlement,
+  SettlementOutcome,
+  StoredResponse,
+  UsageReportResult,
+} from "../../durable-objects/types";
+import type { LedgerStub } from "./stub";
+
+/**
+ * The AccountLedger methods the account client calls, each in one line: when the object's RPC
+ * surface changes (its inputs, a method's name), this file is where the Worker follows it.
+ * Plain pass-throughs, nothing added to the call.
+ */
+export const rpc = {
+  reserve: (stub: LedgerStub, input: ReserveInput): Promise<ReserveResult> => stub.reserve(input),
+  /** Queued captures, then a reserve, in one request and one commit. */
+  captureThenReserve: (stub: LedgerStub, captures: readonly Settlement[], input: ReserveInput): Promise<{ settled: SettlementOutcome[]; reserved: ReserveResult }> =>
+    stub.settleThenReserve(captures, input),
+  /** A batch of queued captures on its own. */
+  captureBatch: (stub: LedgerStub, captures: readonly Settlement[]): Promise<SettlementOutcome[]> => stub.settle(captures),
+  release: (stub: LedgerStub, holdId: string, reason: string): Promise<ReleaseResult> => stub.release({ holdId, reason }),
+  keepResponse: (stub: LedgerStub, holdId: string, response: StoredResponse | null): Promise<void> => stub.keepResponse(holdId, response),
+  extendHold: (stub: LedgerStub, holdId: string, ttlMs: number): Promise<ExtendResult> => stub.extendHold(holdId, ttlMs),
+  reportUsage: (stub: LedgerStub, requestId: string, providerId: string, units: number): Promise<UsageReportResult> =>
+    stub.reportUsage({ requestId, units, actor: `provider:${providerId}` }),
+  open: (stub: LedgerStub, accountId: string, currency: string): Promise<OpenResult> => stub.open({ accountId, currency, actor: "operator" }),
+  credit: (stub: LedgerStub, input: CreditInput): Promise<CreditResult> => stub.credit(input),
+};
