@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { requireAccountAccess } from "../auth/principal";
 import { ledgerFor } from "../ledger/stub";
 import type { AppEnv } from "../env";
-import { ApiError } from "../errors";
+import { ApiError, ERROR_CODES } from "../errors";
 
 /**
  * A router whose validation failures go through the one error path (problem+json, code
@@ -27,7 +27,7 @@ export const Problem = z
     title: z.string(),
     status: z.number().int(),
     detail: z.string(),
-    code: z.string(),
+    code: z.enum(ERROR_CODES),
   })
   .passthrough()
   .openapi("Problem");
