@@ -7,12 +7,7 @@ import { timingSafeEqualHex } from "../ids";
 import { accounts, providers } from "../db/schema";
 import { db } from "../db/client";
 import { hashKey, parseKey } from "./keys";
-
-export type Principal =
-  | { role: "operator" }
-  | { role: "provider"; providerId: string }
-  | { role: "owner"; accountId: string }
-  | { role: "agent"; accountId: string; keyHash: string };
+import type { Principal } from "./roles";
 
 /** The credential presented as `Authorization: Bearer …` or, for SDKs that use it, `x-api-key`. */
 export function presentedKey(headers: Headers): string | null {

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { Principal } from "../auth/principal";
+import type { Principal } from "../auth/roles";
 import { ApiError } from "../errors";
 import { decodePosition, encodePosition, type EntryScope, journalCsvStream, journalEntries } from "../ledger/entries";
 import { resolvePeriod } from "../ledger/period";

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
-import { type Principal } from "../auth/principal";
+import type { Principal } from "../auth/roles";
 import { db } from "../db/client";
 import { config } from "../env";
 import { providers } from "../db/schema";
