@@ -4,7 +4,8 @@ import type { AppEnv } from "../env";
 import { config } from "../env";
 import { ApiError } from "../errors";
 import { timingSafeEqualHex } from "../ids";
-import { accounts, providers } from "../db/schema";
+import { ownerKeyHashOf } from "../accounts/store";
+import { providers } from "../db/schema";
 import { db } from "../db/client";
 import { hashKey, parseKey } from "./keys";
 import type { Principal } from "./roles";
@@ -42,8 +43,8 @@ export async function authenticate(c: Context<AppEnv>): Promise<Principal> {
       throw new ApiError("invalid_key");
     }
     case "owner": {
-      const row = await db(c.env).select({ h: accounts.ownerKeyHash }).from(accounts).where(eq(accounts.id, parsed.objectId)).get();
-      if (row && timingSafeEqualHex(row.h, keyHash)) return { role: "owner", accountId: parsed.objectId };
+      const hash = await ownerKeyHashOf(db(c.env), parsed.objectId);
+      if (hash !== null && timingSafeEqualHex(hash, keyHash)) return { role: "owner", accountId: parsed.objectId };
       throw new ApiError("invalid_key");
     }
   }

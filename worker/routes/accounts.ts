@@ -1,9 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
 import { requireAccountAccess, requireOperator } from "../auth/principal";
 import { hashKey, issueKey } from "../auth/keys";
 import { db } from "../db/client";
-import { accounts } from "../db/schema";
+import { createAccount, getAccount } from "../accounts/store";
 import { ApiError } from "../errors";
 import { newId, sha256Hex } from "../ids";
 import { callLedger } from "../ledger/call";
@@ -56,7 +55,7 @@ export const accountRoutes = router()
       // fails and the row is left as an account whose ledger is not open: the reconciler lists
       // accounts, so it reports that one (ledger_not_opened) and can open it. The other order
       // would leave an opened ledger that no row points to, which nothing can find.
-      await db(c.env).insert(accounts).values({ id, name, currency, ownerKeyHash: await hashKey(ownerKey), createdAt: now });
+      await createAccount(db(c.env), { id, name, currency, ownerKeyHash: await hashKey(ownerKey), createdAt: now });
       // Opening is idempotent (the same id and currency), so a transient failure is retried once.
       const stub = () => ledgerFor(c.env, id);
       const open = async (s: LedgerStub): Promise<OpenResult> => s.open(id, currency, "operator");
@@ -77,7 +76,7 @@ export const accountRoutes = router()
     async (c) => {
       const { id } = c.req.valid("param");
       requireAccountAccess(c.var.principal, id);
-      const row = await db(c.env).select().from(accounts).where(eq(accounts.id, id)).get();
+      const row = await getAccount(db(c.env), id);
       if (!row) throw new ApiError("not_found", "No such account.");
       return c.json({ id: row.id, name: row.name, currency: row.currency, created_at: new Date(row.createdAt).toISOString() }, 200);
     },

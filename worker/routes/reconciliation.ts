@@ -1,8 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
 import { requireOperator } from "../auth/principal";
 import { db } from "../db/client";
-import { accounts } from "../db/schema";
+import { accountExists } from "../accounts/store";
 import { ApiError } from "../errors";
 import { openLedger, reconcilePage } from "../ledger/reconcile-run";
 import { bearer, decodeCursor, encodeCursor, errors, json, jsonBody, router } from "./common";
@@ -72,8 +71,7 @@ export const reconciliationRoutes = router().openapi(
     requireOperator(c.var.principal);
     const q = c.req.valid("query");
     if (q.account_id) {
-      const known = await db(c.env).select({ id: accounts.id }).from(accounts).where(eq(accounts.id, q.account_id)).get();
-      if (!known) throw new ApiError("not_found", "No such account.");
+      if (!(await accountExists(db(c.env), q.account_id))) throw new ApiError("not_found", "No such account.");
     }
     const after = decodeCursor(q.cursor);
     if (after !== null && !/^acct_[0-9a-z]{1,40}$/.test(after)) throw new ApiError("invalid_request", "cursor: not a cursor this API returned");
