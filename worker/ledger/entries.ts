@@ -10,17 +10,6 @@ export type EntryScope = { all: true } | { providerId: string } | { accountId: s
 /** Position after an entry, in the listing's order (created_at, account_id, seq, leg). */
 export type EntryPosition = { createdAt: number; accountId: string; seq: number; leg: number };
 
-const POSITION = /^(\d{1,16}):(acct_[0-9a-z]{1,40}):(\d{1,16}):(\d{1,4})$/;
-
-export function encodePosition(p: EntryPosition): string {
-  return `${p.createdAt}:${p.accountId}:${p.seq}:${p.leg}`;
-}
-
-export function decodePosition(text: string): EntryPosition | null {
-  const m = POSITION.exec(text);
-  return m ? { createdAt: Number(m[1]), accountId: String(m[2]), seq: Number(m[3]), leg: Number(m[4]) } : null;
-}
-
 type Row = {
   account_id: string;
   seq: number;

@@ -8,8 +8,9 @@ import { newId, sha256Hex } from "../ids";
 import { callLedger } from "../ledger/call";
 import { type LedgerStub, ledgerFor } from "../ledger/stub";
 import { PositiveAmount } from "../pricing/amount";
-import { accountLedger, bearer, Currency, decodeCursor, encodeCursor, errors, IdParams, json, jsonBody, Pagination, router } from "./common";
+import { accountLedger, bearer, Currency, errors, IdParams, json, jsonBody, Pagination, router } from "./common";
 import type { OpenResult } from "../../durable-objects/types";
+import { cursorOf, seqPosition } from "./cursor";
 import { Balance, page, Transfer } from "./models";
 
 const AccountCreate = z.object({ name: z.string().min(1).max(200), currency: Currency }).strict().openapi("AccountCreate");
@@ -34,6 +35,9 @@ const IdempotencyHeader = z.object({
 });
 
 
+
+/** The journal continues below a seq. */
+const journalCursor = cursorOf(seqPosition);
 
 export const accountRoutes = router()
   .openapi(
@@ -147,10 +151,7 @@ export const accountRoutes = router()
     async (c) => {
       const { id } = c.req.valid("param");
       const { limit, cursor } = c.req.valid("query");
-      const position = decodeCursor(cursor);
-      const seq = position === null ? null : Number(position);
-      if (seq !== null && !Number.isSafeInteger(seq)) throw new ApiError("invalid_request", "cursor: not a cursor this API returned");
-      const result = await accountLedger(c, id).transfers(limit, seq);
-      return c.json({ data: result.data, next_cursor: encodeCursor(result.next_cursor) }, 200);
+      const result = await accountLedger(c, id).transfers(limit, journalCursor.decode(cursor));
+      return c.json({ data: result.data, next_cursor: journalCursor.encode(result.next_cursor === null ? null : Number(result.next_cursor)) }, 200);
     },
   );

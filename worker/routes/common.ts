@@ -46,20 +46,7 @@ export const Pagination = z.object({
   cursor: z.string().max(200).optional().openapi({ description: "The `next_cursor` of the previous page." }),
 });
 
-/** Cursors are opaque to clients: base64url of an internal position. */
-export function encodeCursor(position: string | null): string | null {
-  return position === null ? null : btoa(position).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
-}
-
-export function decodeCursor(cursor: string | undefined): string | null {
-  if (cursor === undefined) return null;
-  try {
-    return atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
-  } catch {
-    throw new ApiError("invalid_request", "cursor: not a cursor this API returned");
-  }
-}
-
+/** Page cursors: see cursor.ts. */
 
 export const Currency = z.string().regex(/^[A-Z]{3}$/, "an ISO 4217 code such as USD").openapi({ example: "USD" });
 
