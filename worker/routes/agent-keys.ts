@@ -29,10 +29,10 @@ const AgentKeyCreated = AgentKey.extend({
 }).openapi("AgentKeyCreated");
 const Frozen = z.object({ frozen: z.boolean() }).strict().openapi("Frozen");
 
-/** Agent keys: issued by the owner, bounded by a mandate and velocity limits, frozen by the operator. */
 /** Keys are listed in id order, continuing after a key id. */
 const keyCursor = cursorOf(idPosition("ak"));
 
+/** Agent keys: issued by the owner, bounded by a mandate and velocity limits, frozen by the operator. */
 export const agentKeyRoutes = router()
   .openapi(
     createRoute({

@@ -43,10 +43,10 @@ const AuditVerification = z
   })
   .openapi("AuditVerification");
 
-/** The hash-chained audit trail: read from the account's ledger, verified in D1. */
 /** The audit trail continues below an event's seq. */
 const auditCursor = cursorOf(seqPosition);
 
+/** The hash-chained audit trail: read from the account's ledger, verified in D1. */
 export const auditRoutes = router()
   .openapi(
     createRoute({

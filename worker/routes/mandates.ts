@@ -32,10 +32,10 @@ const MandateCreate = z
 
 
 
-/** Mandates: the user's spending authority for agents, enforced by the account's ledger on every hold. */
 /** Mandates are listed in id order, continuing after a mandate id. */
 const mandateCursor = cursorOf(idPosition("mnd"));
 
+/** Mandates: the user's spending authority for agents, enforced by the account's ledger on every hold. */
 export const mandateRoutes = router()
   .openapi(
     createRoute({

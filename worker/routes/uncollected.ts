@@ -19,10 +19,10 @@ const UncollectedCall = z
   })
   .openapi("UncollectedCall");
 
-/** A provider sees every call of its services that was served but could not be charged. */
 /** Uncollected calls, newest first: continuing below `at:request_id`. */
 const uncollectedCursor = cursorOf(atIdPosition("req"));
 
+/** A provider sees every call of its services that was served but could not be charged. */
 export const uncollectedRoutes = router().openapi(
   createRoute({
     method: "get",
