@@ -146,6 +146,20 @@ export async function payer(funds: number, currency = "USD"): Promise<Payer> {
   return { accountId: id, ownerKey, agentKey: agent.key, agentKeyId: agent.id };
 }
 
+export type Provider = { id: string; key: string };
+export type ServiceRef = { id: string; slug: string };
+
+/**
+ * The setup many route files make once, in `beforeAll`: a provider, one service of it
+ * (`service`: its input) and a payer with `funds` and one agent key.
+ */
+export async function providerServicePayer(service: ServiceInput, funds: number): Promise<{ prov: Provider; svc: ServiceRef; p: Payer }> {
+  const prov = await createProvider();
+  const svc: ServiceRef = await createService(prov.key, service);
+  const p = await payer(funds);
+  return { prov, svc, p };
+}
+
 export type Balance = { currency: string; available: number; pending: number; posted: number };
 
 export async function balance(accountId: string): Promise<Balance> {
