@@ -2,8 +2,7 @@
  * The world the shared auth suite runs in: two of every role, so every protected route can be
  * tried on an object its caller does not own.
  */
-import { expect } from "vitest";
-import { OPERATOR, call, createAccount, createAgentKey, createProvider, createService, credit, unique } from "./helpers";
+import { OPERATOR, createAccount, createAgentKey, createProvider, createService, credit, postMandate, unique } from "./helpers";
 
 export type Role = "operator" | "providerA" | "providerB" | "ownerA" | "ownerB" | "agentA" | "agentB";
 
@@ -28,12 +27,6 @@ export type World = {
 
 export const mandateTerms = () => ({ intent: "auth suite", max_total: 10, max_per_call: 1, valid_until: new Date(Date.now() + 3_600_000).toISOString() });
 
-async function createMandateA(accountId: string, ownerKey: string): Promise<string> {
-  const res = await call(`/v1/accounts/${accountId}/mandates`, { key: ownerKey, body: mandateTerms() });
-  expect(res.status).toBe(201);
-  return (await res.json<{ id: string }>()).id;
-}
-
 export async function buildWorld(): Promise<World> {
   const [pA, pB, aA, aB] = await Promise.all([createProvider(), createProvider(), createAccount(), createAccount()]);
   await credit(aA.id, 1_000_000);
@@ -56,7 +49,7 @@ export async function buildWorld(): Promise<World> {
     serviceB: { id: sB.id, slug: sB.slug },
     hostnameA,
     revocableKeyId: revocable.id,
-    mandateA: await createMandateA(aA.id, aA.ownerKey),
+    mandateA: (await postMandate(aA.id, aA.ownerKey, mandateTerms())).id,
     spareKeyId: spare.id,
   };
 }

@@ -160,6 +160,20 @@ export async function providerServicePayer(service: ServiceInput, funds: number)
   return { prov, svc, p };
 }
 
+/** Creates a mandate on the account with `key` and expects 201; `terms` is the whole request body. */
+export async function postMandate(accountId: string, key: string, terms: Record<string, unknown>): Promise<any> {
+  const r = await api(`/v1/accounts/${accountId}/mandates`, { key, body: terms });
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  return r.body;
+}
+
+/** A new agent key of the account, bound to the mandate. */
+export async function boundKey(accountId: string, ownerKey: string, mandateId: string): Promise<{ id: string; key: string }> {
+  const r = await api(`/v1/accounts/${accountId}/agent-keys`, { key: ownerKey, body: { name: "bound", mandate_id: mandateId } });
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  return { id: r.body.id, key: r.body.key };
+}
+
 export type Balance = { currency: string; available: number; pending: number; posted: number };
 
 export async function balance(accountId: string): Promise<Balance> {
