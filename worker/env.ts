@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { AccountLedger } from "../durable-objects/account";
-import type { Principal } from "./auth/principal";
+import type { Principal } from "./auth/roles";
 
 /** Bindings, vars and secrets as wrangler.toml and `.dev.vars` declare them. */
 export type Env = {

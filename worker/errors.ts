@@ -40,6 +40,9 @@ const STATUS = {
 
 export type ErrorCode = keyof typeof STATUS;
 
+/** Every error code, in the map's order: the closed enum of the Problem schema in /openapi.json. */
+export const ERROR_CODES = Object.keys(STATUS) as [ErrorCode, ...ErrorCode[]];
+
 const TITLES: Record<ErrorCode, string> = {
   invalid_request: "The request is not valid",
   non_canonical_request: "The request target is not canonical",

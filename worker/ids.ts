@@ -1,3 +1,5 @@
+import { bytesToHex } from "@noble/hashes/utils.js";
+
 /** Random identifiers and secrets, and their SHA-256 digests. */
 
 const ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz";
@@ -21,14 +23,11 @@ export function newId(prefix: IdPrefix): string {
 }
 
 const encoder = new TextEncoder();
-const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
 
 /** SHA-256 in lower-case hex, of text (as UTF-8) or of bytes. */
 export async function sha256Hex(data: string | ArrayBuffer): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", typeof data === "string" ? encoder.encode(data) : data));
-  let hex = "";
-  for (const b of digest) hex += HEX[b];
-  return hex;
+  const digest = await crypto.subtle.digest("SHA-256", typeof data === "string" ? encoder.encode(data) : data);
+  return bytesToHex(new Uint8Array(digest));
 }
 
 /** Constant-time comparison of two digests (workerd's `timingSafeEqual`; lengths are public). */

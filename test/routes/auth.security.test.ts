@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { documentedAs } from "./auth.routes";
 import { PROTECTED_ROUTES, authSuite, buildWorld, type World } from "./auth.shared";
 import { OPERATOR, api, balance, call, createAgentKey, expectProblem, unique } from "./helpers";
 
@@ -9,6 +10,30 @@ beforeAll(async () => {
 
 describe.each(PROTECTED_ROUTES)("$method $name", (route) => {
   authSuite(route, () => w);
+});
+
+describe("the auth table and /openapi.json, checked in both directions", () => {
+  const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+  /** Every documented operation, as `method path`, with whether it names a security scheme. */
+  async function documented(): Promise<Map<string, boolean>> {
+    const doc = (await api("/openapi.json")).body;
+    const out = new Map<string, boolean>();
+    for (const [path, item] of Object.entries<any>(doc.paths)) {
+      for (const method of METHODS) if (item[method]) out.set(`${method} ${path}`, (item[method].security ?? doc.security ?? []).length > 0);
+    }
+    return out;
+  }
+
+  it("every protected operation in /openapi.json has a row in the table", async () => {
+    const rows = new Set(PROTECTED_ROUTES.map(documentedAs));
+    const missing = [...(await documented())].filter(([op, secured]) => secured && !rows.has(op)).map(([op]) => op);
+    expect(missing).toEqual([]);
+  });
+
+  it("every row of the table names a protected operation /openapi.json documents", async () => {
+    const ops = await documented();
+    for (const route of PROTECTED_ROUTES) expect(ops.get(documentedAs(route)), `${route.method} ${route.name}`).toBe(true);
+  });
 });
 
 describe("IDOR: account owners", () => {

@@ -146,6 +146,34 @@ export async function payer(funds: number, currency = "USD"): Promise<Payer> {
   return { accountId: id, ownerKey, agentKey: agent.key, agentKeyId: agent.id };
 }
 
+export type Provider = { id: string; key: string };
+export type ServiceRef = { id: string; slug: string };
+
+/**
+ * The setup many route files make once, in `beforeAll`: a provider, one service of it
+ * (`service`: its input) and a payer with `funds` and one agent key.
+ */
+export async function providerServicePayer(service: ServiceInput, funds: number): Promise<{ prov: Provider; svc: ServiceRef; p: Payer }> {
+  const prov = await createProvider();
+  const svc: ServiceRef = await createService(prov.key, service);
+  const p = await payer(funds);
+  return { prov, svc, p };
+}
+
+/** Creates a mandate on the account with `key` and expects 201; `terms` is the whole request body. */
+export async function postMandate(accountId: string, key: string, terms: Record<string, unknown>): Promise<any> {
+  const r = await api(`/v1/accounts/${accountId}/mandates`, { key, body: terms });
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  return r.body;
+}
+
+/** A new agent key of the account, bound to the mandate. */
+export async function boundKey(accountId: string, ownerKey: string, mandateId: string): Promise<{ id: string; key: string }> {
+  const r = await api(`/v1/accounts/${accountId}/agent-keys`, { key: ownerKey, body: { name: "bound", mandate_id: mandateId } });
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  return { id: r.body.id, key: r.body.key };
+}
+
 export type Balance = { currency: string; available: number; pending: number; posted: number };
 
 export async function balance(accountId: string): Promise<Balance> {

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, balance, call, createAccount, createProvider, createService, credit, expectProblem, OPERATOR, transfers } from "./helpers";
+import { api, balance, boundKey, call, createAccount, createProvider, createService, credit, expectProblem, OPERATOR, postMandate, transfers } from "./helpers";
 
 // Mandate errors over HTTP: bad terms are 400 problem+json and create nothing; proxied calls
 // outside a mandate are 403 with the mandate's code and id — nothing forwarded, nothing held,
@@ -16,17 +16,7 @@ beforeAll(async () => {
 
 const valid = () => ({ intent: "Buy research papers", max_total: 1_000, max_per_call: 100, valid_until: iso(Date.now() + HOUR) });
 
-async function createMandate(accountId: string, key: string, body: Record<string, unknown> = {}) {
-  const r = await api(`/v1/accounts/${accountId}/mandates`, { key, body: { ...valid(), ...body } });
-  expect(r.status, JSON.stringify(r.body)).toBe(201);
-  return r.body;
-}
-
-async function boundKey(accountId: string, ownerKey: string, mandateId: string): Promise<string> {
-  const r = await api(`/v1/accounts/${accountId}/agent-keys`, { key: ownerKey, body: { name: "bound", mandate_id: mandateId } });
-  expect(r.status, JSON.stringify(r.body)).toBe(201);
-  return r.body.key;
-}
+const createMandate = (accountId: string, key: string, body: Record<string, unknown> = {}) => postMandate(accountId, key, { ...valid(), ...body });
 
 describe("POST /v1/accounts/{id}/mandates: invalid terms → 400, nothing created", () => {
   let acct: { id: string; ownerKey: string };
@@ -172,7 +162,7 @@ describe("proxied calls outside the mandate: 403, nothing forwarded, nothing cha
     const a = await createAccount();
     await credit(a.id, funds);
     const m = await createMandate(a.id, a.ownerKey, terms);
-    return { slug: svc.slug, serviceId: svc.id, accountId: a.id, ownerKey: a.ownerKey, mandateId: m.id, key: await boundKey(a.id, a.ownerKey, m.id) };
+    return { slug: svc.slug, serviceId: svc.id, accountId: a.id, ownerKey: a.ownerKey, mandateId: m.id, key: (await boundKey(a.id, a.ownerKey, m.id)).key };
   }
 
   const mandateOf = async (s: Setup) => (await api(`/v1/accounts/${s.accountId}/mandates/${s.mandateId}`, { key: s.ownerKey })).body;
@@ -220,7 +210,7 @@ describe("proxied calls outside the mandate: 403, nothing forwarded, nothing cha
     const allowed = await setup();
     const other = await createService(prov.key, { prices: [{ per_call: 10 }] });
     const m = await createMandate(allowed.accountId, allowed.ownerKey, { services: [other.slug] });
-    const key = await boundKey(allowed.accountId, allowed.ownerKey, m.id);
+    const { key } = await boundKey(allowed.accountId, allowed.ownerKey, m.id);
     const ok = await call(`/s/${other.slug}/echo`, { key });
     expect(ok.status).toBe(200);
     await ok.body?.cancel();
@@ -285,7 +275,7 @@ describe("a bad tollgate-tags header: 400 before any money moves", () => {
     const a = await createAccount();
     await credit(a.id, 1_000);
     const m = await createMandate(a.id, a.ownerKey);
-    const key = await boundKey(a.id, a.ownerKey, m.id);
+    const { key } = await boundKey(a.id, a.ownerKey, m.id);
     const journal = await transfers(a.id);
     for (const header of bad) {
       const res = await call(`/s/${svc.slug}/echo`, { key, headers: { "tollgate-tags": header } });

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../worker/audit/chain";
-import { api, balance, call, createAccount, createProvider, createService, credit, OPERATOR, payer, transfers } from "./helpers";
+import { api, balance, boundKey, call, createAccount, createProvider, createService, credit, OPERATOR, payer, postMandate, transfers } from "./helpers";
 
 // Mandates over HTTP: the owner (or the operator) records the user's spending authority, binds
 // agent keys to it and revokes it; proxied calls under it are charged and counted against it.
@@ -14,17 +14,8 @@ beforeAll(async () => {
   prov = await createProvider();
 });
 
-async function createMandate(accountId: string, key: string, body: Record<string, unknown> = {}) {
-  const r = await api(`/v1/accounts/${accountId}/mandates`, { key, body: { intent: INTENT, max_total: 1_000, max_per_call: 100, valid_until: iso(Date.now() + HOUR), ...body } });
-  expect(r.status, JSON.stringify(r.body)).toBe(201);
-  return r.body;
-}
-
-async function boundKey(accountId: string, ownerKey: string, mandateId: string) {
-  const r = await api(`/v1/accounts/${accountId}/agent-keys`, { key: ownerKey, body: { name: "bound", mandate_id: mandateId } });
-  expect(r.status, JSON.stringify(r.body)).toBe(201);
-  return { id: r.body.id as string, key: r.body.key as string };
-}
+const createMandate = (accountId: string, key: string, body: Record<string, unknown> = {}) =>
+  postMandate(accountId, key, { intent: INTENT, max_total: 1_000, max_per_call: 100, valid_until: iso(Date.now() + HOUR), ...body });
 
 describe("create, read, list, revoke", () => {
   it("the owner creates a mandate: 201 with its terms, intent hash and zero counters", async () => {

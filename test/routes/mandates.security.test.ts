@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, balance, call, createAccount, createAgentKey, createProvider, createService, credit, expectProblem, OPERATOR, transfers } from "./helpers";
+import { api, balance, boundKey, call, createAccount, createAgentKey, createProvider, createService, credit, expectProblem, OPERATOR, postMandate, transfers } from "./helpers";
 
 // Mandates as a security boundary (I9): only the account's owner (or the operator) can see or
 // change them; agents cannot widen their own authority; terms cannot be edited; racing calls
@@ -16,17 +16,7 @@ beforeAll(async () => {
 
 const terms = (over: Record<string, unknown> = {}) => ({ intent: "Pay for search queries", max_total: 500, max_per_call: 50, valid_until: iso(Date.now() + HOUR), ...over });
 
-async function createMandate(accountId: string, key: string, over: Record<string, unknown> = {}) {
-  const r = await api(`/v1/accounts/${accountId}/mandates`, { key, body: terms(over) });
-  expect(r.status, JSON.stringify(r.body)).toBe(201);
-  return r.body;
-}
-
-async function boundKey(accountId: string, ownerKey: string, mandateId: string): Promise<{ id: string; key: string }> {
-  const r = await api(`/v1/accounts/${accountId}/agent-keys`, { key: ownerKey, body: { name: "bound", mandate_id: mandateId } });
-  expect(r.status, JSON.stringify(r.body)).toBe(201);
-  return { id: r.body.id, key: r.body.key };
-}
+const createMandate = (accountId: string, key: string, over: Record<string, unknown> = {}) => postMandate(accountId, key, terms(over));
 
 describe("IDOR: another owner gets the same 404 as for an account that does not exist", () => {
   it("on create, list, read and revoke; A's mandates are untouched", async () => {

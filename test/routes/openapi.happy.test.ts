@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { ERROR_CODES, statusOf } from "../../worker/errors";
 import { api } from "./helpers";
 
 /** Every path and method of the public contract (the README's endpoint table). */
@@ -81,6 +82,16 @@ describe("/openapi.json", () => {
       }
     }
     expect(seen).toBeGreaterThan(20);
+  });
+
+  it("Problem.code is the closed enum of every error code the Worker answers with", () => {
+    const code = doc.components.schemas.Problem.properties.code;
+    expect(code.type).toBe("string");
+    for (const c of ERROR_CODES) {
+      expect(statusOf(c), c).toBeGreaterThanOrEqual(400);
+      expect(code.enum, c).toContain(c);
+    }
+    expect([...code.enum].sort()).toEqual([...ERROR_CODES].sort());
   });
 
   it("the proxy documents the agent key as x-api-key too, and its tollgate-* response headers", () => {

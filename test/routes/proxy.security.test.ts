@@ -1,15 +1,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { assertCanonicalPath } from "../../worker/proxy/canonical";
-import { balance, call, createProvider, createHostedService, createService, expectProblem, payer, transfers, unique, type Payer } from "./helpers";
+import { balance, call, createHostedService, createService, expectProblem, payer, type Payer, type Provider, providerServicePayer, type ServiceRef, transfers, unique } from "./helpers";
 
-let prov: { id: string; key: string };
-let svc: { id: string; slug: string };
-let p: Payer;
-beforeAll(async () => {
-  prov = await createProvider();
-  svc = await createService(prov.key, { prices: [{ per_call: 1 }] });
-  p = await payer(1_000_000);
-});
+let prov: Provider, svc: ServiceRef, p: Payer;
+beforeAll(async () => void ({ prov, svc, p } = await providerServicePayer({ prices: [{ per_call: 1 }] }, 1_000_000)));
 
 async function echoed(res: Response): Promise<Record<string, string>> {
   expect(res.status).toBe(200);

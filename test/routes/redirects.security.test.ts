@@ -3,16 +3,10 @@
  * next request comes back through the gateway (worker/proxy/location.ts).
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { balance, call, createProvider, createHostedService, createService, GATEWAY, originUrl, payer, unique, type Payer } from "./helpers";
+import { balance, call, createHostedService, createService, GATEWAY, originUrl, type Payer, type Provider, providerServicePayer, type ServiceRef, unique } from "./helpers";
 
-let prov: { id: string; key: string };
-let svc: { id: string; slug: string };
-let p: Payer;
-beforeAll(async () => {
-  prov = await createProvider();
-  svc = await createService(prov.key, { prices: [{ per_call: 1 }] });
-  p = await payer(1_000_000);
-});
+let prov: Provider, svc: ServiceRef, p: Payer;
+beforeAll(async () => void ({ prov, svc, p } = await providerServicePayer({ prices: [{ per_call: 1 }] }, 1_000_000)));
 
 /** A 302 through the gateway: its Location, after checking it was returned (not followed) and charged. */
 async function redirected(path: string, init: { base?: string; headers?: Record<string, string> } = {}): Promise<string | null> {

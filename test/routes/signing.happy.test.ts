@@ -4,6 +4,7 @@
  * the JWKS serves both keys; rotation works; the Hono example origin accepts a paid call.
  */
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { encodeBase64 } from "hono/utils/encode";
 import { beforeAll, describe, expect, it } from "vitest";
 import createHonoOrigin from "../../sdk/examples/hono";
 import { verifyTollgateRequest } from "../../sdk/src/index";
@@ -18,8 +19,8 @@ beforeAll(async () => {
 });
 
 async function sha256Digest(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-  return `sha-256=:${btoa(String.fromCharCode(...digest))}:`;
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return `sha-256=:${encodeBase64(digest)}:`;
 }
 
 describe("the origin receives a signed request", () => {

@@ -1,15 +1,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { OPERATOR, call, createProvider, createService, expectProblem, payer, type Payer } from "./helpers";
+import { call, expectProblem, OPERATOR, payer, type Payer, type Provider, providerServicePayer, type ServiceRef } from "./helpers";
 import { DB } from "./ledger-helpers";
 
-let p: Payer;
-let svc: { id: string };
-let prov: { id: string; key: string };
-beforeAll(async () => {
-  prov = await createProvider();
-  svc = await createService(prov.key);
-  p = await payer(0);
-});
+let prov: Provider, svc: ServiceRef, p: Payer;
+beforeAll(async () => void ({ prov, svc, p } = await providerServicePayer({}, 0)));
 
 describe("usage reports: bad input → 400 problem+json", () => {
   const bad = [

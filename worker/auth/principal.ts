@@ -5,15 +5,11 @@ import { config } from "../env";
 import type { Actor } from "../../durable-objects/types";
 import { ApiError } from "../errors";
 import { timingSafeEqualHex } from "../ids";
-import { accounts, providers } from "../db/schema";
+import { ownerKeyHashOf } from "../accounts/store";
+import { providers } from "../db/schema";
 import { db } from "../db/client";
 import { hashKey, parseKey } from "./keys";
-
-export type Principal =
-  | { role: "operator" }
-  | { role: "provider"; providerId: string }
-  | { role: "owner"; accountId: string }
-  | { role: "agent"; accountId: string; keyHash: string };
+import type { Principal } from "./roles";
 
 /** The credential presented as `Authorization: Bearer …` or, for SDKs that use it, `x-api-key`. */
 export function presentedKey(headers: Headers): string | null {
@@ -48,8 +44,8 @@ export async function authenticate(c: Context<AppEnv>): Promise<Principal> {
       throw new ApiError("invalid_key");
     }
     case "owner": {
-      const row = await db(c.env).select({ h: accounts.ownerKeyHash }).from(accounts).where(eq(accounts.id, parsed.objectId)).get();
-      if (row && timingSafeEqualHex(row.h, keyHash)) return { role: "owner", accountId: parsed.objectId };
+      const hash = await ownerKeyHashOf(db(c.env), parsed.objectId);
+      if (hash !== null && timingSafeEqualHex(hash, keyHash)) return { role: "owner", accountId: parsed.objectId };
       throw new ApiError("invalid_key");
     }
   }

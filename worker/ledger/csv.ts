@@ -1,4 +1,4 @@
-import type { JournalEntry } from "./entries";
+import type { JournalEntry } from "./journal-entry";
 
 /**
  * CSV for spreadsheets and ERP imports: RFC 4180 (fields quoted when they hold a comma, quote,
@@ -37,7 +37,7 @@ export function csvDocument(header: readonly string[], rows: readonly (readonly 
   return csvRow(header) + rows.map(csvRow).join("");
 }
 
-/** The journal-entry export's columns (worker/ledger/entries.ts). */
+/** The journal-entry export's columns (the CSV form of `journalEntries` in worker/ledger/entries.ts). */
 export const CSV_HEADER = [
   "id",
   "date",

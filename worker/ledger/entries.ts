@@ -1,51 +1,14 @@
 import { CSV_HEADER, csvRow, entryCsvRow } from "./csv";
+import type { JournalEntry } from "./journal-entry";
 import type { Period } from "./period";
 
-/**
- * The general-ledger view of D1's double-entry legs, for finance: each transfer has one debit leg
- * (its negative leg) and one or more credit legs; every credit leg becomes one journal entry
- * "debit X, credit Y, amount". Ledger accounts are named by their Tollgate ids (`acct_…`,
- * `prov_…`, `platform`, `external`).
- */
-export type JournalEntry = {
-  /** Stable: the transfer id and the credit leg's index. */
-  id: string;
-  /** UTC date of the transfer (YYYY-MM-DD). */
-  date: string;
-  created_at: string;
-  debit_account: string | null;
-  credit_account: string;
-  amount: number;
-  currency: string;
-  transfer_id: string;
-  transfer_kind: string;
-  /** The payer account whose journal the transfer belongs to, and its position there. */
-  account_id: string;
-  seq: number;
-  leg: number;
-  service_id: string | null;
-  request_id: string | null;
-  mandate_id: string | null;
-  reference: string | null;
-  tags: Record<string, string> | null;
-};
+export type { JournalEntry };
 
 /** Who sees what: the operator everything, a provider its services' transfers, an owner its account's. */
 export type EntryScope = { all: true } | { providerId: string } | { accountId: string };
 
 /** Position after an entry, in the listing's order (created_at, account_id, seq, leg). */
 export type EntryPosition = { createdAt: number; accountId: string; seq: number; leg: number };
-
-const POSITION = /^(\d{1,16}):(acct_[0-9a-z]{1,40}):(\d{1,16}):(\d{1,4})$/;
-
-export function encodePosition(p: EntryPosition): string {
-  return `${p.createdAt}:${p.accountId}:${p.seq}:${p.leg}`;
-}
-
-export function decodePosition(text: string): EntryPosition | null {
-  const m = POSITION.exec(text);
-  return m ? { createdAt: Number(m[1]), accountId: String(m[2]), seq: Number(m[3]), leg: Number(m[4]) } : null;
-}
 
 type Row = {
   account_id: string;

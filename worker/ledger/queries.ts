@@ -2,6 +2,9 @@ import { and, desc, eq, lt, or } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { transfers } from "../db/schema";
 
+/** Where a newest-first listing continues: below this time (epoch ms) and, at that time, this id. */
+export type AtPosition = { at: number; id: string };
+
 /** A settled transfer as D1 holds it (what providers and finance see). */
 export type SettledTransfer = {
   id: string;
@@ -22,14 +25,10 @@ export type SettledTransfer = {
 
 /**
  * A service's settled transfers from D1, newest first. `after` is the position of the previous
- * page's last row (`created_at:id`), so pages stay stable while new rows arrive.
+ * page's last row (its `created_at` and id), so pages stay stable while new rows arrive.
  */
-export async function serviceTransfers(db: Db, serviceId: string, limit: number, after: string | null) {
-  let position = undefined;
-  if (after) {
-    const [at, id] = [Number(after.slice(0, after.indexOf(":"))), after.slice(after.indexOf(":") + 1)];
-    position = or(lt(transfers.createdAt, at), and(eq(transfers.createdAt, at), lt(transfers.id, id)));
-  }
+export async function serviceTransfers(db: Db, serviceId: string, limit: number, after: AtPosition | null) {
+  const position = after ? or(lt(transfers.createdAt, after.at), and(eq(transfers.createdAt, after.at), lt(transfers.id, after.id))) : undefined;
   const rows = await db
     .select()
     .from(transfers)
@@ -57,6 +56,6 @@ export async function serviceTransfers(db: Db, serviceId: string, limit: number,
         created_at: new Date(r.createdAt).toISOString(),
       }),
     ),
-    next: rows.length > limit && last ? `${last.createdAt}:${last.id}` : null,
+    next: rows.length > limit && last ? ({ at: last.createdAt, id: last.id } satisfies AtPosition) : null,
   };
 }

@@ -1,3 +1,5 @@
+import { accountsToReconcile } from "../accounts/store";
+import { db } from "../db/client";
 import type { Env } from "../env";
 import { type AccountSnapshot, type D1LegRow, type D1TransferRow, type Discrepancy, type JournalRow, orphanAccounts, reconcileAccount, reconcileTotals } from "./reconcile";
 import { exactSum } from "../pricing/amount";
@@ -34,7 +36,7 @@ export type ReconcileResult = {
  */
 export async function reconcilePage(env: Pick<Env, "DB" | "ACCOUNT">, opts: ReconcileOptions): Promise<ReconcileResult> {
   const now = opts.now ?? Date.now();
-  const rows = await accountPage(env.DB, opts);
+  const rows = await accountsToReconcile(db(env), opts);
   const ids = rows.map((r) => r.id);
   const page = ids.slice(0, opts.limit);
   const cursors = await Promise.all(page.map((id) => ledgerFor(env, id).exportCursor()));
@@ -61,17 +63,6 @@ export async function reconcilePage(env: Pick<Env, "DB" | "ACCOUNT">, opts: Reco
   return result;
 }
 
-type AccountRow = { id: string; currency: string; created_at: number };
-
-/** The accounts to check: one, or a page after `after` (one more than the limit, to see if more follow). */
-async function accountPage(d1: D1Database, opts: ReconcileOptions): Promise<AccountRow[]> {
-  const query = opts.accountId
-    ? d1.prepare("SELECT id, currency, created_at FROM accounts WHERE id = ?").bind(opts.accountId)
-    : d1.prepare("SELECT id, currency, created_at FROM accounts WHERE id > ? ORDER BY id LIMIT ?").bind(opts.after ?? "", opts.limit + 1);
-  const { results } = await query.all<AccountRow>();
-  return results.map((r) => ({ id: String(r.id), currency: String(r.currency), created_at: Number(r.created_at) }));
-}
-
 export type LedgerRepair = { account_id: string; ledger_opened: boolean };
 
 /**
@@ -82,7 +73,7 @@ export type LedgerRepair = { account_id: string; ledger_opened: boolean };
  * "conflict": the ledger is open with another currency.
  */
 export async function openLedger(env: Pick<Env, "DB" | "ACCOUNT">, accountId: string): Promise<LedgerRepair | null | "conflict"> {
-  const [row] = await accountPage(env.DB, { accountId, after: null, limit: 1, graceMs: 0 });
+  const [row] = await accountsToReconcile(db(env), { accountId, after: null, limit: 1 });
   if (!row) return null;
   const stub = ledgerFor(env, accountId);
   const wasOpen = (await stub.exportCursor()) !== null;

@@ -1,6 +1,7 @@
 import { and, desc, eq, lt, or } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { accounts, auditEvents } from "../db/schema";
+import type { AtPosition } from "./queries";
 
 /**
  * Calls a service served but was not paid for: their capture reached the payer's ledger after the
@@ -10,13 +11,9 @@ import { accounts, auditEvents } from "../db/schema";
  */
 export type UncollectedCall = { request_id: string | null; account_id: string; agent_key_id: string | null; amount: number; currency: string; reason: string | null; at: string };
 
-/** `after` is the position of the last item of the previous page: `<at>:<request_id>`. */
-export async function uncollectedCalls(db: Db, serviceId: string, limit: number, after: string | null) {
-  let position = undefined;
-  if (after) {
-    const [at, requestId] = [Number(after.slice(0, after.indexOf(":"))), after.slice(after.indexOf(":") + 1)];
-    position = or(lt(auditEvents.at, at), and(eq(auditEvents.at, at), lt(auditEvents.requestId, requestId)));
-  }
+/** `after` is the position of the last item of the previous page: its time and request id. */
+export async function uncollectedCalls(db: Db, serviceId: string, limit: number, after: AtPosition | null) {
+  const position = after ? or(lt(auditEvents.at, after.at), and(eq(auditEvents.at, after.at), lt(auditEvents.requestId, after.id))) : undefined;
   const rows = await db
     .select({ event: auditEvents, currency: accounts.currency })
     .from(auditEvents)
@@ -38,6 +35,6 @@ export async function uncollectedCalls(db: Db, serviceId: string, limit: number,
         at: new Date(e.at).toISOString(),
       }),
     ),
-    next: rows.length > limit && last ? `${last.at}:${last.requestId}` : null,
+    next: rows.length > limit && last ? ({ at: last.at, id: String(last.requestId) } satisfies AtPosition) : null,
   };
 }

@@ -1,3 +1,4 @@
+import { concatBytes } from "@noble/hashes/utils.js";
 import { createParser } from "eventsource-parser";
 import type { LlmFormat } from "./llm";
 import { TokenMeter } from "./llm";
@@ -61,12 +62,7 @@ class UsageObserver {
 
   end(): void {
     if (this.streaming || !this.json) return;
-    const whole = new Uint8Array(this.jsonBytes);
-    let at = 0;
-    for (const part of this.json) {
-      whole.set(part, at);
-      at += part.byteLength;
-    }
+    const whole = concatBytes(...this.json);
     try {
       this.meter.observe(JSON.parse(new TextDecoder().decode(whole)));
     } catch {

@@ -1,9 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
 import { requireAccountAccess, requireOperator } from "../auth/principal";
 import { hashKey, issueKey } from "../auth/keys";
 import { db } from "../db/client";
-import { accounts } from "../db/schema";
+import { createAccount, getAccount } from "../accounts/store";
 import { ApiError } from "../errors";
 import { newId, sha256Hex } from "../ids";
 import { callLedger } from "../account-client/failures";
@@ -11,8 +10,9 @@ import { creditRefusal } from "../account-client/refusals";
 import { rpc } from "../account-client/rpc";
 import { type LedgerStub, ledgerFor } from "../account-client/stub";
 import { PositiveAmount } from "../pricing/amount";
-import { accountLedger, bearer, Currency, decodeCursor, encodeCursor, errors, IdParams, json, jsonBody, Pagination, router } from "./common";
+import { accountLedger, bearer, Currency, errors, IdParams, json, jsonBody, Pagination, router } from "./common";
 import type { OpenResult } from "../../durable-objects/types";
+import { cursorOf, seqPosition } from "./cursor";
 import { Balance, page, Transfer } from "./models";
 
 const AccountCreate = z.object({ name: z.string().min(1).max(200), currency: Currency }).strict().openapi("AccountCreate");
@@ -38,6 +38,9 @@ const IdempotencyHeader = z.object({
 
 
 
+/** The journal continues below a seq. */
+const journalCursor = cursorOf(seqPosition);
+
 export const accountRoutes = router()
   .openapi(
     createRoute({
@@ -58,7 +61,7 @@ export const accountRoutes = router()
       // fails and the row is left as an account whose ledger is not open: the reconciler lists
       // accounts, so it reports that one (ledger_not_opened) and can open it. The other order
       // would leave an opened ledger that no row points to, which nothing can find.
-      await db(c.env).insert(accounts).values({ id, name, currency, ownerKeyHash: await hashKey(ownerKey), createdAt: now });
+      await createAccount(db(c.env), { id, name, currency, ownerKeyHash: await hashKey(ownerKey), createdAt: now });
       // Opening is idempotent (the same id and currency), so a transient failure is retried once.
       const stub = () => ledgerFor(c.env, id);
       const open = (s: LedgerStub): Promise<OpenResult> => rpc.open(s, id, currency);
@@ -79,7 +82,7 @@ export const accountRoutes = router()
     async (c) => {
       const { id } = c.req.valid("param");
       requireAccountAccess(c.var.principal, id);
-      const row = await db(c.env).select().from(accounts).where(eq(accounts.id, id)).get();
+      const row = await getAccount(db(c.env), id);
       if (!row) throw new ApiError("not_found", "No such account.");
       return c.json({ id: row.id, name: row.name, currency: row.currency, created_at: new Date(row.createdAt).toISOString() }, 200);
     },
@@ -144,10 +147,7 @@ export const accountRoutes = router()
     async (c) => {
       const { id } = c.req.valid("param");
       const { limit, cursor } = c.req.valid("query");
-      const position = decodeCursor(cursor);
-      const seq = position === null ? null : Number(position);
-      if (seq !== null && !Number.isSafeInteger(seq)) throw new ApiError("invalid_request", "cursor: not a cursor this API returned");
-      const result = await accountLedger(c, id).transfers(limit, seq);
-      return c.json({ data: result.data, next_cursor: encodeCursor(result.next_cursor) }, 200);
+      const result = await accountLedger(c, id).transfers(limit, journalCursor.decode(cursor));
+      return c.json({ data: result.data, next_cursor: journalCursor.encode(result.next_cursor === null ? null : Number(result.next_cursor)) }, 200);
     },
   );

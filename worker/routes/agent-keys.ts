@@ -5,7 +5,8 @@ import { ApiError } from "../errors";
 import { newId } from "../ids";
 import { ledgerFor } from "../account-client/stub";
 import { PositiveAmount } from "../pricing/amount";
-import { accountLedger, bearer, decodeCursor, encodeCursor, errors, IdParams, json, jsonBody, KeyParams, Pagination, router } from "./common";
+import { accountLedger, bearer, errors, IdParams, json, jsonBody, KeyParams, Pagination, router } from "./common";
+import { cursorOf, idPosition } from "./cursor";
 import { AgentKey, page } from "./models";
 
 const Limits = {
@@ -27,6 +28,9 @@ const AgentKeyCreated = AgentKey.extend({
   key: z.string().openapi({ description: "The agent key. Shown once." }),
 }).openapi("AgentKeyCreated");
 const Frozen = z.object({ frozen: z.boolean() }).strict().openapi("Frozen");
+
+/** Keys are listed in id order, continuing after a key id. */
+const keyCursor = cursorOf(idPosition("ak"));
 
 /** Agent keys: issued by the owner, bounded by a mandate and velocity limits, frozen by the operator. */
 export const agentKeyRoutes = router()
@@ -65,8 +69,8 @@ export const agentKeyRoutes = router()
     async (c) => {
       const { id } = c.req.valid("param");
       const { limit, cursor } = c.req.valid("query");
-      const result = await accountLedger(c, id).agentKeys(limit, decodeCursor(cursor));
-      return c.json({ data: result.data, next_cursor: encodeCursor(result.next_cursor) }, 200);
+      const result = await accountLedger(c, id).agentKeys(limit, keyCursor.decode(cursor));
+      return c.json({ data: result.data, next_cursor: keyCursor.encode(result.next_cursor) }, 200);
     },
   )
   .openapi(

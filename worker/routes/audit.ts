@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { verifyAuditTrail } from "../audit/verify-trail";
 import { ApiError } from "../errors";
-import { accountLedger, bearer, decodeCursor, encodeCursor, errors, IdParams, json, Pagination, router } from "./common";
+import { accountLedger, bearer, errors, IdParams, json, Pagination, router } from "./common";
+import { cursorOf, seqPosition } from "./cursor";
 
 const AuditEvent = z
   .object({
@@ -42,6 +43,9 @@ const AuditVerification = z
   })
   .openapi("AuditVerification");
 
+/** The audit trail continues below an event's seq. */
+const auditCursor = cursorOf(seqPosition);
+
 /** The hash-chained audit trail: read from the account's ledger, verified in D1. */
 export const auditRoutes = router()
   .openapi(
@@ -56,11 +60,8 @@ export const auditRoutes = router()
     async (c) => {
       const { id } = c.req.valid("param");
       const { limit, cursor } = c.req.valid("query");
-      const position = decodeCursor(cursor);
-      const seq = position === null ? null : Number(position);
-      if (seq !== null && !(Number.isSafeInteger(seq) && seq > 0)) throw new ApiError("invalid_request", "cursor: not a cursor this API returned");
-      const result = await accountLedger(c, id).auditEvents(limit, seq);
-      return c.json({ data: result.data, next_cursor: encodeCursor(result.next_cursor) }, 200);
+      const result = await accountLedger(c, id).auditEvents(limit, auditCursor.decode(cursor));
+      return c.json({ data: result.data, next_cursor: auditCursor.encode(result.next_cursor === null ? null : Number(result.next_cursor)) }, 200);
     },
   )
   .openapi(

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { requireAccountAccess } from "../auth/principal";
 import { ledgerFor } from "../account-client/stub";
 import type { AppEnv } from "../env";
-import { ApiError } from "../errors";
+import { ApiError, ERROR_CODES } from "../errors";
 
 /**
  * A router whose validation failures go through the one error path (problem+json, code
@@ -27,7 +27,7 @@ export const Problem = z
     title: z.string(),
     status: z.number().int(),
     detail: z.string(),
-    code: z.string(),
+    code: z.enum(ERROR_CODES),
   })
   .passthrough()
   .openapi("Problem");
@@ -46,20 +46,7 @@ export const Pagination = z.object({
   cursor: z.string().max(200).optional().openapi({ description: "The `next_cursor` of the previous page." }),
 });
 
-/** Cursors are opaque to clients: base64url of an internal position. */
-export function encodeCursor(position: string | null): string | null {
-  return position === null ? null : btoa(position).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
-}
-
-export function decodeCursor(cursor: string | undefined): string | null {
-  if (cursor === undefined) return null;
-  try {
-    return atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
-  } catch {
-    throw new ApiError("invalid_request", "cursor: not a cursor this API returned");
-  }
-}
-
+/** Page cursors: see cursor.ts. */
 
 export const Currency = z.string().regex(/^[A-Z]{3}$/, "an ISO 4217 code such as USD").openapi({ example: "USD" });
 

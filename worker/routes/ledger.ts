@@ -1,10 +1,23 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { Principal } from "../auth/principal";
+import type { Principal } from "../auth/roles";
 import { ApiError } from "../errors";
-import { decodePosition, encodePosition, type EntryScope, journalCsvStream, journalEntries } from "../ledger/entries";
+import { type EntryPosition, type EntryScope, journalCsvStream, journalEntries } from "../ledger/entries";
 import { resolvePeriod } from "../ledger/period";
-import { bearer, decodeCursor, encodeCursor, errors, Pagination, router } from "./common";
+import { bearer, errors, Pagination, router } from "./common";
+import { cursorOf } from "./cursor";
 import { PeriodQuery } from "./period";
+
+/** Entries continue after `created_at:account_id:seq:leg`, the listing's order. */
+const ENTRY_POSITION = /^(\d{1,16}):(acct_[0-9a-z]{1,40}):(\d{1,16}):(\d{1,4})$/;
+const entryCursor = cursorOf(
+  z.codec(z.string().regex(ENTRY_POSITION), z.object({ createdAt: z.number(), accountId: z.string(), seq: z.number(), leg: z.number() }), {
+    decode: (text): EntryPosition => {
+      const m = ENTRY_POSITION.exec(text);
+      return { createdAt: Number(m?.[1]), accountId: String(m?.[2]), seq: Number(m?.[3]), leg: Number(m?.[4]) };
+    },
+    encode: (p) => `${p.createdAt}:${p.accountId}:${p.seq}:${p.leg}`,
+  }),
+);
 
 const EntriesQuery = PeriodQuery.extend(Pagination.shape).extend({
   format: z.enum(["json", "csv"]).default("json").openapi({ description: "`csv`: the whole period as one download (limit and cursor do not apply)." }),
@@ -78,11 +91,8 @@ export const ledgerRoutes = router().openapi(
         headers: { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="${name}"`, "cache-control": "no-store" },
       });
     }
-    const raw = decodeCursor(q.cursor);
-    const after = raw === null ? null : decodePosition(raw);
-    if (raw !== null && !after) throw new ApiError("invalid_request", "cursor: not a cursor this API returned");
-    const page = await journalEntries(c.env.DB, scope, period, q.limit, after);
-    return c.json({ data: page.data, next_cursor: encodeCursor(page.next && encodePosition(page.next)) }, 200);
+    const page = await journalEntries(c.env.DB, scope, period, q.limit, entryCursor.decode(q.cursor));
+    return c.json({ data: page.data, next_cursor: entryCursor.encode(page.next) }, 200);
   },
 );
 

@@ -4,7 +4,8 @@ import { ApiError } from "../errors";
 import { TagsSchema } from "../ledger/tags";
 import { PositiveAmount } from "../pricing/amount";
 import { Slug } from "../services/schema";
-import { accountLedger, bearer, decodeCursor, encodeCursor, errors, IdParams, json, MandateParams, Pagination, router } from "./common";
+import { accountLedger, bearer, errors, IdParams, json, MandateParams, Pagination, router } from "./common";
+import { cursorOf, idPosition } from "./cursor";
 import { Mandate, page } from "./models";
 
 const Timestamp = z.iso.datetime({ offset: true }).openapi({ example: "2026-12-31T23:59:59Z" });
@@ -30,6 +31,9 @@ const MandateCreate = z
   .openapi("MandateCreate");
 
 
+
+/** Mandates are listed in id order, continuing after a mandate id. */
+const mandateCursor = cursorOf(idPosition("mnd"));
 
 /** Mandates: the user's spending authority for agents, enforced by the account's ledger on every hold. */
 export const mandateRoutes = router()
@@ -74,8 +78,8 @@ export const mandateRoutes = router()
     async (c) => {
       const { id } = c.req.valid("param");
       const { limit, cursor } = c.req.valid("query");
-      const result = await accountLedger(c, id).mandates(limit, decodeCursor(cursor));
-      return c.json({ data: result.data, next_cursor: encodeCursor(result.next_cursor) }, 200);
+      const result = await accountLedger(c, id).mandates(limit, mandateCursor.decode(cursor));
+      return c.json({ data: result.data, next_cursor: mandateCursor.encode(result.next_cursor) }, 200);
     },
   )
   .openapi(

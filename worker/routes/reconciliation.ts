@@ -1,13 +1,16 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
 import { requireOperator } from "../auth/principal";
 import { db } from "../db/client";
-import { accounts } from "../db/schema";
+import { accountExists } from "../accounts/store";
 import { ApiError } from "../errors";
 import { openLedger, reconcilePage } from "../ledger/reconcile-run";
-import { bearer, decodeCursor, encodeCursor, errors, json, jsonBody, router } from "./common";
+import { bearer, errors, json, jsonBody, router } from "./common";
+import { cursorOf, idPosition } from "./cursor";
 
 const AccountId = z.string().regex(/^acct_[0-9a-z]{1,40}$/, "an account id (acct_…)");
+
+/** A reconciliation run continues after the last account id of the previous page. */
+const accountCursor = cursorOf(idPosition("acct"));
 
 const ReconcileQuery = z.object({
   account_id: AccountId.optional().openapi({ description: "Reconcile this account only." }),
@@ -72,11 +75,9 @@ export const reconciliationRoutes = router().openapi(
     requireOperator(c.var.principal);
     const q = c.req.valid("query");
     if (q.account_id) {
-      const known = await db(c.env).select({ id: accounts.id }).from(accounts).where(eq(accounts.id, q.account_id)).get();
-      if (!known) throw new ApiError("not_found", "No such account.");
+      if (!(await accountExists(db(c.env), q.account_id))) throw new ApiError("not_found", "No such account.");
     }
-    const after = decodeCursor(q.cursor);
-    if (after !== null && !/^acct_[0-9a-z]{1,40}$/.test(after)) throw new ApiError("invalid_request", "cursor: not a cursor this API returned");
+    const after = accountCursor.decode(q.cursor);
     const now = Date.now();
     const r = await reconcilePage(c.env, { accountId: q.account_id, after, limit: q.limit, graceMs: q.grace_seconds * 1000, now });
     return c.json(
@@ -87,7 +88,7 @@ export const reconciliationRoutes = router().openapi(
         transfers_checked: r.transfers_checked,
         not_yet_exported: r.not_yet_exported,
         discrepancies: r.discrepancies,
-        next_cursor: encodeCursor(r.next),
+        next_cursor: accountCursor.encode(r.next),
       },
       200,
     );

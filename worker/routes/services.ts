@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
-import { type Principal } from "../auth/principal";
+import type { Principal } from "../auth/roles";
 import { db } from "../db/client";
 import { config } from "../env";
 import { providers } from "../db/schema";
@@ -14,7 +14,8 @@ import { createService, getService, listServices } from "../services/store";
 import { updateService } from "../services/store";
 import { Verification, verificationMaterial } from "../services/verification";
 import { serviceTransfers } from "../ledger/queries";
-import { bearer, decodeCursor, encodeCursor, errors, IdParams, json, Pagination, router } from "./common";
+import { bearer, errors, IdParams, json, Pagination, router } from "./common";
+import { atIdPosition, cursorOf, idPosition } from "./cursor";
 import { page } from "./models";
 
 /** A custom hostname the service claims; only an `active` one routes calls (README, "Custom hostnames"). */
@@ -83,6 +84,11 @@ function managedBy(p: Principal): string | undefined {
   throw new ApiError("forbidden", "Services are managed by their provider.");
 }
 
+/** Services are listed in id order, continuing after a service id. */
+const serviceCursor = cursorOf(idPosition("svc"));
+/** A service's settled transfers, newest first: continuing below `created_at:id`. */
+const transferCursor = cursorOf(atIdPosition("tr"));
+
 export const serviceRoutes = router()
   .openapi(
     createRoute({
@@ -127,9 +133,9 @@ export const serviceRoutes = router()
     async (c) => {
       const providerId = managedBy(c.var.principal);
       const { limit, cursor } = c.req.valid("query");
-      const result = await listServices(db(c.env), { providerId, limit, after: decodeCursor(cursor) });
+      const result = await listServices(db(c.env), { providerId, limit, after: serviceCursor.decode(cursor) });
       const verification = verificationMaterial(c.env, c.req.url);
-      return c.json({ data: result.data.map((s) => ({ ...s, verification })), next_cursor: encodeCursor(result.last) }, 200);
+      return c.json({ data: result.data.map((s) => ({ ...s, verification })), next_cursor: serviceCursor.encode(result.last) }, 200);
     },
   )
   .openapi(
@@ -191,10 +197,8 @@ export const serviceRoutes = router()
       const service = await getService(db(c.env), c.req.valid("param").id, providerId);
       if (!service) throw new ApiError("not_found", "No such service.");
       const { limit, cursor } = c.req.valid("query");
-      const position = decodeCursor(cursor);
-      if (position !== null && !/^\d+:[a-z0-9_]+$/.test(position)) throw new ApiError("invalid_request", "cursor: not a cursor this API returned");
-      const result = await serviceTransfers(db(c.env), service.id, limit, position);
-      return c.json({ data: result.data, next_cursor: encodeCursor(result.next) }, 200);
+      const result = await serviceTransfers(db(c.env), service.id, limit, transferCursor.decode(cursor));
+      return c.json({ data: result.data, next_cursor: transferCursor.encode(result.next) }, 200);
     },
   )
   .openapi(

@@ -3,7 +3,8 @@ import { db } from "../db/client";
 import { ApiError } from "../errors";
 import { uncollectedCalls } from "../ledger/uncollected";
 import { getService } from "../services/store";
-import { bearer, decodeCursor, encodeCursor, errors, IdParams, json, Pagination, router } from "./common";
+import { bearer, errors, IdParams, json, Pagination, router } from "./common";
+import { atIdPosition, cursorOf } from "./cursor";
 import { page } from "./models";
 
 const UncollectedCall = z
@@ -17,6 +18,9 @@ const UncollectedCall = z
     at: z.string(),
   })
   .openapi("UncollectedCall");
+
+/** Uncollected calls, newest first: continuing below `at:request_id`. */
+const uncollectedCursor = cursorOf(atIdPosition("req"));
 
 /** A provider sees every call of its services that was served but could not be charged. */
 export const uncollectedRoutes = router().openapi(
@@ -35,9 +39,7 @@ export const uncollectedRoutes = router().openapi(
     const service = await getService(db(c.env), c.req.valid("param").id, p.role === "provider" ? p.providerId : undefined);
     if (!service) throw new ApiError("not_found", "No such service.");
     const { limit, cursor } = c.req.valid("query");
-    const position = decodeCursor(cursor);
-    if (position !== null && !/^\d+:req_[a-z0-9_]+$/.test(position)) throw new ApiError("invalid_request", "cursor: not a cursor this API returned");
-    const result = await uncollectedCalls(db(c.env), service.id, limit, position);
-    return c.json({ data: result.data, next_cursor: encodeCursor(result.next) }, 200);
+    const result = await uncollectedCalls(db(c.env), service.id, limit, uncollectedCursor.decode(cursor));
+    return c.json({ data: result.data, next_cursor: uncollectedCursor.encode(result.next) }, 200);
   },
 );

@@ -1,8 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
 import { requireAccountAccess } from "../auth/principal";
 import { db } from "../db/client";
-import { accounts } from "../db/schema";
+import { currencyOf } from "../accounts/store";
 import { ApiError } from "../errors";
 import { resolvePeriod } from "../ledger/period";
 import { GROUP_BY, type GroupBy, usageReport } from "../ledger/usage-report";
@@ -48,9 +47,9 @@ export const usageReportRoutes = router()
       requireAccountAccess(c.var.principal, id);
       const q = c.req.valid("query");
       const period = resolvePeriod(q.from, q.to);
-      const account = await db(c.env).select({ currency: accounts.currency }).from(accounts).where(eq(accounts.id, id)).get();
-      if (!account) throw new ApiError("not_found", "No such account.");
-      return c.json(await usageReport(c.env.DB, { accountId: id }, period, q.group_by as GroupBy, account.currency), 200);
+      const currency = await currencyOf(db(c.env), id);
+      if (currency === null) throw new ApiError("not_found", "No such account.");
+      return c.json(await usageReport(c.env.DB, { accountId: id }, period, q.group_by as GroupBy, currency), 200);
     },
   )
   .openapi(
