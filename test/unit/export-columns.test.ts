@@ -2,7 +2,7 @@ import { getTableColumns } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import { describe, expect, it } from "vitest";
 import { auditEvents, ledgerEntries, transfers } from "../../worker/db/schema";
-import { AUDIT_COLUMNS, exportPage, TRANSFER_COLUMNS } from "../../worker/ledger/export";
+import { AUDIT_COLUMNS, exportPage, TRANSFER_COLUMNS } from "../../durable-objects/export-page";
 
 // The D1 export writes its INSERT column lists by hand (it runs inside the ledger's Durable Object),
 // apart from the drizzle schema that owns the tables. These tests tie the two together: a column
