@@ -1,5 +1,5 @@
-import { sha256Hex } from "../worker/audit/chain";
-import { newId } from "../worker/ids";
+import { sha256Hex } from "../core/audit-chain";
+import { newId } from "../core/ids";
 import type { Journal } from "./journal";
 import { insertMandate, mandateRow } from "./mandates";
 import { toAgentKey, toMandate } from "./rows";

@@ -1,4 +1,4 @@
-import { type AuditFields, type AuditRecord, chainHash, GENESIS } from "../worker/audit/chain";
+import { type AuditFields, type AuditRecord, chainHash, GENESIS } from "../core/audit-chain";
 import type { Sql } from "./sql";
 
 /** What a caller says of an event; the chain adds account, seq, time and hashes. */

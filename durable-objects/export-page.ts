@@ -1,4 +1,4 @@
-import { legsOf } from "../worker/ledger/legs";
+import { legsOf } from "../core/legs";
 
 /**
  * The export of an account's outbox (its journal and audit trail) to D1: hand-written SQL, on

@@ -1,5 +1,5 @@
-import { platformFee } from "../worker/pricing/fees";
-import { type PriceRule, settlement } from "../worker/pricing/rules";
+import { platformFee } from "../core/pricing/fees";
+import { type PriceRule, settlement } from "../core/pricing/rules";
 import type { LiveKeys } from "./admin";
 import { endCall } from "./call-keys";
 import { isAmount, type Journal } from "./journal";

@@ -1,4 +1,4 @@
-import { newId } from "../worker/ids";
+import { newId } from "../core/ids";
 import { appendAudit, type AuditEntry, type AuditHead, readAuditHead } from "./audit-log";
 import { toHold } from "./rows";
 import { MIGRATIONS } from "./schema";

@@ -1,5 +1,5 @@
-import { newId } from "../worker/ids";
-import { mergeTags, type Tags } from "../worker/ledger/tags";
+import { newId } from "../core/ids";
+import { mergeTags, type Tags } from "../core/tags";
 import type { LiveKeys } from "./admin";
 import { priorCall, rememberCall } from "./call-keys";
 import { isAmount, type Journal } from "./journal";

@@ -1,4 +1,4 @@
-import type { Tags } from "../worker/ledger/tags";
+import type { Tags } from "../core/tags";
 import { iso, isoOrNull, jsonOrNull, type Row, textOrNull } from "./sql";
 import type { AgentKey, AuditEvent, Hold, Mandate, Transfer } from "./types";
 

@@ -3,9 +3,9 @@
  * plain objects (structured-clone safe), never class instances or thrown errors.
  */
 
-import type { AuditRecord } from "../worker/audit/chain";
-import type { Tags } from "../worker/ledger/tags";
-import type { PriceRule, Usage } from "../worker/pricing/rules";
+import type { AuditRecord } from "../core/audit-chain";
+import type { Tags } from "../core/tags";
+import type { PriceRule, Usage } from "../core/pricing/rules";
 import type { MandateViolation } from "./mandate-check";
 
 export type Balance = { currency: string; posted: number; pending: number; available: number };

@@ -8,7 +8,7 @@
 // also compares D1's head with the ledger's; compare the printed head hash with the ledger's.
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
-import { CHAIN_START, type ChainCheck, type ChainPosition, toAuditRecord, verifyChain } from "../worker/audit/chain.ts";
+import { CHAIN_START, type ChainCheck, type ChainPosition, toAuditRecord, verifyChain } from "../core/audit-chain.ts";
 
 const PAGE = 1000;
 

@@ -3,7 +3,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "./env";
 import { ApiError, problemResponse, renderError } from "./errors";
-import { newId } from "./ids";
+import { newId } from "../core/ids";
 import { canAccessAccount, requireCredential } from "./auth/principal";
 import { noteAuthFailure, throttleFailedAuth } from "./auth/throttle";
 import { assertCanonicalPath } from "./proxy/canonical";

@@ -1,8 +1,8 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { type AuditRecord, GENESIS, sha256Hex, verifyChain } from "../../worker/audit/chain";
+import { type AuditRecord, GENESIS, sha256Hex, verifyChain } from "../../core/audit-chain";
 import type { AuditEvent, Mandate, MandateInput } from "../../durable-objects/types";
-import { newId, randomToken } from "../../worker/ids";
+import { newId, randomToken } from "../../core/ids";
 import { forgedWrites, inLedger, keyOf, mandateOf, openAccount, reserveInput, sleep, testEnv, type TestAccount } from "./helpers";
 
 // The audit trail (I5, I9, I13): every event kind is appended with its fields, in the same

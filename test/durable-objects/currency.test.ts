@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { newId, randomToken } from "../../worker/ids";
+import { newId, randomToken } from "../../core/ids";
 import { ledger, newAccountId, openAccount, reserveInput } from "./helpers";
 
 // A price is micro-units of its service's currency; the ledger refuses a reserve in another

@@ -4,7 +4,7 @@ import { expect } from "vitest";
 import type { AccountLedger } from "../../durable-objects/account";
 import type { AgentKey, Mandate, NotFound, ReserveInput } from "../../durable-objects/types";
 import type { Env } from "../../worker/env";
-import { newId, randomToken } from "../../worker/ids";
+import { newId, randomToken } from "../../core/ids";
 import { ledgerFor, type LedgerStub } from "../../worker/account-client/stub";
 
 /** The test env with the Worker's own binding types (Cloudflare.Env is not generated here). */

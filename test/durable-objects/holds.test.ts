@@ -1,6 +1,6 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { newId } from "../../worker/ids";
+import { newId } from "../../core/ids";
 import {
   balanceOf,
   inLedger,

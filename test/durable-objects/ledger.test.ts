@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { CreditInput } from "../../durable-objects/types";
-import { EXTERNAL, PLATFORM } from "../../worker/ledger/legs";
+import { EXTERNAL, PLATFORM } from "../../core/legs";
 import {
   balanceOf,
   d1Rows,

@@ -1,9 +1,9 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { sha256Hex } from "../../worker/audit/chain";
+import { sha256Hex } from "../../core/audit-chain";
 import type { AuditEvent, Mandate, MandateInput, ReserveResult } from "../../durable-objects/types";
 import { utcDay } from "../../durable-objects/mandate-check";
-import { newId, randomToken } from "../../worker/ids";
+import { newId, randomToken } from "../../core/ids";
 import { balanceOf, inLedger, mandateOf, openAccount, reserveInput, sleep, testEnv, type TestAccount } from "./helpers";
 
 // Mandates (I9) through the AccountLedger's RPC: every violation refuses the hold inside the

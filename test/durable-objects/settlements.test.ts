@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Settlement } from "../../durable-objects/types";
-import { newId } from "../../worker/ids";
+import { newId } from "../../core/ids";
 import { balanceOf, openAccount, reserveInput, reserveOk, type TestAccount } from "./helpers";
 
 // The ledger's side of queued captures (worker/account-client/capture-queue.ts): `settle` and

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chainHash, GENESIS } from "../../worker/audit/chain";
+import { chainHash, GENESIS } from "../../core/audit-chain";
 import { toAuditRecord } from "../../worker/audit/verify";
 import { verifyAuditTrail } from "../../worker/audit/verify-trail";
 import { ledgerFor } from "../../worker/account-client/stub";

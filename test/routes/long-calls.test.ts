@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { hashKey } from "../../worker/auth/keys";
-import { requestIdFor } from "../../worker/ids";
+import { requestIdFor } from "../../core/ids";
 import { ledgerFor } from "../../worker/account-client/stub";
 import { testEnv } from "./ledger-helpers";
 import { api, balance, callWithEnv, createProvider, createService, payer, settledBalance, transfers } from "./helpers";

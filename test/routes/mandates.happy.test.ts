@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { sha256Hex } from "../../worker/audit/chain";
+import { sha256Hex } from "../../core/audit-chain";
 import { api, balance, boundKey, call, createAccount, createProvider, createService, credit, OPERATOR, payer, postMandate, transfers } from "./helpers";
 
 // Mandates over HTTP: the owner (or the operator) records the user's spending authority, binds

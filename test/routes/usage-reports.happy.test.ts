@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { OPERATOR, api, createProvider, createService, payer } from "./helpers";
-import { newId } from "../../worker/ids";
+import { newId } from "../../core/ids";
 import { DB, exportNow, paidCall, serviceWithFee } from "./ledger-helpers";
 
 let prov: { id: string; key: string };

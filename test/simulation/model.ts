@@ -7,7 +7,7 @@
  * own state (export cursors) and against the journal the model predicts.
  */
 import type { HoldState } from "../../durable-objects/types";
-import { platformFee } from "../../worker/pricing/fees";
+import { platformFee } from "../../core/pricing/fees";
 
 export type ModelKey = { id: string; hash: string; revoked: boolean };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type AuditFields, type AuditRecord, canonical, chainHash, GENESIS, sha256Hex, verifyChain } from "../../worker/audit/chain";
+import { type AuditFields, type AuditRecord, canonical, chainHash, GENESIS, sha256Hex, verifyChain } from "../../core/audit-chain";
 
 // I5/I13: the audit trail is a per-account hash chain. These pin the encoding and show that an
 // edited, removed or re-linked event is found, at the right seq and with the right problem.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type AuditFields, type AuditRecord, chainHash, GENESIS } from "../../worker/audit/chain";
+import { type AuditFields, type AuditRecord, chainHash, GENESIS } from "../../core/audit-chain";
 import { toAuditRecord, verifyAgainstLedger, verifyD1Chain } from "../../worker/audit/verify";
 
 /** A valid chain of n events for one account. */

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CSV_HEADER, csvCell, csvDocument, csvRow, entryCsvRow } from "../../worker/ledger/csv";
-import type { JournalEntry } from "../../worker/ledger/entries";
+import { CSV_HEADER, csvCell, csvDocument, csvRow, entryCsvRow } from "../../worker/reports/csv";
+import type { JournalEntry } from "../../worker/reports/entries";
 import { parseCsv } from "./csv-reader";
 
 /** Strings made of the characters that matter to CSV and spreadsheets. */

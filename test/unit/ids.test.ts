@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { accountOfRequest, newId, randomToken, requestIdFor, sha256Hex, timingSafeEqualHex } from "../../worker/ids";
+import { accountOfRequest, newId, randomToken, requestIdFor, sha256Hex, timingSafeEqualHex } from "../../core/ids";
 
 describe("ids", () => {
   it("sha256Hex is SHA-256 in lower-case hex (known vectors; agent and provider keys are stored this way)", async () => {

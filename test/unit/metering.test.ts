@@ -3,7 +3,7 @@ import { requestBound } from "../../worker/metering/bound";
 import { estimateTokens, TokenMeter } from "../../worker/metering/llm";
 import { deliver, ORIGIN_FAILED_EVENT, type Delivery } from "../../worker/metering/tap";
 import { measure, unitsFromHeader } from "../../worker/metering/usage";
-import { chargeAtHeaders, cost, measuredCost, PriceRule, PriceRules, quote, settlement } from "../../worker/pricing/rules";
+import { chargeAtHeaders, cost, measuredCost, PriceRule, PriceRules, quote, settlement } from "../../core/pricing/rules";
 
 const M = 1_000_000;
 const tokensRule = PriceRule.parse({

@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { MAX_AMOUNT, PositiveAmount, Price } from "../../worker/pricing/amount";
-import { platformFee } from "../../worker/pricing/fees";
-import { globMatch, matchRule, PriceRule, quote } from "../../worker/pricing/rules";
+import { MAX_AMOUNT, PositiveAmount, Price } from "../../core/pricing/amount";
+import { platformFee } from "../../core/pricing/fees";
+import { globMatch, matchRule, PriceRule, quote } from "../../core/pricing/rules";
 
 const rule = (input: unknown) => PriceRule.parse(input);
 

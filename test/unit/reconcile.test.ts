@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { legsOf } from "../../worker/ledger/legs";
-import { type AccountSnapshot, type D1LegRow, type JournalRow, orphanAccounts, reconcileAccount, reconcileTotals } from "../../worker/ledger/reconcile";
+import { legsOf } from "../../core/legs";
+import { type AccountSnapshot, type D1LegRow, type JournalRow, orphanAccounts, reconcileAccount, reconcileTotals } from "../../worker/reports/reconcile";
 
 const ACCT = "acct_test";
 const NOW = 1_800_000_000_000;

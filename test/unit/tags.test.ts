@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../../worker/errors";
-import { MAX_TAGS, mergeTags, parseTagsHeader, TagsSchema } from "../../worker/ledger/tags";
+import { MAX_TAGS, mergeTags, TagsSchema } from "../../core/tags";
+import { parseTagsHeader } from "../../worker/proxy/tags-header";
 
 // Cost-allocation tags: bounded, and unable to inject into CSV/spreadsheets or headers.
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../../worker/errors";
-import { DEFAULT_PERIOD_DAYS, resolvePeriod } from "../../worker/ledger/period";
-import { GROUP_BY, summarize, usageQuery } from "../../worker/ledger/usage-report";
+import { DEFAULT_PERIOD_DAYS, resolvePeriod } from "../../worker/reports/period";
+import { GROUP_BY, summarize, usageQuery } from "../../worker/reports/usage-report";
 
 const period = { from: Date.UTC(2026, 5, 1), to: Date.UTC(2026, 6, 1) };
 

@@ -1,5 +1,5 @@
 import type { LedgerStub } from "../account-client/stub";
-import { toAuditRecord } from "./chain";
+import { toAuditRecord } from "../../core/audit-chain";
 import { type AuditVerification, compareWithLedger, verifyD1ChainPaged } from "./verify";
 
 /** Events read from D1 per query while verifying a trail: memory stays one page, not the trail. */

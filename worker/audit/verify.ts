@@ -1,6 +1,6 @@
-import { type AuditRecord, CHAIN_START, type ChainPosition, verifyChain } from "./chain";
+import { type AuditRecord, CHAIN_START, type ChainPosition, verifyChain } from "../../core/audit-chain";
 
-export { toAuditRecord } from "./chain";
+export { toAuditRecord } from "../../core/audit-chain";
 
 /**
  * Verifying D1's copy of an account's audit trail: the chain must recompute (no edited, removed

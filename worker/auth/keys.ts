@@ -1,4 +1,4 @@
-import { randomToken, sha256Hex } from "../ids";
+import { randomToken, sha256Hex } from "../../core/ids";
 
 /**
  * Secret keys carry the id of the object they belong to, so the Worker can route a call to the

@@ -4,7 +4,7 @@ import type { AppEnv } from "../env";
 import { config } from "../env";
 import type { Actor } from "../../durable-objects/types";
 import { ApiError } from "../errors";
-import { timingSafeEqualHex } from "../ids";
+import { timingSafeEqualHex } from "../../core/ids";
 import { ownerKeyHashOf } from "../accounts/store";
 import { providers } from "../db/schema";
 import { db } from "../db/client";

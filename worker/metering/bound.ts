@@ -1,4 +1,4 @@
-import type { RequestBound } from "../pricing/rules";
+import type { RequestBound } from "../../core/pricing/rules";
 
 /** Request bodies larger than this are not read for a bound; the rule's full hold applies. */
 export const MAX_BOUND_BODY = 1 << 20;

@@ -1,4 +1,4 @@
-import type { Usage } from "../pricing/rules";
+import type { Usage } from "../../core/pricing/rules";
 
 export type LlmFormat = "openai" | "anthropic";
 

@@ -1,4 +1,4 @@
-import type { PriceRule, Usage } from "../pricing/rules";
+import type { PriceRule, Usage } from "../../core/pricing/rules";
 import { estimateTokens } from "./llm";
 import type { Delivery } from "./tap";
 

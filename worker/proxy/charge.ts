@@ -4,7 +4,7 @@ import type { StoredResponse } from "../../durable-objects/types";
 import { ApiError, problemResponse } from "../errors";
 import { deliver } from "../metering/tap";
 import { measure, unitsFromHeader } from "../metering/usage";
-import { chargeAtHeaders, settlement, type PriceRule } from "../pricing/rules";
+import { chargeAtHeaders, settlement, type PriceRule } from "../../core/pricing/rules";
 import { copyOf, type KeptBody } from "./idempotency";
 import { forwardResponseHeaders } from "./headers";
 import { rewriteLocations, type GatewayPlace } from "./location";

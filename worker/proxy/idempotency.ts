@@ -1,6 +1,6 @@
 import type { StoredResponse } from "../../durable-objects/types";
 import { ApiError } from "../errors";
-import { sha256Hex } from "../ids";
+import { sha256Hex } from "../../core/ids";
 
 /** Responses larger than this are not kept for replay (a retry is then told so, not re-run). */
 const MAX_KEPT_BODY = 1 << 20;

@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Principal } from "../auth/roles";
 import { ApiError } from "../errors";
-import { type EntryPosition, type EntryScope, journalCsvStream, journalEntries } from "../ledger/entries";
-import { resolvePeriod } from "../ledger/period";
+import { type EntryPosition, type EntryScope, journalCsvStream, journalEntries } from "../reports/entries";
+import { resolvePeriod } from "../reports/period";
 import { bearer, errors, Pagination, router } from "./common";
 import { cursorOf } from "./cursor";
 import { PeriodQuery } from "./period";

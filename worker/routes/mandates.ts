@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { actorOf } from "../auth/principal";
 import { ApiError } from "../errors";
-import { TagsSchema } from "../ledger/tags";
-import { PositiveAmount } from "../pricing/amount";
+import { TagsSchema } from "../../core/tags";
+import { PositiveAmount } from "../../core/pricing/amount";
 import { Slug } from "../services/schema";
 import { accountLedger, bearer, errors, IdParams, json, MandateParams, Pagination, router } from "./common";
 import { cursorOf, idPosition } from "./cursor";

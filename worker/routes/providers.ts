@@ -3,7 +3,7 @@ import { requireOperator } from "../auth/principal";
 import { issueKey, hashKey } from "../auth/keys";
 import { db } from "../db/client";
 import { providers } from "../db/schema";
-import { newId } from "../ids";
+import { newId } from "../../core/ids";
 import { bearer, errors, router } from "./common";
 
 const ProviderCreate = z.object({ name: z.string().min(1).max(200) }).strict().openapi("ProviderCreate");

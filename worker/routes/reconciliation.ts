@@ -3,7 +3,7 @@ import { requireOperator } from "../auth/principal";
 import { db } from "../db/client";
 import { accountExists } from "../accounts/store";
 import { ApiError } from "../errors";
-import { openLedger, reconcilePage } from "../ledger/reconcile-run";
+import { openLedger, reconcilePage } from "../reports/reconcile-run";
 import { bearer, errors, json, jsonBody, router } from "./common";
 import { cursorOf, idPosition } from "./cursor";
 

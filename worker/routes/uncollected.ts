@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { db } from "../db/client";
 import { ApiError } from "../errors";
-import { uncollectedCalls } from "../ledger/uncollected";
+import { uncollectedCalls } from "../reports/uncollected";
 import { getService } from "../services/store";
 import { bearer, errors, IdParams, json, Pagination, router } from "./common";
 import { atIdPosition, cursorOf } from "./cursor";

@@ -1,10 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError } from "../errors";
-import { accountOfRequest } from "../ids";
+import { accountOfRequest } from "../../core/ids";
 import { usageRefusal } from "../account-client/refusals";
 import { rpc } from "../account-client/rpc";
 import { ledgerFor } from "../account-client/stub";
-import { Price } from "../pricing/amount";
+import { Price } from "../../core/pricing/amount";
 import { bearer, errors, router } from "./common";
 import { Transfer } from "./models";
 

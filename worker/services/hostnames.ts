@@ -2,7 +2,7 @@ import { and, eq } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { serviceHostnames } from "../db/schema";
 import { ApiError } from "../errors";
-import { randomToken } from "../ids";
+import { randomToken } from "../../core/ids";
 
 /**
  * Custom hostnames are claims. A provider that could route any name to itself would receive the

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { PriceRules } from "../pricing/rules";
+import { PriceRules } from "../../core/pricing/rules";
 // The same ISO 4217 rule as an account's currency: a service and an account match by equality.
 import { Currency } from "../routes/common";
 

@@ -2,8 +2,8 @@ import { and, asc, eq, gt, inArray, notInArray } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { serviceHostnames, services } from "../db/schema";
 import { ApiError } from "../errors";
-import { newId } from "../ids";
-import type { PriceRule } from "../pricing/rules";
+import { newId } from "../../core/ids";
+import type { PriceRule } from "../../core/pricing/rules";
 import { type HostnameClaim, hostnameTaken, isHostnameTaken, newChallenge, toClaim } from "./hostnames";
 import type { ServiceCreate, ServicePatch } from "./schema";
 

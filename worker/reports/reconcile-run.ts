@@ -2,7 +2,7 @@ import { accountsToReconcile } from "../accounts/store";
 import { db } from "../db/client";
 import type { Env } from "../env";
 import { type AccountSnapshot, type D1LegRow, type D1TransferRow, type Discrepancy, type JournalRow, orphanAccounts, reconcileAccount, reconcileTotals } from "./reconcile";
-import { exactSum } from "../pricing/amount";
+import { exactSum } from "../../core/pricing/amount";
 import { oldestFirst } from "./pages";
 import { rpc } from "../account-client/rpc";
 import { ledgerFor } from "../account-client/stub";

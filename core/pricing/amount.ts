@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { ApiError } from "../errors";
 
 /** The largest amount Tollgate accepts: integers stay exact in JSON and JavaScript below 2^53 (I11). */
 export const MAX_AMOUNT = Number.MAX_SAFE_INTEGER;
@@ -20,14 +19,4 @@ export function exactSum(value: unknown): bigint {
   const text = String(value);
   if (!/^-?\d+$/.test(text)) throw new Error(`not an integer sum: ${text.slice(0, 40)}`);
   return BigInt(text);
-}
-
-/**
- * A BigInt amount as the JSON number an answer carries. Past 2^53 − 1 no number is exact, and a
- * rounded total is a wrong total, so the request fails (422 amount_out_of_range) naming the exact
- * value instead.
- */
-export function toAmount(value: bigint, what: string, hint = ""): number {
-  if (value <= BigInt(MAX_AMOUNT) && value >= -BigInt(MAX_AMOUNT)) return Number(value);
-  throw new ApiError("amount_out_of_range", `${what} is ${value}, past 2^53 − 1, the largest amount a JSON number carries exactly.${hint ? ` ${hint}` : ""}`);
 }

@@ -1,5 +1,3 @@
-import type { Transfer } from "../../durable-objects/types";
-
 /** The ledger account that stands for money entering from outside (payment processors, invoices). */
 export const EXTERNAL = "external";
 /** The ledger account that collects platform fees. */
@@ -11,7 +9,10 @@ export type Leg = { ledgerAccount: string; amount: number };
  * The double-entry legs of a journal transfer; they always sum to zero (I1). Credits (+) and
  * debits (−) are signed amounts. A zero fee leg is left out.
  */
-export function legsOf(accountId: string, t: Pick<Transfer, "kind" | "amount" | "fee" | "provider_id">): Leg[] {
+/** What the legs of a transfer depend on (a journal transfer has these fields, among others). */
+export type LegSource = { kind: "credit" | "capture"; amount: number; fee: number; provider_id: string | null };
+
+export function legsOf(accountId: string, t: LegSource): Leg[] {
   switch (t.kind) {
     case "credit":
       return [

@@ -1,7 +1,8 @@
 import { ApiError } from "../errors";
-import { exactSum, toAmount } from "../pricing/amount";
+import { exactSum } from "../../core/pricing/amount";
+import { toAmount } from "./amount";
 import { iso, type Period } from "./period";
-import { TAG_KEY } from "./tags";
+import { TAG_KEY } from "../../core/tags";
 
 /**
  * Cost allocation: settled charges (D1 `transfers` of kind `capture`) summed per service, UTC day

@@ -1,5 +1,5 @@
 import type { Transfer } from "../../durable-objects/types";
-import { legsOf } from "./legs";
+import { legsOf } from "../../core/legs";
 
 /**
  * The reconciler's comparison, pure: one account's journal as its Durable Object holds it against
