@@ -125,7 +125,7 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE transfers ADD COLUMN mandate_id TEXT;
   ALTER TABLE transfers ADD COLUMN tags TEXT;
 
-  -- The hash-chained audit trail (see worker/audit/chain.ts); append-only like the journal.
+  -- The hash-chained audit trail (see core/audit-chain.ts); append-only like the journal.
   CREATE TABLE audit (
     seq INTEGER PRIMARY KEY,
     at INTEGER NOT NULL,

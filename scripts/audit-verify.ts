@@ -2,7 +2,7 @@
 // `npm run audit:verify -- --account acct_… --local | --remote [--database DB] [--persist-to DIR]`
 //
 // Reads one account's audit trail straight from D1 (`wrangler d1 execute … --json`) and recomputes
-// its hash chain with worker/audit/chain.ts, the code the ledger writes it with. Exit 0: the chain
+// its hash chain with core/audit-chain.ts, the code the ledger writes it with. Exit 0: the chain
 // is intact; 1: the first broken or missing event is printed; 2: D1 could not be read.
 // D1 alone cannot show a cut-off tail or a wholesale rewrite: GET /v1/accounts/{id}/audit/verify
 // also compares D1's head with the ledger's; compare the printed head hash with the ledger's.

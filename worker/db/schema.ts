@@ -129,7 +129,7 @@ export const ledgerEntries = sqliteTable(
 
 /**
  * Each account's hash-chained audit trail, exported from its Durable Object; `hash` chains
- * every event to the one before (see worker/audit/chain.ts), so an edit here is detectable.
+ * every event to the one before (see core/audit-chain.ts), so an edit here is detectable.
  */
 export const auditEvents = sqliteTable(
   "audit_events",

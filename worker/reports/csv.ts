@@ -37,7 +37,7 @@ export function csvDocument(header: readonly string[], rows: readonly (readonly 
   return csvRow(header) + rows.map(csvRow).join("");
 }
 
-/** The journal-entry export's columns (the CSV form of `journalEntries` in worker/ledger/entries.ts). */
+/** The journal-entry export's columns (the CSV form of `journalEntries` in worker/reports/entries.ts). */
 export const CSV_HEADER = [
   "id",
   "date",

@@ -10,7 +10,7 @@ import { TAG_KEY } from "../../core/tags";
  */
 export type GroupBy = "service" | "day" | `tag:${string}`;
 
-/** `service`, `day` or `tag:<name>`, where the name follows the tag rule (worker/ledger/tags.ts). */
+/** `service`, `day` or `tag:<name>`, where the name follows the tag rule (core/tags.ts). */
 export const GROUP_BY = new RegExp(`^(service|day|tag:${TAG_KEY.source.slice(1, -1)})$`);
 
 export type UsageScope = { accountId: string } | { serviceId: string };

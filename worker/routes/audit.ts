@@ -20,7 +20,7 @@ const AuditEvent = z
     outcome: z.string(),
     reason: z.string().nullable(),
     prev_hash: z.string(),
-    hash: z.string().openapi({ description: "SHA-256 over prev_hash and the event (worker/audit/chain.ts)." }),
+    hash: z.string().openapi({ description: "SHA-256 over prev_hash and the event (core/audit-chain.ts)." }),
   })
   .openapi("AuditEvent");
 
