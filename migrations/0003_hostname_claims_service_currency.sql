@@ -5,7 +5,7 @@
 -- Custom hostnames become claims that must be proven. Every hostname that exists when this runs
 -- becomes `pending` with a fresh challenge: until now any provider could list any name, with no
 -- proof, so no existing row is trusted. Such a hostname stops routing calls until its provider
--- publishes the TXT record and the operator activates it (README, "Custom hostnames").
+-- publishes the TXT record and the operator activates it (docs/OPERATIONS.md, "Custom hostnames").
 -- Services get a currency; the existing ones are `USD`, the only currency prices had in practice.
 CREATE TABLE `__new_service_hostnames` (
 	`hostname` text PRIMARY KEY NOT NULL,

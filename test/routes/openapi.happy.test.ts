@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { ERROR_CODES, statusOf } from "../../worker/errors";
 import { api } from "./helpers";
 
-/** Every path and method of the public contract (the README's endpoint table). */
+/** Every path and method of the public contract (the endpoint table in docs/API.md). */
 const CONTRACT: [string, string][] = [
   ["post", "/v1/providers"],
   ["post", "/v1/accounts"],

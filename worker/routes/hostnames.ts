@@ -15,7 +15,7 @@ const HostnameParams = z.object({
 /**
  * Custom hostnames: a provider claims them on its service (POST/PATCH /v1/services); a claim is
  * pending, and routes nothing, until the operator activates it here, having seen the claim's TXT
- * record in the hostname's DNS (README, "Custom hostnames"). Operator only: the provider is the
+ * record in the hostname's DNS (docs/OPERATIONS.md, "Custom hostnames"). Operator only: the provider is the
  * party whose claim is being checked, so it cannot approve its own.
  */
 export const hostnameRoutes = router().openapi(

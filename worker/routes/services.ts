@@ -18,7 +18,7 @@ import { bearer, errors, IdParams, json, Pagination, router } from "./common";
 import { atIdPosition, cursorOf, idPosition } from "./cursor";
 import { page } from "./models";
 
-/** A custom hostname the service claims; only an `active` one routes calls (README, "Custom hostnames"). */
+/** A custom hostname the service claims; only an `active` one routes calls (docs/OPERATIONS.md, "Custom hostnames"). */
 export const HostnameClaim = z
   .object({
     hostname: z.string(),
