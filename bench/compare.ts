@@ -49,7 +49,11 @@ async function side(name: string, root: string, originUrl: string): Promise<Side
   const gw = await startGateway({ originUrl, root, log: (l) => console.error(`[${name}] ${l}`) });
   if (canPin() && cpuCount() >= 2) pin(gw.pid, String(cpuCount() - 1));
   await benchServices(gw, originUrl, 1_000);
-  const payers = await inParallel(Array.from({ length: Number(flags.accounts) }, (_, i) => i), 8, (i) => payer(gw, `compare-${i}`, 1_000_000_000_000));
+  const payers = await inParallel(
+    Array.from({ length: Number(flags.accounts) }, (_, i) => i),
+    8,
+    (i) => payer(gw, `compare-${i}`, 1_000_000_000_000),
+  );
   const path = flags.arm === "bare" ? "/__bench/pass/v1/chat/completions" : "/s/bench-json/v1/chat/completions";
   const calls = payers.map((p) => agentCall(p, path));
   return { name, gw, calls, cpuPerReq: [], rps: [], p50: [], p99: [] };
@@ -76,7 +80,9 @@ async function measurePaced(s: Side, rate: number, durationS: number): Promise<v
   s.rps.push(run.achievedRate);
   s.p50.push(median(run.samples));
   s.p99.push(quantile(run.samples, 0.99));
-  console.error(`${s.name.padEnd(6)} ${rate} req/s  ${s.cpuPerReq.at(-1)?.toFixed(0).padStart(5)} µs CPU/req  p50 ${s.p50.at(-1)?.toFixed(2)} ms  p99 ${s.p99.at(-1)?.toFixed(1)} ms`);
+  console.error(
+    `${s.name.padEnd(6)} ${rate} req/s  ${s.cpuPerReq.at(-1)?.toFixed(0).padStart(5)} µs CPU/req  p50 ${s.p50.at(-1)?.toFixed(2)} ms  p99 ${s.p99.at(-1)?.toFixed(1)} ms`,
+  );
 }
 
 async function main() {

@@ -107,22 +107,19 @@ export async function paced(opts: {
     sent++;
     if (kept) keptSent++;
     inFlight++;
-    const req = httpRequest(
-      { agent, host: target.hostname, port: target.port, method: call.method, path: call.path, headers },
-      (res) => {
-        res.on("data", () => undefined);
-        res.on("end", () => {
-          const ms = performance.now() - t0;
-          inFlight--;
-          const code = String(res.statusCode);
-          statusCodes[code] = (statusCodes[code] ?? 0) + 1;
-          if (kept && (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300) {
-            samples.push(ms);
-            if (opts.trace) trace.push([t0 - start, ms]);
-          }
-        });
-      },
-    );
+    const req = httpRequest({ agent, host: target.hostname, port: target.port, method: call.method, path: call.path, headers }, (res) => {
+      res.on("data", () => undefined);
+      res.on("end", () => {
+        const ms = performance.now() - t0;
+        inFlight--;
+        const code = String(res.statusCode);
+        statusCodes[code] = (statusCodes[code] ?? 0) + 1;
+        if (kept && (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300) {
+          samples.push(ms);
+          if (opts.trace) trace.push([t0 - start, ms]);
+        }
+      });
+    });
     req.on("error", () => {
       inFlight--;
       errors++;

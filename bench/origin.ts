@@ -37,7 +37,13 @@ const JSON_BODY = Buffer.from(
 
 const sseEvent = (doc: unknown) => `data: ${JSON.stringify(doc)}\n\n`;
 const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
-  sseEvent({ id: "chatcmpl-bench", object: "chat.completion.chunk", created: 1_700_000_000, model: MODEL, choices: [{ index: 0, delta, finish_reason: finish }] });
+  sseEvent({
+    id: "chatcmpl-bench",
+    object: "chat.completion.chunk",
+    created: 1_700_000_000,
+    model: MODEL,
+    choices: [{ index: 0, delta, finish_reason: finish }],
+  });
 const SSE_FIRST = chunk({ role: "assistant", content: "" });
 const SSE_WORD = chunk({ content: "token " });
 const SSE_LAST =

@@ -184,7 +184,9 @@ async function main() {
     const worker = list.find((t) => t.id === "core:user:tollgate");
     const d1 = flags.d1 ? list.find((t) => t.id.startsWith("d1:db:")) : undefined;
     if (!worker) throw new Error("no inspector target for the Worker");
-    const sessions = await Promise.all([worker, d1].filter((t): t is { id: string; webSocketDebuggerUrl: string } => !!t).map(async (t) => ({ id: t.id, s: await cdp(t.webSocketDebuggerUrl) })));
+    const sessions = await Promise.all(
+      [worker, d1].filter((t): t is { id: string; webSocketDebuggerUrl: string } => !!t).map(async (t) => ({ id: t.id, s: await cdp(t.webSocketDebuggerUrl) })),
+    );
     for (const { s } of sessions) {
       await s.send("Profiler.enable");
       await s.send("Profiler.setSamplingInterval", { interval: Number(flags.interval) });
@@ -214,7 +216,9 @@ async function main() {
     const cpuPerReq = cpu / requests;
     const per = (ms: number) => `${((ms / w.busyMs) * cpuPerReq * 1000).toFixed(0).padStart(5)} µs/req`;
     console.log(`\n${arm}: ${requests} requests, ${run.rps.toFixed(0)} req/s (profiler on), non-2xx ${run.non2xx}`);
-    console.log(`workerd process CPU: ${(cpuPerReq * 1000).toFixed(0)} µs/req (user + system, /proc); profile: ${w.busyMs.toFixed(0)} ms busy, ${w.idleMs.toFixed(0)} ms idle`);
+    console.log(
+      `workerd process CPU: ${(cpuPerReq * 1000).toFixed(0)} µs/req (user + system, /proc); profile: ${w.busyMs.toFixed(0)} ms busy, ${w.idleMs.toFixed(0)} ms idle`,
+    );
     console.log("µs/req below = the function's share of the Worker isolate's busy samples × the process CPU per request.");
     console.log("'(program)' is native work outside JS: other isolates (the local D1 simulator), HTTP, I/O.");
     if (d) console.log(`D1 simulator isolate: ${d.busyMs.toFixed(0)} ms busy (its samples overlap the Worker's: one thread)`);

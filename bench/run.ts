@@ -205,7 +205,8 @@ async function main() {
             `non-2xx ${run.non2xx}  errors ${run.errors}` +
             (arm === "direct" ? "" : `  workerd CPU ${(cpu / Math.max(1, run.ok + run.non2xx)).toFixed(3)} ms/req`),
         );
-        if (run.non2xx > 0 || run.errors > 0) errors.push(`saturated ${arm} round ${r + 1}: ${run.non2xx} non-2xx, ${run.errors} errors ${JSON.stringify(run.statusCodes)}`);
+        if (run.non2xx > 0 || run.errors > 0)
+          errors.push(`saturated ${arm} round ${r + 1}: ${run.non2xx} non-2xx, ${run.errors} errors ${JSON.stringify(run.statusCodes)}`);
       }
     }
     const rps = (arm: ArmName) => median(sat[arm].map((s) => s.rps));
@@ -237,7 +238,13 @@ async function main() {
     const lat: Record<ArmName, { p50: number; p99: number; achieved: number; n: number }[]> = { direct: [], bare: [], tollgate: [] };
     for (let r = 0; r < cfg.rounds; r++) {
       for (const arm of order(r)) {
-        const run = await paced({ base: target[arm].base, calls: target[arm].calls, rate, durationMs: cfg.rateDurationS * 1000, warmupMs: cfg.rateWarmupS * 1000 });
+        const run = await paced({
+          base: target[arm].base,
+          calls: target[arm].calls,
+          rate,
+          durationMs: cfg.rateDurationS * 1000,
+          warmupMs: cfg.rateWarmupS * 1000,
+        });
         await untilIdle(g.pid, 300);
         const p50 = median(run.samples);
         const p99 = quantile(run.samples, 0.99);
@@ -251,7 +258,10 @@ async function main() {
     // A fixed rate the machine cannot sustain at that moment (other work, a slow round) shows as
     // queueing, not as added latency: flag it rather than let it pass for the gateway's cost.
     const overloaded = lat.tollgate.filter((t) => t.p50 > 50).length;
-    if (overloaded > 0) errors.push(`fixed-rate: ${overloaded} of ${cfg.rounds} Tollgate rounds had p50 > 50 ms (queueing: the machine could not sustain ${rate} req/s then); the latency figures are not meaningful`);
+    if (overloaded > 0)
+      errors.push(
+        `fixed-rate: ${overloaded} of ${cfg.rounds} Tollgate rounds had p50 > 50 ms (queueing: the machine could not sustain ${rate} req/s then); the latency figures are not meaningful`,
+      );
     // Added latency per round (paired: same round, same conditions), then the median over rounds.
     const addedP50 = median(lat.tollgate.map((t, i) => t.p50 - (lat.bare[i]?.p50 ?? Number.NaN)));
     const addedP99 = median(lat.tollgate.map((t, i) => t.p99 - (lat.bare[i]?.p99 ?? Number.NaN)));
@@ -259,9 +269,27 @@ async function main() {
     // SSE: time to the first body byte, one call at a time, arms interleaved per sample.
     const sseCall = (p: Payer, path: string): Call => agentCall(p, path, SSE_BODY);
     const sseTarget: Record<ArmName, { base: string; call: Call; agent: Agent; ttfb: number[]; headers: number[] }> = {
-      direct: { base: origin.url, call: sseCall(payers[0] as Payer, "/v1/chat/completions"), agent: new Agent({ keepAlive: true, maxSockets: 1 }), ttfb: [], headers: [] },
-      bare: { base: g.url, call: sseCall(payers[0] as Payer, "/__bench/pass/v1/chat/completions"), agent: new Agent({ keepAlive: true, maxSockets: 1 }), ttfb: [], headers: [] },
-      tollgate: { base: g.url, call: sseCall(payers[0] as Payer, "/s/bench-llm/v1/chat/completions"), agent: new Agent({ keepAlive: true, maxSockets: 1 }), ttfb: [], headers: [] },
+      direct: {
+        base: origin.url,
+        call: sseCall(payers[0] as Payer, "/v1/chat/completions"),
+        agent: new Agent({ keepAlive: true, maxSockets: 1 }),
+        ttfb: [],
+        headers: [],
+      },
+      bare: {
+        base: g.url,
+        call: sseCall(payers[0] as Payer, "/__bench/pass/v1/chat/completions"),
+        agent: new Agent({ keepAlive: true, maxSockets: 1 }),
+        ttfb: [],
+        headers: [],
+      },
+      tollgate: {
+        base: g.url,
+        call: sseCall(payers[0] as Payer, "/s/bench-llm/v1/chat/completions"),
+        agent: new Agent({ keepAlive: true, maxSockets: 1 }),
+        ttfb: [],
+        headers: [],
+      },
     };
     const sseWarm = 5;
     let sseBad = 0;
@@ -302,7 +330,9 @@ async function main() {
         added_first_byte_ms: round1(sseMedian("tollgate") - sseMedian("bare"), 3),
       },
     };
-    log(`SSE first byte (median): direct ${sseMedian("direct").toFixed(2)} ms, bare ${sseMedian("bare").toFixed(2)} ms, tollgate ${sseMedian("tollgate").toFixed(2)} ms`);
+    log(
+      `SSE first byte (median): direct ${sseMedian("direct").toFixed(2)} ms, bare ${sseMedian("bare").toFixed(2)} ms, tollgate ${sseMedian("tollgate").toFixed(2)} ms`,
+    );
 
     // ── 4. one hot account, and 5. the export to D1 while it runs ──
     await untilIdle(g.pid);
@@ -318,7 +348,12 @@ async function main() {
     const stats0 = await d1Stats(g);
     const cpuHot0 = cpuMs(g.pid);
     log(`hot account: ${cfg.hotCalls} calls at concurrency ${cfg.hotConcurrency} against a balance for ${half}`);
-    const hotRun = await cannon({ url: g.url, calls: [agentCall(hot, "/s/bench-json/v1/chat/completions")], connections: cfg.hotConcurrency, amount: cfg.hotCalls });
+    const hotRun = await cannon({
+      url: g.url,
+      calls: [agentCall(hot, "/s/bench-json/v1/chat/completions")],
+      connections: cfg.hotConcurrency,
+      amount: cfg.hotCalls,
+    });
     const balance = await api<{ posted: number; pending: number; available: number }>(g, "GET", `/v1/accounts/${hot.id}/balance`);
     // Wait for the journal to reach D1 (credit + one capture per success).
     const expectD1 = (hotRun.statusCodes["200"] ?? 0) + 1;
@@ -339,9 +374,15 @@ async function main() {
       "SELECT COUNT(*) AS n, COALESCE(SUM(amount), 0) AS sum, MIN(created_at) AS first, MAX(created_at) AS last FROM transfers WHERE account_id = ? AND kind = 'capture'",
       hot.id,
     );
-    const [legsAll] = await d1Rows<{ sum: number; n: number }>(g, "SELECT COALESCE(SUM(amount), 0) AS sum, COUNT(*) AS n FROM ledger_entries WHERE account_id = ?", hot.id);
+    const [legsAll] = await d1Rows<{ sum: number; n: number }>(
+      g,
+      "SELECT COALESCE(SUM(amount), 0) AS sum, COUNT(*) AS n FROM ledger_entries WHERE account_id = ?",
+      hot.id,
+    );
     const [legsPayer] = await d1Rows<{ sum: number }>(g, "SELECT COALESCE(SUM(amount), 0) AS sum FROM ledger_entries WHERE ledger_account = ?", hot.id);
-    const lags = (await d1Rows<{ lag: number }>(g, "SELECT exported_at - created_at AS lag FROM transfers WHERE account_id = ? AND kind = 'capture'", hot.id)).map((r) => Number(r.lag));
+    const lags = (
+      await d1Rows<{ lag: number }>(g, "SELECT exported_at - created_at AS lag FROM transfers WHERE account_id = ? AND kind = 'capture'", hot.id)
+    ).map((r) => Number(r.lag));
     const succeeded = hotRun.statusCodes["200"] ?? 0;
     const refused = hotRun.statusCodes["402"] ?? 0;
     const other = Object.entries(hotRun.statusCodes).filter(([code]) => code !== "200" && code !== "402");
@@ -491,11 +532,24 @@ type Figure = { figure: string; measured: string; goal: string; anchor: string; 
 
 function figures(r: Record<string, unknown>): Figure[] {
   const tp = r.throughput as Record<string, number | null> | undefined;
-  const lat = r.latency as { rate_rps: number; added_p50_ms: number | null; added_p99_ms: number | null; p50_ms: Record<string, number | null>; p99_ms: Record<string, number | null>; sse: { added_first_byte_ms: number | null; first_byte_median_ms: Record<string, number | null> } } | undefined;
+  const lat = r.latency as
+    | {
+        rate_rps: number;
+        added_p50_ms: number | null;
+        added_p99_ms: number | null;
+        p50_ms: Record<string, number | null>;
+        p99_ms: Record<string, number | null>;
+        sse: { added_first_byte_ms: number | null; first_byte_median_ms: Record<string, number | null> };
+      }
+    | undefined;
   const cpu = r.cpu as Record<string, number | null> | undefined;
-  const hot = r.hot_account as { settled_debits_per_s: number | null; succeeded: number; refused_402: number; balance: { posted: number }; all_checks_pass: boolean } | undefined;
+  const hot = r.hot_account as
+    | { settled_debits_per_s: number | null; succeeded: number; refused_402: number; balance: { posted: number }; all_checks_pass: boolean }
+    | undefined;
   const exp = r.export as { lag_p99_s: number | null; entries_per_d1_call: number | null } | undefined;
-  const tr = r.tracking as { accounts: number; rss_bytes_per_account: number; sqlite_bytes_per_account: number | null; sqlite_disk_bytes_per_account: number | null } | undefined;
+  const tr = r.tracking as
+    | { accounts: number; rss_bytes_per_account: number; sqlite_bytes_per_account: number | null; sqlite_disk_bytes_per_account: number | null }
+    | undefined;
   const f = (n: number | null | undefined, d = 2) => (n == null || !Number.isFinite(n) ? "—" : n.toFixed(d));
   const sign = (n: number | null | undefined, d = 2) => (n == null || !Number.isFinite(n) ? "—" : `${n >= 0 ? "+" : ""}${n.toFixed(d)}`);
   const ok = (v: boolean | null) => v;
@@ -574,7 +628,9 @@ function figures(r: Record<string, unknown>): Figure[] {
   });
   out.push({
     figure: "6b. SQLite bytes per account (logical size; files on disk incl. WAL)",
-    measured: tr ? `${f((tr.sqlite_bytes_per_account ?? Number.NaN) / 1024, 1)} KiB (disk ${f((tr.sqlite_disk_bytes_per_account ?? Number.NaN) / 1024, 1)} KiB)` : "—",
+    measured: tr
+      ? `${f((tr.sqlite_bytes_per_account ?? Number.NaN) / 1024, 1)} KiB (disk ${f((tr.sqlite_disk_bytes_per_account ?? Number.NaN) / 1024, 1)} KiB)`
+      : "—",
     goal: "tracked",
     anchor: "—",
     pass: null,
@@ -591,7 +647,9 @@ function printTable(r: Record<string, unknown>): void {
   const line = (row: string[]) => row.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" │ ");
   const m = r.machine as { cpu: string; cores: number; pinning: string; storage: string } | undefined;
   const la = r.load_average as { before: number[] };
-  console.log(`\nTollgate benchmark (${cfg.mode}) — ${m ? `${m.cpu}, ${m.cores} CPUs; SQLite on ${m.storage}; pinning: ${m.pinning}` : ""}; load average at start ${la.before.join(" ")}${r.noisy ? " (NOISY: other work was running)" : ""}`);
+  console.log(
+    `\nTollgate benchmark (${cfg.mode}) — ${m ? `${m.cpu}, ${m.cores} CPUs; SQLite on ${m.storage}; pinning: ${m.pinning}` : ""}; load average at start ${la.before.join(" ")}${r.noisy ? " (NOISY: other work was running)" : ""}`,
+  );
   console.log(line(cols));
   console.log(widths.map((w) => "─".repeat(w)).join("─┼─"));
   for (const row of cells) console.log(line(row));

@@ -13,7 +13,10 @@ export const TAG_VALUE = /^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}$/;
 export type Tags = Record<string, string>;
 
 export const TagsSchema = z
-  .record(z.string().regex(TAG_KEY, "tag names: a-z first, then a-z 0-9 _ . - (up to 32)"), z.string().regex(TAG_VALUE, "tag values: a letter or digit first, then A-Z a-z 0-9 _ . : / - (up to 64)"))
+  .record(
+    z.string().regex(TAG_KEY, "tag names: a-z first, then a-z 0-9 _ . - (up to 32)"),
+    z.string().regex(TAG_VALUE, "tag values: a letter or digit first, then A-Z a-z 0-9 _ . : / - (up to 64)"),
+  )
   .refine((t) => Object.keys(t).length <= MAX_TAGS, `at most ${MAX_TAGS} tags`);
 
 /**

@@ -202,11 +202,7 @@ function chat(body: Json, u: FakeUsage, w: Writer): Promise<void> {
   const chunk = (delta: Json, finish_reason: string | null): Sse => ({
     data: { ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason }], ...(withUsage ? { usage: null } : {}) },
   });
-  const events: Sse[] = [
-    chunk({ role: "assistant", content: "", refusal: null }, null),
-    ...tokens.map((t) => chunk({ content: t }, null)),
-    chunk({}, finish),
-  ];
+  const events: Sse[] = [chunk({ role: "assistant", content: "", refusal: null }, null), ...tokens.map((t) => chunk({ content: t }, null)), chunk({}, finish)];
   if (withUsage) events.push({ data: { ...base, choices: [], usage } });
   events.push({ data: "[DONE]" });
   return w.sse(events);

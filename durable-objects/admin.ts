@@ -83,7 +83,17 @@ export class Admin {
         limits.max_calls_per_minute,
         limits.max_spend_per_minute,
       );
-      log({ event: "key_created", agent_key_id: id, mandate_id: mandateId, intent_hash: mandate ? String(mandate.intent_hash) : null, outcome: "ok", reason: mandate ? null : "no_mandate" }, now);
+      log(
+        {
+          event: "key_created",
+          agent_key_id: id,
+          mandate_id: mandateId,
+          intent_hash: mandate ? String(mandate.intent_hash) : null,
+          outcome: "ok",
+          reason: mandate ? null : "no_mandate",
+        },
+        now,
+      );
       return { ok: true, key: toAgentKey(this.sql.one("SELECT * FROM agent_keys WHERE id = ?", id) ?? {}) };
     });
   }
@@ -116,7 +126,9 @@ export class Admin {
     return this.turns.mutate(actor, (log) => {
       const now = Date.now();
       const changed = this.keys.write(
-        frozen ? "UPDATE agent_keys SET frozen_at = ? WHERE id = ? AND frozen_at IS NULL" : "UPDATE agent_keys SET frozen_at = NULL WHERE id = ? AND frozen_at IS NOT NULL",
+        frozen
+          ? "UPDATE agent_keys SET frozen_at = ? WHERE id = ? AND frozen_at IS NULL"
+          : "UPDATE agent_keys SET frozen_at = NULL WHERE id = ? AND frozen_at IS NOT NULL",
         ...(frozen ? [now, id] : [id]),
       ).rowsWritten;
       if (changed === 1) log({ event: frozen ? "key_frozen" : "key_unfrozen", agent_key_id: id, outcome: "ok" }, now);

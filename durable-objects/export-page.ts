@@ -13,13 +13,41 @@ import { legsOf } from "../core/legs";
 
 /** D1 `transfers` columns after `account_id`, in the order a page renders them. */
 export const TRANSFER_COLUMNS = [
-  "seq", "id", "kind", "amount", "currency", "request_id", "hold_id", "service_id", "provider_id",
-  "agent_key_id", "reference", "usage", "shortfall", "reason", "fee", "mandate_id", "tags", "created_at",
+  "seq",
+  "id",
+  "kind",
+  "amount",
+  "currency",
+  "request_id",
+  "hold_id",
+  "service_id",
+  "provider_id",
+  "agent_key_id",
+  "reference",
+  "usage",
+  "shortfall",
+  "reason",
+  "fee",
+  "mandate_id",
+  "tags",
+  "created_at",
 ] as const;
 /** D1 `audit_events` columns after `account_id`; the ledger's `audit` table has the same names. */
 export const AUDIT_COLUMNS = [
-  "seq", "at", "actor", "event", "agent_key_id", "mandate_id", "intent_hash", "service_id", "request_id",
-  "amount", "outcome", "reason", "prev_hash", "hash",
+  "seq",
+  "at",
+  "actor",
+  "event",
+  "agent_key_id",
+  "mandate_id",
+  "intent_hash",
+  "service_id",
+  "request_id",
+  "amount",
+  "outcome",
+  "reason",
+  "prev_hash",
+  "hash",
 ] as const;
 const LEG_COLUMNS = ["seq", "leg", "transfer_id", "ledger_account", "amount", "currency", "tags", "created_at"] as const;
 
@@ -45,7 +73,17 @@ const INSERT_AUDIT = insertFromJson("audit_events", AUDIT_COLUMNS);
 
 type Cell = string | number | null;
 const col = (name: (typeof TRANSFER_COLUMNS)[number]) => TRANSFER_COLUMNS.indexOf(name);
-const T = { seq: col("seq"), id: col("id"), kind: col("kind"), amount: col("amount"), currency: col("currency"), provider: col("provider_id"), fee: col("fee"), tags: col("tags"), createdAt: col("created_at") };
+const T = {
+  seq: col("seq"),
+  id: col("id"),
+  kind: col("kind"),
+  amount: col("amount"),
+  currency: col("currency"),
+  provider: col("provider_id"),
+  fee: col("fee"),
+  tags: col("tags"),
+  createdAt: col("created_at"),
+};
 
 /** A page as the ledger rendered it (outboxPageSql). */
 export type OutboxPage = { transfers: string; audit: string };
@@ -64,8 +102,15 @@ export async function exportPage(d1: D1Database, accountId: string, page: Outbox
   if (transfers.length > 0) {
     const legs: Cell[][] = [];
     for (const t of transfers) {
-      const transfer = { kind: t[T.kind] as "credit" | "capture", amount: Number(t[T.amount]), fee: Number(t[T.fee]), provider_id: t[T.provider] as string | null };
-      legsOf(accountId, transfer).forEach((l, i) => legs.push([t[T.seq] ?? null, i, t[T.id] ?? null, l.ledgerAccount, l.amount, t[T.currency] ?? null, t[T.tags] ?? null, t[T.createdAt] ?? null]));
+      const transfer = {
+        kind: t[T.kind] as "credit" | "capture",
+        amount: Number(t[T.amount]),
+        fee: Number(t[T.fee]),
+        provider_id: t[T.provider] as string | null,
+      };
+      legsOf(accountId, transfer).forEach((l, i) =>
+        legs.push([t[T.seq] ?? null, i, t[T.id] ?? null, l.ledgerAccount, l.amount, t[T.currency] ?? null, t[T.tags] ?? null, t[T.createdAt] ?? null]),
+      );
     }
     statements.push(d1.prepare(INSERT_TRANSFERS).bind(accountId, page.transfers));
     statements.push(d1.prepare(INSERT_LEGS).bind(accountId, JSON.stringify(legs)));

@@ -201,7 +201,9 @@ export class Holds {
     const hold = toHold(row);
     this.afterEnd(hold, "captured", amount, reason, now, actor ?? `agent:${hold.agent_key_id}`);
     const transfer =
-      amount > 0 ? this.journal.appendTransfer({ kind: "capture", amount, fee: platformFee(amount, hold.fee_bps), hold, now, detail: { ...detail, reason } }) : null;
+      amount > 0
+        ? this.journal.appendTransfer({ kind: "capture", amount, fee: platformFee(amount, hold.fee_bps), hold, now, detail: { ...detail, reason } })
+        : null;
     return { ok: true, hold, transfer };
   }
 
@@ -244,7 +246,13 @@ export class Holds {
     this.sql.exec("UPDATE balance SET pending = pending - ?, debits = debits + ? WHERE id = 1", hold.amount, captured ?? 0);
     if (hold.mandate_id) settleUnder(this.sql, hold.mandate_id, utcDay(Date.parse(hold.created_at)), hold.amount, captured ?? 0);
     const intent = hold.mandate_id ? mandateRow(this.sql, hold.mandate_id)?.intent_hash : null;
-    const about = { agent_key_id: hold.agent_key_id, mandate_id: hold.mandate_id, intent_hash: intent == null ? null : String(intent), service_id: hold.service_id, request_id: hold.request_id };
+    const about = {
+      agent_key_id: hold.agent_key_id,
+      mandate_id: hold.mandate_id,
+      intent_hash: intent == null ? null : String(intent),
+      service_id: hold.service_id,
+      request_id: hold.request_id,
+    };
     const event = state === "captured" ? "capture" : state === "voided" ? "void" : "expiry";
     this.journal.audit({ actor, event, ...about, amount: captured ?? hold.amount, outcome: state, reason }, now);
   }

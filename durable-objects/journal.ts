@@ -49,7 +49,15 @@ export class Journal {
     return unsent;
   }
 
-  appendTransfer(t: { kind: Transfer["kind"]; amount: number; fee?: number; reference?: string | null; hold?: Hold; now: number; detail?: CaptureDetail }): Transfer {
+  appendTransfer(t: {
+    kind: Transfer["kind"];
+    amount: number;
+    fee?: number;
+    reference?: string | null;
+    hold?: Hold;
+    now: number;
+    detail?: CaptureDetail;
+  }): Transfer {
     const seq = (this.heads.transferSeq ?? Number(this.sql.one("SELECT COALESCE(MAX(seq), 0) AS seq FROM transfers")?.seq)) + 1;
     const transfer: Transfer = {
       id: newId("tr"),

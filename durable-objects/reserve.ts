@@ -24,7 +24,19 @@ export function reserveNow(journal: Journal, keys: LiveKeys, input: ReserveInput
     if (!meta || !key) return { ok: false, code: "invalid_key" };
     const keyId = String(key.id);
     const refuse = (reason: string) =>
-      journal.audit({ actor: `agent:${keyId}`, event: "hold", agent_key_id: keyId, service_id: input.serviceId, request_id: input.requestId, amount: input.amount, outcome: "refused", reason }, now);
+      journal.audit(
+        {
+          actor: `agent:${keyId}`,
+          event: "hold",
+          agent_key_id: keyId,
+          service_id: input.serviceId,
+          request_id: input.requestId,
+          amount: input.amount,
+          outcome: "refused",
+          reason,
+        },
+        now,
+      );
     // The kill switch comes first: a frozen account or key gets nothing, whatever its limits.
     if (meta.frozen || key.frozen_at != null) {
       const code = meta.frozen ? "account_frozen" : "key_frozen";

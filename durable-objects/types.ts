@@ -190,10 +190,7 @@ export type ReleaseInput = { holdId: string; reason: string };
 export type ExtendResult = { ok: true; expires_at: string } | Failure<"unknown_hold"> | { ok: false; code: "hold_not_pending"; state: HoldState };
 
 /** A released hold keeps the state `voided` (storage and APIs); only the method is `release`. */
-export type ReleaseResult =
-  | { ok: true; hold: Hold; balance: Balance }
-  | Failure<"unknown_hold">
-  | { ok: false; code: "hold_not_pending"; state: HoldState };
+export type ReleaseResult = { ok: true; hold: Hold; balance: Balance } | Failure<"unknown_hold"> | { ok: false; code: "hold_not_pending"; state: HoldState };
 
 export type Page<T> = { data: T[]; next_cursor: string | null };
 
@@ -204,6 +201,4 @@ export type CreateKeyResult = { ok: true; key: AgentKey } | Failure<"not_found" 
 export type KeyResult = { ok: true; key: AgentKey } | NotFound;
 export type MandateResult = { ok: true; mandate: Mandate } | NotFound;
 
-export type AgentView =
-  | { ok: true; account_id: string; key: AgentKey; balance: Balance; mandate: Mandate | null }
-  | Failure<"invalid_key">;
+export type AgentView = { ok: true; account_id: string; key: AgentKey; balance: Balance; mandate: Mandate | null } | Failure<"invalid_key">;

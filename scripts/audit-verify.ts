@@ -66,7 +66,9 @@ for (;;) {
 }
 
 if (check.ok) {
-  console.log(`ok: ${account}: ${check.checked} event(s) in D1 chain correctly; head seq ${check.head_seq}, hash ${check.checked === 0 ? "-" : check.head_hash}`);
+  console.log(
+    `ok: ${account}: ${check.checked} event(s) in D1 chain correctly; head seq ${check.head_seq}, hash ${check.checked === 0 ? "-" : check.head_hash}`,
+  );
   process.exit(0);
 }
 console.log(`FAILED: ${account}: ${check.problem} at event ${check.seq}: ${check.detail} (${check.checked} event(s) verified before it)`);

@@ -103,7 +103,10 @@ do {
   cursor = p.next_cursor;
 } while (cursor);
 
-if (values.json) console.log(JSON.stringify({ ok: found.length === 0, accounts, transfers_checked: checked, not_yet_exported: pending, repaired, discrepancies: found }, null, 2));
+if (values.json)
+  console.log(
+    JSON.stringify({ ok: found.length === 0, accounts, transfers_checked: checked, not_yet_exported: pending, repaired, discrepancies: found }, null, 2),
+  );
 else {
   const summary = `${accounts} account(s), ${checked} transfer(s) checked, ${pending} not yet exported${values.repair ? `, ${repaired} repaired` : ""}`;
   console.log(found.length === 0 ? `ok: ${summary}, no discrepancy` : `FAILED: ${found.length} discrepancy(ies); ${summary}`);

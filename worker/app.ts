@@ -108,7 +108,10 @@ export function buildApp() {
       return id && canAccessAccount(c.var.principal, id) ? id : null;
     }),
   );
-  app.use("/v1/me", capturesSentFirst((c) => (c.var.principal.role === "agent" ? c.var.principal.accountId : null)));
+  app.use(
+    "/v1/me",
+    capturesSentFirst((c) => (c.var.principal.role === "agent" ? c.var.principal.accountId : null)),
+  );
   app.route("/", providerRoutes);
   app.route("/", accountRoutes);
   app.route("/", usageReportRoutes);

@@ -44,5 +44,7 @@ export function createOrigin(options: VerifyOptions): Express {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const port = Number(process.env.PORT ?? 9200);
-  createOrigin({ jwksUrl: process.env.TOLLGATE_JWKS_URL ?? "", serviceId: process.env.TOLLGATE_SERVICE_ID ?? "" }).listen(port, () => console.log(`origin on http://127.0.0.1:${port}`));
+  createOrigin({ jwksUrl: process.env.TOLLGATE_JWKS_URL ?? "", serviceId: process.env.TOLLGATE_SERVICE_ID ?? "" }).listen(port, () =>
+    console.log(`origin on http://127.0.0.1:${port}`),
+  );
 }

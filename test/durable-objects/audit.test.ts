@@ -14,7 +14,17 @@ const INTENT = "Translate my emails to French, at most 5 dollars a day";
 
 function mandateInput(over: Partial<MandateInput> = {}): MandateInput {
   const now = Date.now();
-  return { intent: INTENT, max_total: 1_000, max_per_call: 100, max_per_day: null, valid_from: now - HOUR, valid_until: now + HOUR, services: ["translate"], tags: null, ...over };
+  return {
+    intent: INTENT,
+    max_total: 1_000,
+    max_per_call: 100,
+    max_per_day: null,
+    valid_from: now - HOUR,
+    valid_until: now + HOUR,
+    services: ["translate"],
+    tags: null,
+    ...over,
+  };
 }
 
 /** The account's whole trail, oldest first. */
@@ -78,23 +88,116 @@ describe("every event kind, with its fields", () => {
     const bound = { agent_key_id: s.boundKeyId, mandate_id: s.mandate.id, intent_hash: intentHash, service_id: "svc_translate" };
     const unbound = { agent_key_id: s.keyId, mandate_id: null, intent_hash: null, service_id: "svc_translate" };
     const expected = [
-      { event: "account_opened", actor: "operator", agent_key_id: null, mandate_id: null, intent_hash: null, service_id: null, request_id: null, amount: null, outcome: "ok", reason: "USD" },
-      { event: "key_created", actor: "owner", agent_key_id: s.keyId, mandate_id: null, intent_hash: null, service_id: null, request_id: null, amount: null, outcome: "ok", reason: "no_mandate" },
-      { event: "credit", actor: "operator", agent_key_id: null, mandate_id: null, intent_hash: null, service_id: null, request_id: null, amount: 1_000, outcome: "ok", reason: "opening" },
-      { event: "mandate_created", actor: "owner", agent_key_id: null, mandate_id: s.mandate.id, intent_hash: intentHash, service_id: null, request_id: null, amount: 1_000, outcome: "ok", reason: null },
-      { event: "key_created", actor: "operator", agent_key_id: s.boundKeyId, mandate_id: s.mandate.id, intent_hash: intentHash, service_id: null, request_id: null, amount: null, outcome: "ok", reason: null },
+      {
+        event: "account_opened",
+        actor: "operator",
+        agent_key_id: null,
+        mandate_id: null,
+        intent_hash: null,
+        service_id: null,
+        request_id: null,
+        amount: null,
+        outcome: "ok",
+        reason: "USD",
+      },
+      {
+        event: "key_created",
+        actor: "owner",
+        agent_key_id: s.keyId,
+        mandate_id: null,
+        intent_hash: null,
+        service_id: null,
+        request_id: null,
+        amount: null,
+        outcome: "ok",
+        reason: "no_mandate",
+      },
+      {
+        event: "credit",
+        actor: "operator",
+        agent_key_id: null,
+        mandate_id: null,
+        intent_hash: null,
+        service_id: null,
+        request_id: null,
+        amount: 1_000,
+        outcome: "ok",
+        reason: "opening",
+      },
+      {
+        event: "mandate_created",
+        actor: "owner",
+        agent_key_id: null,
+        mandate_id: s.mandate.id,
+        intent_hash: intentHash,
+        service_id: null,
+        request_id: null,
+        amount: 1_000,
+        outcome: "ok",
+        reason: null,
+      },
+      {
+        event: "key_created",
+        actor: "operator",
+        agent_key_id: s.boundKeyId,
+        mandate_id: s.mandate.id,
+        intent_hash: intentHash,
+        service_id: null,
+        request_id: null,
+        amount: null,
+        outcome: "ok",
+        reason: null,
+      },
       { event: "hold", actor: `agent:${s.boundKeyId}`, ...bound, request_id: s.requests.captured, amount: 80, outcome: "accepted", reason: null },
-      { event: "capture", actor: `agent:${s.boundKeyId}`, ...bound, request_id: s.requests.captured, amount: 60, outcome: "captured", reason: "origin_succeeded" },
+      {
+        event: "capture",
+        actor: `agent:${s.boundKeyId}`,
+        ...bound,
+        request_id: s.requests.captured,
+        amount: 60,
+        outcome: "captured",
+        reason: "origin_succeeded",
+      },
       { event: "hold", actor: `agent:${s.boundKeyId}`, ...bound, request_id: s.requests.voided, amount: 20, outcome: "accepted", reason: null },
       { event: "void", actor: `agent:${s.boundKeyId}`, ...bound, request_id: s.requests.voided, amount: 20, outcome: "voided", reason: "origin_status_503" },
-      { event: "hold", actor: `agent:${s.boundKeyId}`, ...bound, request_id: s.requests.refused, amount: 101, outcome: "refused", reason: "mandate_per_call_exceeded" },
+      {
+        event: "hold",
+        actor: `agent:${s.boundKeyId}`,
+        ...bound,
+        request_id: s.requests.refused,
+        amount: 101,
+        outcome: "refused",
+        reason: "mandate_per_call_exceeded",
+      },
       // A key without a mandate is bounded only by the balance: the trail says so.
       { event: "hold", actor: `agent:${s.keyId}`, ...unbound, request_id: s.requests.unbound, amount: 5, outcome: "accepted", reason: "no_mandate" },
       { event: "hold", actor: `agent:${s.keyId}`, ...unbound, request_id: s.requests.broke, amount: 10_000, outcome: "refused", reason: "insufficient_funds" },
       { event: "hold", actor: `agent:${s.boundKeyId}`, ...bound, request_id: s.requests.expiring, amount: 30, outcome: "accepted", reason: null },
       { event: "expiry", actor: "system", ...bound, request_id: s.requests.expiring, amount: 30, outcome: "expired", reason: "hold_timeout" },
-      { event: "key_revoked", actor: "owner", agent_key_id: s.keyId, mandate_id: null, intent_hash: null, service_id: null, request_id: null, amount: null, outcome: "ok", reason: null },
-      { event: "mandate_revoked", actor: "owner", agent_key_id: null, mandate_id: s.mandate.id, intent_hash: intentHash, service_id: null, request_id: null, amount: null, outcome: "ok", reason: null },
+      {
+        event: "key_revoked",
+        actor: "owner",
+        agent_key_id: s.keyId,
+        mandate_id: null,
+        intent_hash: null,
+        service_id: null,
+        request_id: null,
+        amount: null,
+        outcome: "ok",
+        reason: null,
+      },
+      {
+        event: "mandate_revoked",
+        actor: "owner",
+        agent_key_id: null,
+        mandate_id: s.mandate.id,
+        intent_hash: intentHash,
+        service_id: null,
+        request_id: null,
+        amount: null,
+        outcome: "ok",
+        reason: null,
+      },
     ];
     const strip = ({ at: _at, prev_hash: _p, hash: _h, ...rest }: AuditEvent) => rest;
     expect(events.map(strip)).toEqual(expected.map((e, i) => ({ ...common, seq: i + 1, ...e })));
@@ -232,7 +335,12 @@ describe("export to D1", () => {
     await runAlarm(acct); // the opening events are in D1; nothing is scheduled any more
     expect(await d1Audit(acct.id)).toHaveLength(3);
     const now = Date.now();
-    const m = mandateOf(await acct.stub.createMandate({ mandate: { intent: "x", max_total: 5, max_per_call: 5, max_per_day: null, valid_from: now - HOUR, valid_until: now + HOUR, services: null, tags: null }, actor: "owner" }))!;
+    const m = mandateOf(
+      await acct.stub.createMandate({
+        mandate: { intent: "x", max_total: 5, max_per_call: 5, max_per_day: null, valid_from: now - HOUR, valid_until: now + HOUR, services: null, tags: null },
+        actor: "owner",
+      }),
+    )!;
     await acct.stub.revokeMandate({ id: m.id, actor: "owner" });
     expect(await acct.stub.reserve(reserveInput(acct.keyHash, 10_000))).toMatchObject({ ok: false, code: "insufficient_funds" });
     await acct.stub.revokeAgentKey({ id: acct.keyId, actor: "owner" });

@@ -9,7 +9,13 @@ import { balanceOf, inLedger, openAccount, reserveInput, reserveOk, sleep, type 
 // hold expired is recorded, once, for the provider to see.
 
 const idem = (key: string) => ({ key, fingerprint: `fp-${key}` });
-const response = (charge: number): StoredResponse => ({ status: 200, headers: { "content-type": "text/plain" }, body: btoa("all of it"), request_id: "req_x", charge });
+const response = (charge: number): StoredResponse => ({
+  status: 200,
+  headers: { "content-type": "text/plain" },
+  body: btoa("all of it"),
+  request_id: "req_x",
+  charge,
+});
 
 /** Reserves a call made with an Idempotency-Key; returns its hold id. */
 const keyedCall = (acct: TestAccount, key: string, amount = 100) => reserveOk(acct, amount, { idempotency: idem(key) });

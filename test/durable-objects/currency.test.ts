@@ -25,7 +25,14 @@ describe("reserve checks the price's currency against the account's", () => {
     expect(res).toEqual({ ok: false, code: "currency_mismatch", account_currency: "JPY", service_currency: "USD" });
     expect(await acct.stub.balance()).toEqual({ currency: "JPY", posted: 10_000, pending: 0, available: 10_000 });
     const [last] = (await acct.stub.auditEvents(1, null)).data;
-    expect(last).toMatchObject({ event: "hold", outcome: "refused", reason: "currency_mismatch", agent_key_id: acct.keyId, request_id: input.requestId, amount: 2000 });
+    expect(last).toMatchObject({
+      event: "hold",
+      outcome: "refused",
+      reason: "currency_mismatch",
+      agent_key_id: acct.keyId,
+      request_id: input.requestId,
+      amount: 2000,
+    });
   });
 
   it("the same price in the account's own currency is held", async () => {

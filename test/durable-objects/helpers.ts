@@ -38,7 +38,10 @@ export async function openAccount(credit = 0): Promise<TestAccount> {
   expect(await stub.open({ accountId: id, currency: "USD", actor: "operator" })).toEqual({ ok: true, account_id: id, currency: "USD" });
   const keyId = newId("ak");
   const keyHash = `hash_${randomToken(32)}`;
-  expect(await stub.createAgentKey({ id: keyId, name: "bot", keyHash, actor: "owner" })).toMatchObject({ ok: true, key: { id: keyId, name: "bot", revoked_at: null } });
+  expect(await stub.createAgentKey({ id: keyId, name: "bot", keyHash, actor: "owner" })).toMatchObject({
+    ok: true,
+    key: { id: keyId, name: "bot", revoked_at: null },
+  });
   if (credit > 0) {
     const res = await stub.credit({ actor: "operator", amount: credit, reference: "opening", idempotencyKey: null, fingerprint: "" });
     expect(res.ok).toBe(true);
@@ -80,9 +83,7 @@ export function inLedger<R>(stub: LedgerStub, fn: (instance: AccountLedger, stat
 export function exportState(stub: LedgerStub): Promise<{ exported: number; journal: number }> {
   return inLedger(stub, (_i, state) => {
     const row = state.storage.sql
-      .exec<{ exported: number; journal: number }>(
-        "SELECT (SELECT exported_seq FROM export_state) AS exported, (SELECT COUNT(*) FROM transfers) AS journal",
-      )
+      .exec<{ exported: number; journal: number }>("SELECT (SELECT exported_seq FROM export_state) AS exported, (SELECT COUNT(*) FROM transfers) AS journal")
       .one();
     return { exported: Number(row.exported), journal: Number(row.journal) };
   });
@@ -93,12 +94,8 @@ export type D1Leg = { seq: number; leg: number; transfer_id: string; ledger_acco
 
 /** What D1 holds for one payer account: its exported transfers and their legs, in order. */
 export async function d1Rows(accountId: string): Promise<{ transfers: D1Transfer[]; legs: D1Leg[] }> {
-  const t = await testEnv.DB.prepare("SELECT seq, id, kind, amount FROM transfers WHERE account_id = ? ORDER BY seq")
-    .bind(accountId)
-    .all<D1Transfer>();
-  const l = await testEnv.DB.prepare(
-    "SELECT seq, leg, transfer_id, ledger_account, amount FROM ledger_entries WHERE account_id = ? ORDER BY seq, leg",
-  )
+  const t = await testEnv.DB.prepare("SELECT seq, id, kind, amount FROM transfers WHERE account_id = ? ORDER BY seq").bind(accountId).all<D1Transfer>();
+  const l = await testEnv.DB.prepare("SELECT seq, leg, transfer_id, ledger_account, amount FROM ledger_entries WHERE account_id = ? ORDER BY seq, leg")
     .bind(accountId)
     .all<D1Leg>();
   return { transfers: t.results, legs: l.results };

@@ -1,17 +1,7 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { newId } from "../../core/ids";
-import {
-  balanceOf,
-  inLedger,
-  keyOf,
-  ledger,
-  newAccountId,
-  openAccount,
-  reserveInput,
-  reserveOk,
-  sleep,
-} from "./helpers";
+import { balanceOf, inLedger, keyOf, ledger, newAccountId, openAccount, reserveInput, reserveOk, sleep } from "./helpers";
 
 const userTables = (stub: ReturnType<typeof ledger>) =>
   inLedger(stub, (_i, state) =>

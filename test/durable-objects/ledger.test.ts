@@ -2,19 +2,7 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { CreditInput } from "../../durable-objects/types";
 import { EXTERNAL, PLATFORM } from "../../core/legs";
-import {
-  balanceOf,
-  d1Rows,
-  d1Sum,
-  exportState,
-  forgedWrites,
-  inLedger,
-  openAccount,
-  reserveOk,
-  sleep,
-  testEnv,
-  type TestAccount,
-} from "./helpers";
+import { balanceOf, d1Rows, d1Sum, exportState, forgedWrites, inLedger, openAccount, reserveOk, sleep, testEnv, type TestAccount } from "./helpers";
 
 const credit = (amount: number, idempotencyKey: string | null = null, fingerprint = ""): CreditInput => ({
   actor: "operator",

@@ -232,7 +232,13 @@ describe("violations: 403 codes, nothing held, audited", () => {
     // Within the mandate, the balance decides (and the audit says so, with the mandate).
     const input = reserveInput(acct.keyHash, 5, { serviceSlug: SLUG });
     expect(await acct.stub.reserve(input)).toEqual({ ok: false, code: "insufficient_funds", price: 5, available: 0, currency: "USD" });
-    expect(await lastAudit(acct)).toMatchObject({ event: "hold", outcome: "refused", reason: "insufficient_funds", mandate_id: acct.mandate.id, request_id: input.requestId });
+    expect(await lastAudit(acct)).toMatchObject({
+      event: "hold",
+      outcome: "refused",
+      reason: "insufficient_funds",
+      mandate_id: acct.mandate.id,
+      request_id: input.requestId,
+    });
     expect(await counters(acct)).toEqual({ spent: 0, pending: 0 });
   });
 });
@@ -309,9 +315,13 @@ describe("cost-allocation tags", () => {
     const captured = await acct.stub.capture({ holdId: a, amount: 20 });
     expect(captured.ok && captured.transfer?.tags).toEqual(tags);
     if (!(await runDurableObjectAlarm(acct.stub))) await inLedger(acct.stub, (instance) => instance.alarm());
-    const t = await testEnv.DB.prepare("SELECT tags, mandate_id FROM transfers WHERE account_id = ? AND kind = 'capture'").bind(acct.id).all<{ tags: string; mandate_id: string }>();
+    const t = await testEnv.DB.prepare("SELECT tags, mandate_id FROM transfers WHERE account_id = ? AND kind = 'capture'")
+      .bind(acct.id)
+      .all<{ tags: string; mandate_id: string }>();
     expect(t.results.map((r) => ({ tags: JSON.parse(r.tags), mandate_id: r.mandate_id }))).toEqual([{ tags, mandate_id: acct.mandate.id }]);
-    const legs = await testEnv.DB.prepare("SELECT l.tags FROM ledger_entries l JOIN transfers t ON t.id = l.transfer_id WHERE l.account_id = ? AND t.kind = 'capture' ORDER BY l.leg")
+    const legs = await testEnv.DB.prepare(
+      "SELECT l.tags FROM ledger_entries l JOIN transfers t ON t.id = l.transfer_id WHERE l.account_id = ? AND t.kind = 'capture' ORDER BY l.leg",
+    )
       .bind(acct.id)
       .all<{ tags: string }>();
     expect(legs.results.map((r) => JSON.parse(r.tags))).toEqual([tags, tags]);
@@ -335,7 +345,12 @@ describe("racing calls cannot overrun a mandate (I2, I9)", () => {
     expect(ok).toHaveLength(10);
     expect(refused).toHaveLength(190);
     for (const r of refused) {
-      expect(r).toEqual({ ok: false, code: "mandate_exceeded", mandate_id: acct.mandate.id, detail: "The key's mandate refuses this call (mandate_exceeded)." });
+      expect(r).toEqual({
+        ok: false,
+        code: "mandate_exceeded",
+        mandate_id: acct.mandate.id,
+        detail: "The key's mandate refuses this call (mandate_exceeded).",
+      });
     }
     expect(await counters(acct)).toEqual({ spent: 0, pending: 10 });
     expect(await acct.stub.balance()).toEqual(balanceOf(1_000_000, 10));
@@ -381,9 +396,15 @@ describe("keys and mandates", () => {
     expect(mandateOf(await acct.stub.revokeMandate({ id: acct.mandate.id, actor: "owner" }))).toMatchObject({ revoked_at: expect.any(String) });
     const keys = async () => (await acct.stub.agentKeys(100, null)).data.length;
     const before = await keys();
-    expect(await acct.stub.createAgentKey({ id: newId("ak"), name: "late", keyHash: `hash_${randomToken(32)}`, mandateId: acct.mandate.id, actor: "owner" })).toEqual({ ok: false, code: "mandate_revoked" });
-    expect(await acct.stub.createAgentKey({ id: newId("ak"), name: "x", keyHash: `hash_${randomToken(32)}`, mandateId: "mnd_00000000000000000000", actor: "owner" })).toEqual({ ok: false, code: "mandate_not_found" });
-    expect(await acct.stub.createAgentKey({ id: newId("ak"), name: "x", keyHash: `hash_${randomToken(32)}`, mandateId: other.mandate.id, actor: "owner" })).toEqual({ ok: false, code: "mandate_not_found" });
+    expect(
+      await acct.stub.createAgentKey({ id: newId("ak"), name: "late", keyHash: `hash_${randomToken(32)}`, mandateId: acct.mandate.id, actor: "owner" }),
+    ).toEqual({ ok: false, code: "mandate_revoked" });
+    expect(
+      await acct.stub.createAgentKey({ id: newId("ak"), name: "x", keyHash: `hash_${randomToken(32)}`, mandateId: "mnd_00000000000000000000", actor: "owner" }),
+    ).toEqual({ ok: false, code: "mandate_not_found" });
+    expect(
+      await acct.stub.createAgentKey({ id: newId("ak"), name: "x", keyHash: `hash_${randomToken(32)}`, mandateId: other.mandate.id, actor: "owner" }),
+    ).toEqual({ ok: false, code: "mandate_not_found" });
     expect(await keys()).toBe(before);
   });
 
@@ -400,6 +421,11 @@ describe("keys and mandates", () => {
 
   it("the agent's own view shows its mandate", async () => {
     const acct = await bound(50);
-    expect(await acct.stub.agent(acct.keyHash)).toMatchObject({ ok: true, account_id: acct.id, key: { id: acct.keyId, mandate_id: acct.mandate.id }, mandate: { id: acct.mandate.id, spent: 0 } });
+    expect(await acct.stub.agent(acct.keyHash)).toMatchObject({
+      ok: true,
+      account_id: acct.id,
+      key: { id: acct.keyId, mandate_id: acct.mandate.id },
+      mandate: { id: acct.mandate.id, spent: 0 },
+    });
   });
 });

@@ -10,9 +10,7 @@ type Ok = Extract<ReserveResult, { ok: true }>;
 describe("concurrent reserves (I2)", () => {
   it("1,000 reserves of 1 against a balance of 10: exactly 10 succeed", async () => {
     const acct = await openAccount(10);
-    const results = await Promise.all(
-      Array.from({ length: 1_000 }, () => acct.stub.reserve(reserveInput(acct.keyHash, 1))),
-    );
+    const results = await Promise.all(Array.from({ length: 1_000 }, () => acct.stub.reserve(reserveInput(acct.keyHash, 1))));
     const ok = results.filter((r): r is Ok => r.ok);
     const refused = results.filter((r) => !r.ok);
     expect(ok).toHaveLength(10);
@@ -45,9 +43,7 @@ describe("concurrent reserves (I2)", () => {
 
   it("racing capture and void of the same holds resolves each exactly once (I4)", async () => {
     const acct = await openAccount(1_000);
-    const holds = await Promise.all(
-      Array.from({ length: 20 }, () => acct.stub.reserve(reserveInput(acct.keyHash, 50))),
-    );
+    const holds = await Promise.all(Array.from({ length: 20 }, () => acct.stub.reserve(reserveInput(acct.keyHash, 50))));
     const ids = holds.map((h) => (h as Ok).hold_id);
     expect(ids.every(Boolean)).toBe(true);
     const [caps, voids] = await Promise.all([

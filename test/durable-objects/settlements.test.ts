@@ -89,7 +89,13 @@ describe("settleThenReserve", () => {
     const a = await reserveOk(acct, 100);
 
     // Without the capture, all 100 is held: a reserve of 60 is refused.
-    expect(await acct.stub.reserve(reserveInput(acct.keyHash, 60))).toEqual({ ok: false, code: "insufficient_funds", price: 60, available: 0, currency: "USD" });
+    expect(await acct.stub.reserve(reserveInput(acct.keyHash, 60))).toEqual({
+      ok: false,
+      code: "insufficient_funds",
+      price: 60,
+      available: 0,
+      currency: "USD",
+    });
     expect(await acct.stub.balance()).toEqual(balanceOf(100, 100));
 
     // Capturing 40 of A releases its other 60, which the reserve in the same request takes.

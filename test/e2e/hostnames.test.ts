@@ -17,7 +17,11 @@ let originUrl: string;
 const seen: string[] = [];
 
 /** One request to the gateway's socket with this `Host` header (fetch cannot set it). */
-function viaHost(host: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function viaHost(
+  host: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   const { hostname, port } = new URL(gw.url);
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: hostname, port: Number(port), path, method: "GET", headers: { ...headers, host } }, (res) => {
@@ -64,10 +68,21 @@ describe("a custom hostname over HTTP", () => {
     await api("POST", `/v1/accounts/${account.id}/credits`, op, { amount: 1000 });
     const agentKey = (await api("POST", `/v1/accounts/${account.id}/agent-keys`, account.owner_key, { name: "bot" })).body.key;
     const host = `hosts-${Date.now().toString(36)}.example.test`;
-    const svc = await api("POST", "/v1/services", provider.api_key, { slug: "hosts", name: "hosts", origin: originUrl, hostnames: [host], prices: [{ per_call: 25 }] });
+    const svc = await api("POST", "/v1/services", provider.api_key, {
+      slug: "hosts",
+      name: "hosts",
+      origin: originUrl,
+      hostnames: [host],
+      prices: [{ per_call: 25 }],
+    });
     expect(svc.status, JSON.stringify(svc.body)).toBe(201);
     expect(svc.body.hostnames).toEqual([
-      { hostname: host, status: "pending", verification: { type: "dns_txt", name: `_tollgate-challenge.${host}`, value: expect.any(String) }, activated_at: null },
+      {
+        hostname: host,
+        status: "pending",
+        verification: { type: "dns_txt", name: `_tollgate-challenge.${host}`, value: expect.any(String) },
+        activated_at: null,
+      },
     ]);
 
     // Pending: the Worker answers as the JSON API (no such endpoint); the origin sees nothing.
@@ -96,7 +111,13 @@ describe("a custom hostname over HTTP", () => {
   it("the configured gateway host cannot be claimed, and always answers as the gateway", async () => {
     const op = gw.operatorToken;
     const provider = (await api("POST", "/v1/providers", op, { name: "thief" })).body;
-    const claim = await api("POST", "/v1/services", provider.api_key, { slug: "thief", name: "t", origin: originUrl, hostnames: [GATEWAY_HOST], prices: [{ per_call: 1 }] });
+    const claim = await api("POST", "/v1/services", provider.api_key, {
+      slug: "thief",
+      name: "t",
+      origin: originUrl,
+      hostnames: [GATEWAY_HOST],
+      prices: [{ per_call: 1 }],
+    });
     expect(claim).toMatchObject({ status: 409, body: { code: "hostname_reserved", hostnames: [GATEWAY_HOST] } });
     const root = await viaHost(GATEWAY_HOST, "/");
     expect(JSON.parse(root.body)).toEqual({ name: "tollgate", docs: "/openapi.json" });

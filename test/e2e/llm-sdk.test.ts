@@ -299,7 +299,9 @@ describe("holds", () => {
 
   it("no lowering when the input is not all in the body (a stored conversation), and n choices multiply the output bound", async () => {
     const before = await balance();
-    const stored = await openai.responses.create({ model: "fake-llm-1", input: "continue", previous_response_id: "resp_earlier", max_output_tokens: 5 }).withResponse();
+    const stored = await openai.responses
+      .create({ model: "fake-llm-1", input: "continue", previous_response_id: "resp_earlier", max_output_tokens: 5 })
+      .withResponse();
     expect(stored.response.headers.get("tollgate-hold")).toBe(String(LLM_HOLD));
     await settled(stored.response.headers.get("tollgate-request-id"), before);
 
@@ -345,7 +347,10 @@ describe("holds", () => {
     // With max_tokens the hold is the request's bound (~40), well within 1000.
     const ok = await client.chat.completions.create({ model: "fake-llm-1", messages: chatMessages, max_tokens: 12 });
     expect(ok.usage?.completion_tokens).toBe(12);
-    const after = await eventually(() => balance(small), (b) => expect(b.pending).toBe(0));
+    const after = await eventually(
+      () => balance(small),
+      (b) => expect(b.pending).toBe(0),
+    );
     expect(after).toEqual({ currency: "USD", posted: 1_000 - 13, pending: 0, available: 1_000 - 13 });
   });
 });
@@ -400,7 +405,10 @@ describe("mid-stream endings", () => {
     expect(t.amount).toBeLessThanOrEqual(hold);
     // The origin saw the client go: its stream was cancelled, not run to the end.
     const call = origin.log[calls];
-    await eventually(async () => call?.ended, (ended) => expect(ended).toBe("client_closed"));
+    await eventually(
+      async () => call?.ended,
+      (ended) => expect(ended).toBe("client_closed"),
+    );
     expect(call?.writes.length).toBeLessThan(50);
   });
 
@@ -415,7 +423,9 @@ describe("mid-stream endings", () => {
     );
     const t = await settled(res.headers.get("tollgate-request-id"), before);
     const input = Math.ceil(JSON.stringify(body).length / 4);
-    console.log(`[e2e] OpenAI chat disconnect: charged ${t.amount} of a full ${ceil(INPUT, CHAT.input) + ceil(200, CHAT.output)}, usage ${JSON.stringify(t.usage)}`);
+    console.log(
+      `[e2e] OpenAI chat disconnect: charged ${t.amount} of a full ${ceil(INPUT, CHAT.input) + ceil(200, CHAT.output)}, usage ${JSON.stringify(t.usage)}`,
+    );
     expect(t).toMatchObject({ reason: "client_disconnected", usage: { input_tokens: input, cached_input_tokens: 0, estimated: true } });
     expect(t.usage.output_tokens).toBeGreaterThanOrEqual(Math.ceil("Tollgate meters every token".length / 4));
     expect(t.usage.output_tokens).toBeLessThan(100);
@@ -546,7 +556,12 @@ describe("bytes, units and deferred meters", () => {
     expect(byAgent.status).toBe(403);
     const report = await api("POST", "/v1/usage", provider.api_key, { request_id: requestId, units: 3 });
     expect(report.status, JSON.stringify(report.body)).toBe(201);
-    expect(report.body).toMatchObject({ request_id: requestId, held: 20_000, captured: 3_000, transfer: { amount: 3_000, usage: { units: 3 }, reason: "usage_reported" } });
+    expect(report.body).toMatchObject({
+      request_id: requestId,
+      held: 20_000,
+      captured: 3_000,
+      transfer: { amount: 3_000, usage: { units: 3 }, reason: "usage_reported" },
+    });
     const again = await api("POST", "/v1/usage", provider.api_key, { request_id: requestId, units: 5 });
     expect(again.status).toBe(409);
     const t = await settled(requestId, before);
@@ -557,12 +572,23 @@ describe("bytes, units and deferred meters", () => {
 describe("the fake origin's usage function", () => {
   it("is what the tests above rely on", () => {
     expect(fakeUsage("chat", { messages: chatMessages })).toEqual({ input: INPUT, cached: 0, output: 12, limited: false });
-    expect(fakeUsage("messages", { system: [{ type: "text", text: SYSTEM }], messages: [{ role: "user", content: [{ type: "text", text: USER }] }], max_tokens: 5 }, { "x-fake-cached": "50" })).toEqual({
+    expect(
+      fakeUsage(
+        "messages",
+        { system: [{ type: "text", text: SYSTEM }], messages: [{ role: "user", content: [{ type: "text", text: USER }] }], max_tokens: 5 },
+        { "x-fake-cached": "50" },
+      ),
+    ).toEqual({
       input: INPUT,
       cached: INPUT,
       output: 5,
       limited: true,
     });
-    expect(fakeUsage("responses", { input: USER, instructions: SYSTEM }, { "x-fake-tokens": "3" })).toEqual({ input: INPUT, cached: 0, output: 3, limited: false });
+    expect(fakeUsage("responses", { input: USER, instructions: SYSTEM }, { "x-fake-tokens": "3" })).toEqual({
+      input: INPUT,
+      cached: 0,
+      output: 3,
+      limited: false,
+    });
   });
 });

@@ -59,7 +59,10 @@ describe("end to end: calls that run long or end early", () => {
     const text = await res.text();
     expect(text.split("\n").filter(Boolean)).toHaveLength(14);
     const bytes = Buffer.byteLength(text);
-    const [capture] = await eventually(() => captures(p.accountId), (c) => expect(c).toHaveLength(1));
+    const [capture] = await eventually(
+      () => captures(p.accountId),
+      (c) => expect(c).toHaveLength(1),
+    );
     expect(capture).toMatchObject({ amount: bytes, reason: "origin_succeeded" });
     const balance = (await api("GET", `/v1/accounts/${p.accountId}/balance`, gw.operatorToken)).body;
     expect(balance).toMatchObject({ posted: 100_000 - bytes, pending: 0 });
@@ -77,7 +80,10 @@ describe("end to end: calls that run long or end early", () => {
     await reader.read();
     abort.abort();
     await reader.cancel().catch(() => undefined);
-    const [partial] = await eventually(() => captures(p.accountId), (c) => expect(c).toHaveLength(1));
+    const [partial] = await eventually(
+      () => captures(p.accountId),
+      (c) => expect(c).toHaveLength(1),
+    );
     expect(partial.reason).toBe("client_disconnected");
 
     const retry = await eventually(
@@ -88,7 +94,10 @@ describe("end to end: calls that run long or end early", () => {
     const whole = await retry.text();
     expect(whole.split("\n").filter(Boolean)).toHaveLength(60);
     expect(partial.amount).toBeLessThan(Buffer.byteLength(whole));
-    await eventually(() => captures(p.accountId), (c) => expect(c).toHaveLength(2));
+    await eventually(
+      () => captures(p.accountId),
+      (c) => expect(c).toHaveLength(2),
+    );
 
     const replay = await agentCall(p.agentKey, LEAVE_PATH, headers);
     expect(replay.headers.get("idempotent-replayed")).toBe("true");
@@ -100,11 +109,17 @@ describe("end to end: calls that run long or end early", () => {
     const p = await payer();
     const headers = { "idempotency-key": "e2e-break" };
     await (await agentCall(p.agentKey, "/stream?chunks=10&ms=20&fail=4", headers)).text().catch(() => "");
-    await eventually(() => captures(p.accountId), (c) => expect(c).toMatchObject([{ reason: "origin_failed" }]));
+    await eventually(
+      () => captures(p.accountId),
+      (c) => expect(c).toMatchObject([{ reason: "origin_failed" }]),
+    );
     const retry = await agentCall(p.agentKey, "/stream?chunks=10&ms=20&fail=4", headers);
     expect(retry.status).toBe(200);
     expect(retry.headers.get("idempotent-replayed")).toBeNull();
     await retry.text().catch(() => "");
-    await eventually(() => captures(p.accountId), (c) => expect(c).toHaveLength(2));
+    await eventually(
+      () => captures(p.accountId),
+      (c) => expect(c).toHaveLength(2),
+    );
   });
 });

@@ -105,11 +105,7 @@ describe("quickstart against wrangler dev", () => {
       { match: { method: "POST", path: "/v1/*" }, per_call: PRICE },
       { match: { method: "GET", path: "/status/*" }, per_call: STATUS_PRICE },
     ];
-    expectProblem(
-      await api("POST", "/v1/services", provider.api_key, { slug: "Not A Slug", name: "x", origin: origin.url, prices }),
-      400,
-      "invalid_request",
-    );
+    expectProblem(await api("POST", "/v1/services", provider.api_key, { slug: "Not A Slug", name: "x", origin: origin.url, prices }), 400, "invalid_request");
     const res = await api("POST", "/v1/services", provider.api_key, { slug: "translate", name: "Translate", origin: origin.url, prices });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     expect(res.body).toMatchObject({
@@ -146,7 +142,15 @@ describe("quickstart against wrangler dev", () => {
     expect(first.status).toBe(201);
     expected = { currency: "USD", available: TOP_UP, pending: 0, posted: TOP_UP };
     expect(first.body).toEqual({
-      transfer: expect.objectContaining({ id: expect.stringMatching(/^tr_/), seq: 1, kind: "credit", amount: TOP_UP, fee: 0, currency: "USD", reference: "invoice-0001" }),
+      transfer: expect.objectContaining({
+        id: expect.stringMatching(/^tr_/),
+        seq: 1,
+        kind: "credit",
+        amount: TOP_UP,
+        fee: 0,
+        currency: "USD",
+        reference: "invoice-0001",
+      }),
       balance: expected,
     });
     credit = first.body.transfer;
@@ -168,7 +172,13 @@ describe("quickstart against wrangler dev", () => {
   it("the owner issues an agent key", async () => {
     const res = await api("POST", `/v1/accounts/${account.id}/agent-keys`, account.owner_key, { name: "translator-bot" });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ id: expect.stringMatching(/^ak_/), name: "translator-bot", account_id: account.id, key: expect.stringMatching(/^tg_agent_/), revoked_at: null });
+    expect(res.body).toMatchObject({
+      id: expect.stringMatching(/^ak_/),
+      name: "translator-bot",
+      account_id: account.id,
+      key: expect.stringMatching(/^tg_agent_/),
+      revoked_at: null,
+    });
     agent = res.body;
     const me = await api("GET", "/v1/me", agent.key);
     expect(me.status).toBe(200);
@@ -205,18 +215,18 @@ describe("quickstart against wrangler dev", () => {
     expect(res.body.next_cursor).toBeNull();
     const capture = (seq: number, requestId: string | undefined) =>
       expect.objectContaining({
-      id: expect.stringMatching(/^tr_/),
-      seq,
-      kind: "capture",
-      amount: PRICE,
-      fee: 0,
-      currency: "USD",
-      hold_id: expect.stringMatching(/^hold_/),
-      request_id: requestId,
-      service_id: service.id,
-      provider_id: provider.id,
-      agent_key_id: agent.id,
-      reference: null,
+        id: expect.stringMatching(/^tr_/),
+        seq,
+        kind: "capture",
+        amount: PRICE,
+        fee: 0,
+        currency: "USD",
+        hold_id: expect.stringMatching(/^hold_/),
+        request_id: requestId,
+        service_id: service.id,
+        provider_id: provider.id,
+        agent_key_id: agent.id,
+        reference: null,
         created_at: expect.any(String),
       });
     expect(res.body.data).toEqual([capture(3, requestIds[1]), capture(2, requestIds[0]), credit]);

@@ -244,17 +244,23 @@ describe.each(SETUPS)("%s", (setup, start) => {
 
     it("the Host header is the route (as on Cloudflare), never passed on: the origin sees its own host", async () => {
       const port = new URL(gw.url).port;
-      const [viaCustom] = await originSaw(() => raw(`GET /custom HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${agentKey}\r\nConnection: close\r\n\r\n`));
+      const [viaCustom] = await originSaw(() =>
+        raw(`GET /custom HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${agentKey}\r\nConnection: close\r\n\r\n`),
+      );
       expect(viaCustom?.url).toBe("/custom");
       expect(viaCustom?.headers.host).toBe(new URL(originUrl).host);
-      const [viaOther] = await originSaw(() => raw(`GET /s/${slug}/other HTTP/1.1\r\nHost: evil.example:${port}\r\nAuthorization: Bearer ${agentKey}\r\nConnection: close\r\n\r\n`));
+      const [viaOther] = await originSaw(() =>
+        raw(`GET /s/${slug}/other HTTP/1.1\r\nHost: evil.example:${port}\r\nAuthorization: Bearer ${agentKey}\r\nConnection: close\r\n\r\n`),
+      );
       expect(viaOther?.url).toBe("/other");
       expect(viaOther?.headers.host).toBe(new URL(originUrl).host);
     });
 
     it("client-sent copies of Tollgate's and the edge's headers are replaced or dropped", async () => {
       const [got] = await originSaw(() =>
-        raw(`GET /s/${slug}/h HTTP/1.1\r\n${H()}Tollgate-Request-Id: req_forged\r\nSignature: forged\r\nCF-Connecting-IP: 6.6.6.6\r\nX-Forwarded-For: 6.6.6.6\r\n\r\n`),
+        raw(
+          `GET /s/${slug}/h HTTP/1.1\r\n${H()}Tollgate-Request-Id: req_forged\r\nSignature: forged\r\nCF-Connecting-IP: 6.6.6.6\r\nX-Forwarded-For: 6.6.6.6\r\n\r\n`,
+        ),
       );
       expect(got?.headers["tollgate-request-id"]).not.toBe("req_forged");
       expect(got?.headers.signature).not.toBe("forged");

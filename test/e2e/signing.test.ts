@@ -157,7 +157,10 @@ describe("the SDK's example origins", () => {
       // The origin listens first (on a port nothing else can take meanwhile), the service is
       // registered at that port, then the example answers the requests.
       let example: Server | ReturnType<typeof createExpressOrigin> | null = null;
-      const listening = createServer((req, res) => (example instanceof Server ? example.emit("request", req, res) : example?.(req, res))).listen(0, "127.0.0.1");
+      const listening = createServer((req, res) => (example instanceof Server ? example.emit("request", req, res) : example?.(req, res))).listen(
+        0,
+        "127.0.0.1",
+      );
       servers.push(listening);
       await new Promise((r) => listening.once("listening", r));
       const port = (listening.address() as AddressInfo).port;

@@ -1,17 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  OPERATOR,
-  api,
-  balance,
-  createAccount,
-  createAgentKey,
-  createProvider,
-  createService,
-  credit,
-  expectProblem,
-  call,
-  payer,
-} from "./helpers";
+import { OPERATOR, api, balance, createAccount, createAgentKey, createProvider, createService, credit, expectProblem, call, payer } from "./helpers";
 
 describe("POST /v1/accounts", () => {
   it("opens an account with a zero balance and shows the owner key once", async () => {
@@ -100,7 +88,18 @@ describe("agent keys", () => {
 
     const list = await api(`/v1/accounts/${id}/agent-keys`, { key: ownerKey });
     expect(list.status).toBe(200);
-    expect(list.body.data).toEqual([{ id: created.body.id, name: "research-bot", mandate_id: null, max_calls_per_minute: null, max_spend_per_minute: null, created_at: created.body.created_at, revoked_at: null, frozen_at: null }]);
+    expect(list.body.data).toEqual([
+      {
+        id: created.body.id,
+        name: "research-bot",
+        mandate_id: null,
+        max_calls_per_minute: null,
+        max_spend_per_minute: null,
+        created_at: created.body.created_at,
+        revoked_at: null,
+        frozen_at: null,
+      },
+    ]);
     expect(JSON.stringify(list.body)).not.toContain(created.body.key);
 
     const revoked = await api(`/v1/accounts/${id}/agent-keys/${created.body.id}`, { method: "DELETE", key: ownerKey });
@@ -187,7 +186,16 @@ describe("GET /v1/me", () => {
     expect(r.status).toBe(200);
     expect(r.body).toEqual({
       account_id: p.accountId,
-      key: { id: p.agentKeyId, name: "bot", mandate_id: null, max_calls_per_minute: null, max_spend_per_minute: null, created_at: expect.any(String), revoked_at: null, frozen_at: null },
+      key: {
+        id: p.agentKeyId,
+        name: "bot",
+        mandate_id: null,
+        max_calls_per_minute: null,
+        max_spend_per_minute: null,
+        created_at: expect.any(String),
+        revoked_at: null,
+        frozen_at: null,
+      },
       balance: { currency: "USD", posted: 4321, pending: 0, available: 4321 },
       mandate: null,
     });

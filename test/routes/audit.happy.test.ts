@@ -19,7 +19,10 @@ const verify = async (id: string, key = OPERATOR) => {
   expect(r.status, JSON.stringify(r.body)).toBe(200);
   return r.body;
 };
-const sql = (q: string, ...args: unknown[]) => DB.prepare(q).bind(...args).run();
+const sql = (q: string, ...args: unknown[]) =>
+  DB.prepare(q)
+    .bind(...args)
+    .run();
 
 describe("GET /v1/accounts/{id}/audit", () => {
   it("lists the ledger's events newest first, chained, in pages", async () => {
@@ -43,7 +46,16 @@ describe("GET /v1/accounts/{id}/audit/verify", () => {
   it("an exported, untouched trail is ok (owner and operator)", async () => {
     const a = await audited();
     const { body: events } = await api(`/v1/accounts/${a.id}/audit?limit=1`, { key: a.ownerKey });
-    const expected = { account_id: a.id, ok: true, checked: 4, d1_head_seq: 4, d1_head_hash: events.data[0].hash, exported_seq: 4, ledger_head_seq: 4, not_yet_exported: 0 };
+    const expected = {
+      account_id: a.id,
+      ok: true,
+      checked: 4,
+      d1_head_seq: 4,
+      d1_head_hash: events.data[0].hash,
+      exported_seq: 4,
+      ledger_head_seq: 4,
+      not_yet_exported: 0,
+    };
     expect(await verify(a.id, a.ownerKey)).toEqual(expected);
     expect(await verify(a.id)).toEqual(expected);
   });
@@ -86,7 +98,9 @@ describe("GET /v1/accounts/{id}/audit/verify", () => {
 
   it("an event in D1 that the ledger never wrote: unknown_in_d1", async () => {
     const a = await audited();
-    const last = toAuditRecord((await DB.prepare("SELECT * FROM audit_events WHERE account_id = ? AND seq = 4").bind(a.id).first<Record<string, unknown>>()) ?? {});
+    const last = toAuditRecord(
+      (await DB.prepare("SELECT * FROM audit_events WHERE account_id = ? AND seq = 4").bind(a.id).first<Record<string, unknown>>()) ?? {},
+    );
     const extra = { ...last, seq: 5, amount: 1_000_000 };
     const hash = chainHash(last.hash, extra);
     await sql(

@@ -12,7 +12,12 @@ describe("JSON API body limit", () => {
   it("a declared Content-Length over the limit is 413 payload_too_large and moves no money", async () => {
     const acct = await createAccount();
     await credit(acct.id, 500);
-    const res = await call(`/v1/accounts/${acct.id}/credits`, { method: "POST", key: OPERATOR, body: bigCredit(MAX_API_BODY), headers: { "content-type": "application/json" } });
+    const res = await call(`/v1/accounts/${acct.id}/credits`, {
+      method: "POST",
+      key: OPERATOR,
+      body: bigCredit(MAX_API_BODY),
+      headers: { "content-type": "application/json" },
+    });
     expect(await expectProblem(res, 413, "payload_too_large")).toMatchObject({ max_bytes: MAX_API_BODY });
     expect(await balance(acct.id)).toMatchObject({ posted: 500, pending: 0 });
   });
@@ -44,7 +49,12 @@ describe("JSON API body limit", () => {
 
   it("a body just under the limit is read as usual", async () => {
     const acct = await createAccount();
-    const res = await call(`/v1/accounts/${acct.id}/credits`, { method: "POST", key: OPERATOR, body: bigCredit(MAX_API_BODY - 100), headers: { "content-type": "application/json" } });
+    const res = await call(`/v1/accounts/${acct.id}/credits`, {
+      method: "POST",
+      key: OPERATOR,
+      body: bigCredit(MAX_API_BODY - 100),
+      headers: { "content-type": "application/json" },
+    });
     // Read and validated: the reference is refused for its length by the schema, not by the limit.
     expect(res.status).not.toBe(413);
   });

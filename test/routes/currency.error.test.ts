@@ -28,7 +28,14 @@ describe("a call in another currency than the account's", () => {
     expect((await transfers(p.accountId)).map((t) => t.kind)).toEqual(["credit"]);
     // On the account's audit trail, like every other refusal.
     const audit = await api(`/v1/accounts/${p.accountId}/audit?limit=1`, { key: OPERATOR });
-    expect(audit.body.data[0]).toMatchObject({ event: "hold", outcome: "refused", reason: "currency_mismatch", service_id: svc.id, request_id: requestId, amount: 2000 });
+    expect(audit.body.data[0]).toMatchObject({
+      event: "hold",
+      outcome: "refused",
+      reason: "currency_mismatch",
+      service_id: svc.id,
+      request_id: requestId,
+      amount: 2000,
+    });
   });
 
   it("a USD account calling a EUR service is refused the same way", async () => {

@@ -61,7 +61,11 @@ const ENDPOINTS: Record<string, Endpoint> = {
   "post /v1/providers": { role: "operator", path: () => "/v1/providers", valid: () => ({ name: "fuzz" }) },
   "post /v1/accounts": { role: "operator", path: () => "/v1/accounts", valid: () => ({ name: "fuzz", currency: "USD" }) },
   "post /v1/accounts/{id}/credits": { role: "operator", path: (w) => `/v1/accounts/${w.accountA}/credits`, valid: () => ({ amount: 1, reference: "fuzz" }) },
-  "post /v1/accounts/{id}/agent-keys": { role: "ownerA", path: (w) => `/v1/accounts/${w.accountA}/agent-keys`, valid: () => ({ name: "fuzz", max_calls_per_minute: 5 }) },
+  "post /v1/accounts/{id}/agent-keys": {
+    role: "ownerA",
+    path: (w) => `/v1/accounts/${w.accountA}/agent-keys`,
+    valid: () => ({ name: "fuzz", max_calls_per_minute: 5 }),
+  },
   "patch /v1/accounts/{id}/agent-keys/{key_id}": {
     role: "ownerA",
     path: (w) => `/v1/accounts/${w.accountA}/agent-keys/${w.revocableKeyId}`,
@@ -149,7 +153,26 @@ function typesOf(s: Schema): Set<string> | null {
   return null; // unknown: no value is certainly wrong by type
 }
 
-const TRICKY_STRINGS = ["NaN", "Infinity", "-Infinity", "-1", "0", "1.5", "1e400", "9007199254740993", "true", "null", "{}", "[]", "__proto__", "𝕌𝕊𝔻", "\u0000", "\u202eevil", "' OR 1=1 --", "=cmd|' /C calc'!A0"];
+const TRICKY_STRINGS = [
+  "NaN",
+  "Infinity",
+  "-Infinity",
+  "-1",
+  "0",
+  "1.5",
+  "1e400",
+  "9007199254740993",
+  "true",
+  "null",
+  "{}",
+  "[]",
+  "__proto__",
+  "𝕌𝕊𝔻",
+  "\u0000",
+  "\u202eevil",
+  "' OR 1=1 --",
+  "=cmd|' /C calc'!A0",
+];
 const kindValues: Record<string, fc.Arbitrary<J>> = {
   string: fc.oneof(fc.string({ unit: "binary", maxLength: 20 }), fc.constantFrom(...TRICKY_STRINGS)),
   integer: fc.oneof(fc.integer(), fc.constantFrom(0, -1, 2 ** 53, 2 ** 53 + 2)),
@@ -168,7 +191,18 @@ function kindAllowed(kind: string, types: Set<string>): boolean {
   return types.has(kind);
 }
 
-const BAD_DATETIMES = ["", "tomorrow", "2026-12-31", "31/12/2026", "2026-12-31T25:00:00Z", "2026-12-31T23:59:59", "NaN", "Infinity", "2026-12-31T23:59:59Z junk", "0"];
+const BAD_DATETIMES = [
+  "",
+  "tomorrow",
+  "2026-12-31",
+  "31/12/2026",
+  "2026-12-31T25:00:00Z",
+  "2026-12-31T23:59:59",
+  "NaN",
+  "Infinity",
+  "2026-12-31T23:59:59Z junk",
+  "0",
+];
 
 /** Values the schema certainly refuses, or null if none is known. */
 function badValue(raw: Schema, depth = 0): fc.Arbitrary<J> | null {
@@ -193,7 +227,11 @@ function badValue(raw: Schema, depth = 0): fc.Arbitrary<J> | null {
     }
     if (s.pattern) {
       const re = new RegExp(s.pattern);
-      arbs.push(fc.oneof(fc.string({ unit: "binary", maxLength: 12 }), fc.constantFrom(...TRICKY_STRINGS, "usd", "US", " USD", "USD\n", "UPPER-case", "a")).filter((x) => !re.test(x)));
+      arbs.push(
+        fc
+          .oneof(fc.string({ unit: "binary", maxLength: 12 }), fc.constantFrom(...TRICKY_STRINGS, "usd", "US", " USD", "USD\n", "UPPER-case", "a"))
+          .filter((x) => !re.test(x)),
+      );
     }
     if (s.enum) arbs.push(fc.string({ maxLength: 10 }).filter((x) => !s.enum!.includes(x)));
     if (s.format === "date-time") arbs.push(fc.constantFrom(...BAD_DATETIMES));
@@ -222,19 +260,39 @@ function breakObject(raw: Schema, base: [string, J][], depth = 0): fc.Arbitrary<
   const defects: fc.Arbitrary<Defect>[] = [];
   if (s.additionalProperties === false) {
     const key = fc.oneof(fc.constantFrom(...PROTOTYPE_KEYS), fc.string({ maxLength: 12 })).filter((k) => !Object.hasOwn(props, k));
-    defects.push(fc.tuple(key, anyJson, fc.nat()).map(([k, v, at]): Defect => (e) => [...e.slice(0, at % (e.length + 1)), [k, v], ...e.slice(at % (e.length + 1))]));
+    defects.push(
+      fc.tuple(key, anyJson, fc.nat()).map(
+        ([k, v, at]): Defect =>
+          (e) => [...e.slice(0, at % (e.length + 1)), [k, v], ...e.slice(at % (e.length + 1))],
+      ),
+    );
   } else if (s.additionalProperties && typeof s.additionalProperties === "object") {
     const bad = badValue(s.additionalProperties, depth);
-    if (bad) defects.push(fc.tuple(fc.string({ minLength: 1, maxLength: 8 }), bad).map(([k, v]): Defect => (e) => [...e.filter(([x]) => x !== k), [k, v]]));
+    if (bad)
+      defects.push(
+        fc.tuple(fc.string({ minLength: 1, maxLength: 8 }), bad).map(
+          ([k, v]): Defect =>
+            (e) => [...e.filter(([x]) => x !== k), [k, v]],
+        ),
+      );
   }
-  if (s.required?.length) defects.push(fc.constantFrom(...s.required).map((k): Defect => (e) => e.filter(([x]) => x !== k)));
+  if (s.required?.length)
+    defects.push(
+      fc.constantFrom(...s.required).map(
+        (k): Defect =>
+          (e) =>
+            e.filter(([x]) => x !== k),
+      ),
+    );
   for (const [name, schema] of Object.entries(props)) {
     const bad = badValue(schema, depth);
     if (!bad) continue;
     defects.push(
-      fc.tuple(bad, fc.boolean()).map(([v, repeat]): Defect =>
-        // `repeat`: the valid value stays and the bad one follows it (JSON.parse keeps the last).
-        (e) => (repeat ? [...e, [name, v]] : e.some(([x]) => x === name) ? e.map(([x, y]) => [x, x === name ? v : y]) : [...e, [name, v]]),
+      fc.tuple(bad, fc.boolean()).map(
+        ([v, repeat]): Defect =>
+          // `repeat`: the valid value stays and the bad one follows it (JSON.parse keeps the last).
+          (e) =>
+            repeat ? [...e, [name, v]] : e.some(([x]) => x === name) ? e.map(([x, y]) => [x, x === name ? v : y]) : [...e, [name, v]],
       ),
     );
   }
@@ -249,7 +307,16 @@ function breakObject(raw: Schema, base: [string, J][], depth = 0): fc.Arbitrary<
 type Junk = { kind: string; body: string | null; contentType: string | null };
 
 const JSON_TYPES = ["application/json", "application/json; charset=utf-8", "APPLICATION/JSON", "application/problem+json", "application/vnd.fuzz+json"];
-const NOT_JSON_TYPES = ["text/plain", "text/json", "application/x-www-form-urlencoded", "multipart/form-data; boundary=fuzz", "application/xml", "application/jsonp", "application/json-seq", "application/octet-stream"];
+const NOT_JSON_TYPES = [
+  "text/plain",
+  "text/json",
+  "application/x-www-form-urlencoded",
+  "multipart/form-data; boundary=fuzz",
+  "application/xml",
+  "application/jsonp",
+  "application/json-seq",
+  "application/octet-stream",
+];
 const BROKEN_JSON = [
   "",
   " ",
@@ -272,7 +339,7 @@ const BROKEN_JSON = [
   '{"a": "\\x41"}',
   '{"a": "unterminated}',
   "/* comment */ {}",
-  "\uFEFF{\"a\": 1, }",
+  '\uFEFF{"a": 1, }',
   '{"a":"\u0000"',
   "\u0000",
   "[1, 2",
@@ -297,19 +364,20 @@ function junkFor(schema: Schema, valid: Record<string, unknown>): fc.Arbitrary<J
     {
       weight: 2,
       arbitrary: fc
-        .oneof(fc.jsonValue({ maxDepth: 3 }).filter((v) => v === null || typeof v !== "object" || Array.isArray(v)), fc.constant([valid]))
+        .oneof(
+          fc.jsonValue({ maxDepth: 3 }).filter((v) => v === null || typeof v !== "object" || Array.isArray(v)),
+          fc.constant([valid]),
+        )
         .map((v) => ({ kind: "not an object", body: JSON.stringify(v), contentType: "application/json" })),
     },
     { weight: 2, arbitrary: fc.constantFrom(...BROKEN_JSON).map((t) => ({ kind: "not JSON", body: t, contentType: "application/json" })) },
     {
       weight: 2,
-      arbitrary: fc
-        .tuple(fc.constantFrom<string | null>(...NOT_JSON_TYPES, null, ""), fc.constantFrom("valid", "form"))
-        .map(([ct, what]) => ({
-          kind: `content-type ${JSON.stringify(ct)}`,
-          body: what === "valid" ? JSON.stringify(valid) : new URLSearchParams(Object.entries(valid).map(([k, v]) => [k, String(v)])).toString(),
-          contentType: ct,
-        })),
+      arbitrary: fc.tuple(fc.constantFrom<string | null>(...NOT_JSON_TYPES, null, ""), fc.constantFrom("valid", "form")).map(([ct, what]) => ({
+        kind: `content-type ${JSON.stringify(ct)}`,
+        body: what === "valid" ? JSON.stringify(valid) : new URLSearchParams(Object.entries(valid).map(([k, v]) => [k, String(v)])).toString(),
+        contentType: ct,
+      })),
     },
     {
       weight: 1,
@@ -318,7 +386,11 @@ function junkFor(schema: Schema, valid: Record<string, unknown>): fc.Arbitrary<J
         .map(([d, where, prop]) => {
           const nested = where === "object" ? deep(d, '{"a":', "}") : deep(d, "[", "]");
           const body =
-            where === "member" ? text(new Obj([...base.filter(([k]) => k !== prop), [prop, new Raw(deep(d, '{"a":', "}"))]])) : where === "unknown member" ? text(new Obj([...base, ["zz_deep", new Raw(nested)]])) : nested;
+            where === "member"
+              ? text(new Obj([...base.filter(([k]) => k !== prop), [prop, new Raw(deep(d, '{"a":', "}"))]]))
+              : where === "unknown member"
+                ? text(new Obj([...base, ["zz_deep", new Raw(nested)]]))
+                : nested;
           return { kind: `deep ${where} ×${d}`, body, contentType: "application/json" };
         }),
     },
@@ -359,7 +431,10 @@ async function snapshot(w: World) {
                 (SELECT COUNT(*) FROM service_hostnames) AS hostnames`,
       )
       .first(),
-    db.prepare("SELECT id, slug, name, origin, prices, timeout_ms, fee_bps, updated_at FROM services WHERE provider_id = ? ORDER BY id").bind(w.providerA).all(),
+    db
+      .prepare("SELECT id, slug, name, origin, prices, timeout_ms, fee_bps, updated_at FROM services WHERE provider_id = ? ORDER BY id")
+      .bind(w.providerA)
+      .all(),
     a.balance(),
     a.exportCursor(),
     a.auditHead(),
@@ -372,7 +447,10 @@ async function snapshot(w: World) {
 // ---------------------------------------------------------------------------------------------
 
 let world: World;
-let doc: { paths: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema: Schema }> } }>>; components: { schemas: Record<string, Schema> } };
+let doc: {
+  paths: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema: Schema }> } }>>;
+  components: { schemas: Record<string, Schema> };
+};
 const statuses = new Map<string, number>();
 
 beforeAll(async () => {
@@ -401,7 +479,10 @@ describe("generated junk on every JSON endpoint → 4xx problem+json, nothing ch
     }
     expect(documented.sort()).toEqual(Object.keys(ENDPOINTS).sort());
     for (const r of PROTECTED_ROUTES.filter((r) => ["POST", "PATCH", "PUT"].includes(r.method) && r.body)) {
-      expect(Object.keys(ENDPOINTS).some((op) => op.startsWith(`${r.method.toLowerCase()} ${r.name.split(" ")[0]}`)), r.name).toBe(true);
+      expect(
+        Object.keys(ENDPOINTS).some((op) => op.startsWith(`${r.method.toLowerCase()} ${r.name.split(" ")[0]}`)),
+        r.name,
+      ).toBe(true);
     }
   });
 
@@ -409,8 +490,14 @@ describe("generated junk on every JSON endpoint → 4xx problem+json, nothing ch
     // Each valid body fits the documented schema: the generator below breaks what is documented.
     const s = deref(requestSchema(op));
     const valid = ENDPOINTS[op]!.valid(world);
-    expect(Object.keys(valid).filter((k) => !Object.hasOwn(s.properties ?? {}, k)), `${op}: members the schema does not document`).toEqual([]);
-    expect((s.required ?? []).filter((k) => !(k in valid)), `${op}: required members`).toEqual([]);
+    expect(
+      Object.keys(valid).filter((k) => !Object.hasOwn(s.properties ?? {}, k)),
+      `${op}: members the schema does not document`,
+    ).toEqual([]);
+    expect(
+      (s.required ?? []).filter((k) => !(k in valid)),
+      `${op}: required members`,
+    ).toEqual([]);
     expect(s.additionalProperties, `${op}: unknown members are refused`).toBe(false);
   });
 
@@ -430,7 +517,13 @@ describe("generated junk on every JSON endpoint → 4xx problem+json, nothing ch
         expect(res.status, where).toBeLessThan(500);
         expect(res.headers.get("content-type"), where).toMatch(/^application\/problem\+json/);
         const problem = JSON.parse(body);
-        expect(problem, where).toMatchObject({ type: expect.any(String), title: expect.any(String), status: res.status, detail: expect.any(String), code: expect.any(String) });
+        expect(problem, where).toMatchObject({
+          type: expect.any(String),
+          title: expect.any(String),
+          status: res.status,
+          detail: expect.any(String),
+          code: expect.any(String),
+        });
         expect(["invalid_request", "payload_too_large"], where).toContain(problem.code);
         expect(await snapshot(world), `${where}: something changed`).toEqual(before);
       }),

@@ -160,14 +160,18 @@ describe("one claim per hostname", () => {
       expect((await api(`/v1/services/${svc.id}`, { key: provB.key })).body.hostnames).toEqual([]);
     }
     const still = await api(`/v1/services/${owner.id}`, { key: provA.key });
-    expect(still.body.hostnames).toEqual(owner.hostnames.map((h: any) => (h.hostname === active ? { ...h, status: "active", activated_at: expect.any(String) } : h)));
+    expect(still.body.hostnames).toEqual(
+      owner.hostnames.map((h: any) => (h.hostname === active ? { ...h, status: "active", activated_at: expect.any(String) } : h)),
+    );
   });
 
   it("providers racing for one hostname: exactly one wins, the rest get 409 hostname_taken", async () => {
     const host = `${unique("race")}.example.test`;
     const racers = await Promise.all(Array.from({ length: 6 }, () => createProvider()));
     const results = await Promise.all(
-      racers.map((r) => api("/v1/services", { key: r.key, body: { slug: unique("racer"), name: "n", origin: originUrl(), prices: [{ per_call: 1 }], hostnames: [host] } })),
+      racers.map((r) =>
+        api("/v1/services", { key: r.key, body: { slug: unique("racer"), name: "n", origin: originUrl(), prices: [{ per_call: 1 }], hostnames: [host] } }),
+      ),
     );
     expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
     for (const r of results.filter((x) => x.status === 409)) expect(r.body.code).toBe("hostname_taken");

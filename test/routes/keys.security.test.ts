@@ -83,7 +83,11 @@ describe("a wrong agent key: one answer, whatever is wrong with it", () => {
 });
 
 /** The Worker with the production default for the throttle (AUTH_FAILURE_LIMIT unset: 20/min). */
-async function withDefaults(path: string, init: RequestInit & { key?: string; ip?: string } = {}, overrides: Partial<Record<keyof Env, unknown>> = {}): Promise<Response> {
+async function withDefaults(
+  path: string,
+  init: RequestInit & { key?: string; ip?: string } = {},
+  overrides: Partial<Record<keyof Env, unknown>> = {},
+): Promise<Response> {
   const headers = new Headers(init.headers);
   if (init.key) headers.set("authorization", `Bearer ${init.key}`);
   if (init.ip) headers.set("cf-connecting-ip", init.ip);

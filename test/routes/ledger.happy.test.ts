@@ -12,7 +12,7 @@ beforeAll(async () => {
   prov = await createProvider();
   svc = await serviceWithFee(prov.id, 1000, 1000); // 10% platform fee
   p = await payer(0);
-  await api(`/v1/accounts/${p.accountId}/credits`, { key: OPERATOR, body: { amount: 5000, reference: "=HYPERLINK(\"http://x\")" } });
+  await api(`/v1/accounts/${p.accountId}/credits`, { key: OPERATOR, body: { amount: 5000, reference: '=HYPERLINK("http://x")' } });
   requestId = await paidCall(svc.slug, p.agentKey, "team=growth");
   await paidCall(svc.slug, p.agentKey);
   await exportNow(p.accountId);
@@ -50,7 +50,16 @@ describe("GET /v1/ledger/entries (JSON)", () => {
       tags: null,
     });
     expect(data.slice(1, 3)).toEqual([
-      expect.objectContaining({ id: `${capture.id}:1`, debit_account: p.accountId, credit_account: prov.id, amount: 900, transfer_kind: "capture", request_id: requestId, service_id: svc.id, tags: { team: "growth" } }),
+      expect.objectContaining({
+        id: `${capture.id}:1`,
+        debit_account: p.accountId,
+        credit_account: prov.id,
+        amount: 900,
+        transfer_kind: "capture",
+        request_id: requestId,
+        service_id: svc.id,
+        tags: { team: "growth" },
+      }),
       expect.objectContaining({ id: `${capture.id}:2`, debit_account: p.accountId, credit_account: "platform", amount: 100, tags: { team: "growth" } }),
     ]);
   });
@@ -58,7 +67,13 @@ describe("GET /v1/ledger/entries (JSON)", () => {
   it("is in (created_at, account_id, seq, leg) order, and pages with limit/cursor without gaps or repeats", async () => {
     const all = (await entries("?limit=100", OPERATOR)).data;
     const keys = all.map((e) => [Date.parse(e.created_at), e.account_id, e.seq, e.leg]);
-    const sorted = [...keys].sort((a, b) => (a[0] as number) - (b[0] as number) || String(a[1]).localeCompare(String(b[1])) || (a[2] as number) - (b[2] as number) || (a[3] as number) - (b[3] as number));
+    const sorted = [...keys].sort(
+      (a, b) =>
+        (a[0] as number) - (b[0] as number) ||
+        String(a[1]).localeCompare(String(b[1])) ||
+        (a[2] as number) - (b[2] as number) ||
+        (a[3] as number) - (b[3] as number),
+    );
     expect(keys).toEqual(sorted);
     const walked: string[] = [];
     let cursor: string | null = null;
@@ -94,11 +109,29 @@ describe("GET /v1/ledger/entries?format=csv", () => {
     expect(text.endsWith("\r\n")).toBe(true);
     expect(text.replaceAll("\r\n", "")).not.toMatch(/\n/);
     const [header, ...rows] = parseCsv(text);
-    expect(header).toEqual(["id", "date", "created_at", "debit_account", "credit_account", "amount", "currency", "transfer_id", "transfer_kind", "account_id", "seq", "leg", "service_id", "request_id", "mandate_id", "reference", "tags"]);
+    expect(header).toEqual([
+      "id",
+      "date",
+      "created_at",
+      "debit_account",
+      "credit_account",
+      "amount",
+      "currency",
+      "transfer_id",
+      "transfer_kind",
+      "account_id",
+      "seq",
+      "leg",
+      "service_id",
+      "request_id",
+      "mandate_id",
+      "reference",
+      "tags",
+    ]);
     const json = (await entries("?limit=100", p.ownerKey)).data;
     expect(rows.map((r) => r[0])).toEqual(json.map((e) => e.id));
     const credit = rows[0] ?? [];
-    expect(credit[15]).toBe("'=HYPERLINK(\"http://x\")");
+    expect(credit[15]).toBe('\'=HYPERLINK("http://x")');
     expect(rows[1]?.[16]).toBe("team=growth");
     expect(rows[1]?.[5]).toBe("900");
   });
@@ -120,7 +153,9 @@ describe("GET /v1/ledger/entries?format=csv", () => {
     for (let i = 0; i < 600; i++) {
       stmts.push(
         testDb()
-          .prepare("INSERT INTO ledger_entries (account_id, seq, leg, transfer_id, ledger_account, amount, currency, created_at) VALUES (?, ?, 1, ?, ?, 1, 'USD', ?)")
+          .prepare(
+            "INSERT INTO ledger_entries (account_id, seq, leg, transfer_id, ledger_account, amount, currency, created_at) VALUES (?, ?, 1, ?, ?, 1, 'USD', ?)",
+          )
           .bind(many.accountId, 1000 + i, `tr_bulk${i}`, many.accountId, base + i),
         testDb()
           .prepare("INSERT INTO transfers (account_id, seq, id, kind, amount, currency, created_at) VALUES (?, ?, ?, 'credit', 1, 'USD', ?)")

@@ -48,7 +48,11 @@ describe("velocity limits", () => {
     const { svc, p } = await setup();
     const key = await api(`/v1/accounts/${p.accountId}/agent-keys`, { key: p.ownerKey, body: { name: "k", max_calls_per_minute: 1 } });
     expect(await statuses(svc.slug, key.body.key, 2)).toEqual([200, 429]);
-    const patched = await api(`/v1/accounts/${p.accountId}/agent-keys/${key.body.id}`, { method: "PATCH", key: p.ownerKey, body: { max_calls_per_minute: null } });
+    const patched = await api(`/v1/accounts/${p.accountId}/agent-keys/${key.body.id}`, {
+      method: "PATCH",
+      key: p.ownerKey,
+      body: { max_calls_per_minute: null },
+    });
     expect(patched.status).toBe(200);
     expect(patched.body.max_calls_per_minute).toBeNull();
     expect(await statuses(svc.slug, key.body.key, 2)).toEqual([200, 200]);
@@ -56,7 +60,11 @@ describe("velocity limits", () => {
 
   it("bad limits are 400", async () => {
     const { p } = await setup();
-    for (const body of [{ name: "x", max_calls_per_minute: 0 }, { name: "x", max_spend_per_minute: -1 }, { name: "x", max_calls_per_minute: 1.5 }]) {
+    for (const body of [
+      { name: "x", max_calls_per_minute: 0 },
+      { name: "x", max_spend_per_minute: -1 },
+      { name: "x", max_calls_per_minute: 1.5 },
+    ]) {
       const res = await api(`/v1/accounts/${p.accountId}/agent-keys`, { key: p.ownerKey, body });
       expect(res.status).toBe(400);
     }

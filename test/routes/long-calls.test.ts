@@ -68,7 +68,17 @@ describe("a capture that arrives after its hold expired", () => {
     }
     expect(listed.status).toBe(200);
     expect(listed.body).toEqual({
-      data: [{ request_id: requestId, account_id: p.accountId, agent_key_id: p.agentKeyId, amount: 700, currency: "USD", reason: "hold_expired", at: expect.any(String) }],
+      data: [
+        {
+          request_id: requestId,
+          account_id: p.accountId,
+          agent_key_id: p.agentKeyId,
+          amount: 700,
+          currency: "USD",
+          reason: "hold_expired",
+          at: expect.any(String),
+        },
+      ],
       next_cursor: null,
     });
     // Another provider's service list is its own: this one shows nothing there.

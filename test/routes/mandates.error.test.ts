@@ -50,7 +50,7 @@ describe("POST /v1/accounts/{id}/mandates: invalid terms → 400, nothing create
     ["services not a list", (v) => ({ ...v, services: "translate" })],
     ["more than 100 services", (v) => ({ ...v, services: Array.from({ length: 101 }, (_, i) => `svc-${i}`) })],
     ["tags with an upper-case name", (v) => ({ ...v, tags: { Team: "growth" } })],
-    ["tags with a formula value", (v) => ({ ...v, tags: { team: "=HYPERLINK(\"x\")" } })],
+    ["tags with a formula value", (v) => ({ ...v, tags: { team: '=HYPERLINK("x")' } })],
     ["tags with a '+' value", (v) => ({ ...v, tags: { team: "+1" } })],
     ["tags with a '-' value", (v) => ({ ...v, tags: { team: "-1" } })],
     ["tags with an '@' value", (v) => ({ ...v, tags: { team: "@x" } })],
@@ -93,7 +93,11 @@ describe("POST /v1/accounts/{id}/mandates: invalid terms → 400, nothing create
     for (const body of ["{", "[]", "null", '"x"']) {
       await expectProblem(await call(`/v1/accounts/${acct.id}/mandates`, { key: acct.ownerKey, body }), 400, "invalid_request");
     }
-    await expectProblem(await call(`/v1/accounts/${acct.id}/mandates`, { method: "POST", key: acct.ownerKey, headers: { "content-type": "application/json" } }), 400, "invalid_request");
+    await expectProblem(
+      await call(`/v1/accounts/${acct.id}/mandates`, { method: "POST", key: acct.ownerKey, headers: { "content-type": "application/json" } }),
+      400,
+      "invalid_request",
+    );
   });
 
   it("the error names the offending member", async () => {
@@ -142,7 +146,11 @@ describe("agent keys and mandates", () => {
     const a = await createAccount();
     const m = await createMandate(a.id, a.ownerKey);
     expect((await api(`/v1/accounts/${a.id}/mandates/${m.id}`, { method: "DELETE", key: a.ownerKey })).status).toBe(200);
-    const revoked = await expectProblem(await call(`/v1/accounts/${a.id}/agent-keys`, { key: a.ownerKey, body: { name: "late", mandate_id: m.id } }), 400, "invalid_request");
+    const revoked = await expectProblem(
+      await call(`/v1/accounts/${a.id}/agent-keys`, { key: a.ownerKey, body: { name: "late", mandate_id: m.id } }),
+      400,
+      "invalid_request",
+    );
     expect(revoked.detail).toBe("mandate_id: that mandate is revoked");
     const unknown = await expectProblem(
       await call(`/v1/accounts/${a.id}/agent-keys`, { key: a.ownerKey, body: { name: "x", mandate_id: "mnd_00000000000000000000" } }),

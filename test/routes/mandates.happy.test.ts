@@ -60,7 +60,10 @@ describe("create, read, list, revoke", () => {
   it("optional terms default: valid_from now, no daily cap, any service, no tags", async () => {
     const a = await createAccount();
     const before = Date.now();
-    const m = await api(`/v1/accounts/${a.id}/mandates`, { key: a.ownerKey, body: { intent: "x", max_total: 1, max_per_call: 1, valid_until: iso(Date.now() + HOUR) } });
+    const m = await api(`/v1/accounts/${a.id}/mandates`, {
+      key: a.ownerKey,
+      body: { intent: "x", max_total: 1, max_per_call: 1, valid_until: iso(Date.now() + HOUR) },
+    });
     expect(m.status).toBe(201);
     expect(m.body).toMatchObject({ max_per_day: null, services: null, tags: null, revoked_at: null });
     const from = Date.parse(m.body.valid_from);

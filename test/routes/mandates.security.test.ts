@@ -1,5 +1,19 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, balance, boundKey, call, createAccount, createAgentKey, createProvider, createService, credit, expectProblem, OPERATOR, postMandate, transfers } from "./helpers";
+import {
+  api,
+  balance,
+  boundKey,
+  call,
+  createAccount,
+  createAgentKey,
+  createProvider,
+  createService,
+  credit,
+  expectProblem,
+  OPERATOR,
+  postMandate,
+  transfers,
+} from "./helpers";
 
 // Mandates as a security boundary (I9): only the account's owner (or the operator) can see or
 // change them; agents cannot widen their own authority; terms cannot be edited; racing calls
@@ -14,7 +28,13 @@ beforeAll(async () => {
   prov = await createProvider();
 });
 
-const terms = (over: Record<string, unknown> = {}) => ({ intent: "Pay for search queries", max_total: 500, max_per_call: 50, valid_until: iso(Date.now() + HOUR), ...over });
+const terms = (over: Record<string, unknown> = {}) => ({
+  intent: "Pay for search queries",
+  max_total: 500,
+  max_per_call: 50,
+  valid_until: iso(Date.now() + HOUR),
+  ...over,
+});
 
 const createMandate = (accountId: string, key: string, over: Record<string, unknown> = {}) => postMandate(accountId, key, terms(over));
 
@@ -66,7 +86,11 @@ describe("agents cannot widen their own authority", () => {
     const agent = await boundKey(a.id, a.ownerKey, m.id);
     const free = await createAgentKey(a.id, a.ownerKey, "unbound");
     for (const key of [agent.key, free.key]) {
-      await expectProblem(await call(`/v1/accounts/${a.id}/mandates`, { key, body: terms({ max_total: 1_000_000, max_per_call: 1_000_000 }) }), 404, "not_found");
+      await expectProblem(
+        await call(`/v1/accounts/${a.id}/mandates`, { key, body: terms({ max_total: 1_000_000, max_per_call: 1_000_000 }) }),
+        404,
+        "not_found",
+      );
       await expectProblem(await call(`/v1/accounts/${a.id}/mandates`, { key }), 404, "not_found");
       await expectProblem(await call(`/v1/accounts/${a.id}/mandates/${m.id}`, { key }), 404, "not_found");
       await expectProblem(await call(`/v1/accounts/${a.id}/mandates/${m.id}`, { method: "DELETE", key }), 404, "not_found");
@@ -101,7 +125,11 @@ describe("terms are immutable", () => {
     const a = await createAccount();
     const m = await createMandate(a.id, a.ownerKey);
     for (const extra of [{ id: m.id }, { spent: 0 }, { intent_hash: "0".repeat(64) }, { created_at: iso(0) }]) {
-      await expectProblem(await call(`/v1/accounts/${a.id}/mandates`, { key: a.ownerKey, body: { ...terms({ max_total: 9_999 }), ...extra } }), 400, "invalid_request");
+      await expectProblem(
+        await call(`/v1/accounts/${a.id}/mandates`, { key: a.ownerKey, body: { ...terms({ max_total: 9_999 }), ...extra } }),
+        400,
+        "invalid_request",
+      );
     }
     expect((await api(`/v1/accounts/${a.id}/mandates`, { key: a.ownerKey })).body.data).toEqual([m]);
   });
@@ -138,7 +166,7 @@ describe("tags cannot be forged or leaked", () => {
     await credit(a.id, 100);
     const m = await createMandate(a.id, a.ownerKey);
     const k = await boundKey(a.id, a.ownerKey, m.id);
-    for (const value of ["=HYPERLINK(\"http://evil\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)"]) {
+    for (const value of ['=HYPERLINK("http://evil")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)"]) {
       await expectProblem(await call(`/s/${svc.slug}/echo`, { key: k.key, headers: { "tollgate-tags": `team=${value}` } }), 400, "invalid_request");
     }
     expect(await balance(a.id)).toEqual({ currency: "USD", posted: 100, pending: 0, available: 100 });
@@ -200,7 +228,11 @@ describe("revocation", () => {
     await done.body?.cancel();
     await expectProblem(await call(`/s/${svc.slug}/echo`, { key: k.key }), 403, "mandate_revoked");
     expect(await balance(a.id)).toEqual({ currency: "USD", posted: 93, pending: 0, available: 93 });
-    expect((await api(`/v1/accounts/${a.id}/mandates/${m.id}`, { key: a.ownerKey })).body).toMatchObject({ spent: 7, pending: 0, revoked_at: expect.any(String) });
+    expect((await api(`/v1/accounts/${a.id}/mandates/${m.id}`, { key: a.ownerKey })).body).toMatchObject({
+      spent: 7,
+      pending: 0,
+      revoked_at: expect.any(String),
+    });
   });
 
   it("the bound agent still sees its (revoked) mandate in /v1/me; its key is not revoked", async () => {

@@ -8,7 +8,21 @@ import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../worker/app";
 import type { Env } from "../../worker/env";
-import { OPERATOR, api, balance, call, createProvider, createService, expectProblem, GATEWAY, originUrl, payer, transfers, unique, type Payer } from "./helpers";
+import {
+  OPERATOR,
+  api,
+  balance,
+  call,
+  createProvider,
+  createService,
+  expectProblem,
+  GATEWAY,
+  originUrl,
+  payer,
+  transfers,
+  unique,
+  type Payer,
+} from "./helpers";
 
 /** The same Worker with the production setting: private origins refused. */
 async function production(path: string, init: { method?: string; key?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Response> {
@@ -21,7 +35,11 @@ async function production(path: string, init: { method?: string; key?: string; b
   }
   const { ALLOW_PRIVATE_ORIGINS: _, ...rest } = env as unknown as Env; // unset: the production default
   const ctx = createExecutionContext();
-  const res = await buildApp().fetch(new Request(`${GATEWAY}${path}`, { method: init.method ?? (body ? "POST" : "GET"), headers, body, redirect: "manual" }), rest, ctx);
+  const res = await buildApp().fetch(
+    new Request(`${GATEWAY}${path}`, { method: init.method ?? (body ? "POST" : "GET"), headers, body, redirect: "manual" }),
+    rest,
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
   return res;
 }
@@ -72,7 +90,10 @@ describe("ALLOW_PRIVATE_ORIGINS unset (production)", () => {
   });
 
   it("a public origin is accepted", async () => {
-    const res = await production("/v1/services", { key: prov.key, body: { slug: unique("pub"), name: "x", origin: "https://api.example.com/v1", prices: [{ per_call: 1 }] } });
+    const res = await production("/v1/services", {
+      key: prov.key,
+      body: { slug: unique("pub"), name: "x", origin: "https://api.example.com/v1", prices: [{ per_call: 1 }] },
+    });
     expect(res.status).toBe(201);
   });
 

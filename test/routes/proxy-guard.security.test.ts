@@ -9,7 +9,20 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../worker/app";
 import type { Env } from "../../worker/env";
 import { MAX_HEADER_BYTES, MAX_TOTAL_HEADER_BYTES } from "../../worker/proxy/request-guard";
-import { balance, call, createProvider, createHostedService, createService, expectProblem, GATEWAY, payer, transfers, unique, type CallInit, type Payer } from "./helpers";
+import {
+  balance,
+  call,
+  createProvider,
+  createHostedService,
+  createService,
+  expectProblem,
+  GATEWAY,
+  payer,
+  transfers,
+  unique,
+  type CallInit,
+  type Payer,
+} from "./helpers";
 
 let svc: { id: string; slug: string };
 let hosted: { slug: string; host: string };
@@ -32,7 +45,11 @@ async function direct(path: string, init: CallInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   if (init.key) headers.set("authorization", `Bearer ${init.key}`);
   const ctx = createExecutionContext();
-  const res = await buildApp().fetch(new Request(`${init.base ?? GATEWAY}${path}`, { method: init.method, headers, body: init.body as string | undefined, redirect: "manual" }), env as unknown as Env, ctx);
+  const res = await buildApp().fetch(
+    new Request(`${init.base ?? GATEWAY}${path}`, { method: init.method, headers, body: init.body as string | undefined, redirect: "manual" }),
+    env as unknown as Env,
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
   return res;
 }
@@ -110,7 +127,14 @@ describe("message framing", () => {
   });
 
   it("Transfer-Encoding alone is fine: the origin gets the whole body with a length of Tollgate's, no Transfer-Encoding", async () => {
-    const seen = await echoed(await call(`/s/${svc.slug}/echo`, { key: p.agentKey, method: "POST", body: "hello", headers: { "transfer-encoding": "chunked", "content-type": "text/plain" } }));
+    const seen = await echoed(
+      await call(`/s/${svc.slug}/echo`, {
+        key: p.agentKey,
+        method: "POST",
+        body: "hello",
+        headers: { "transfer-encoding": "chunked", "content-type": "text/plain" },
+      }),
+    );
     expect(seen.body).toBe("hello");
     expect(seen.headers).not.toHaveProperty("transfer-encoding");
     expect(seen.headers["content-length"]).toBe("5");

@@ -17,7 +17,11 @@ describe("refused before the origin", () => {
   it("no matching price rule → 404 no_price; nothing reserved or charged", async () => {
     const svc = await createService(prov.key, { prices: [{ match: { method: "POST", path: "/v1/*" }, per_call: 5 }] });
     const p = await payer(100);
-    for (const [method, path] of [["GET", "/v1/translate"], ["POST", "/echo"], ["DELETE", "/v1"]]) {
+    for (const [method, path] of [
+      ["GET", "/v1/translate"],
+      ["POST", "/echo"],
+      ["DELETE", "/v1"],
+    ]) {
       const res = await call(`/s/${svc.slug}${path}`, { method, key: p.agentKey, body: method === "POST" ? {} : undefined });
       const problem = await expectProblem(res, 404, "no_price");
       expect(problem.detail).toContain(path);

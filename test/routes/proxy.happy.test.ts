@@ -22,7 +22,14 @@ describe("a paid call through /s/{slug}", () => {
     expect(await balance(p.accountId)).toEqual({ currency: "USD", posted: 8000, pending: 0, available: 8000 });
 
     const [capture] = await transfers(p.accountId);
-    expect(capture).toMatchObject({ kind: "capture", amount: 2000, request_id: requestId, service_id: svc.id, provider_id: prov.id, agent_key_id: p.agentKeyId });
+    expect(capture).toMatchObject({
+      kind: "capture",
+      amount: 2000,
+      request_id: requestId,
+      service_id: svc.id,
+      provider_id: prov.id,
+      agent_key_id: p.agentKeyId,
+    });
   });
 
   it("charges every call: three calls of 300 against 1000 leave 700, 400, 100", async () => {

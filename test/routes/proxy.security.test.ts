@@ -1,6 +1,19 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { assertCanonicalPath } from "../../worker/proxy/canonical";
-import { balance, call, createHostedService, createService, expectProblem, payer, type Payer, type Provider, providerServicePayer, type ServiceRef, transfers, unique } from "./helpers";
+import {
+  balance,
+  call,
+  createHostedService,
+  createService,
+  expectProblem,
+  payer,
+  type Payer,
+  type Provider,
+  providerServicePayer,
+  type ServiceRef,
+  transfers,
+  unique,
+} from "./helpers";
 
 let prov: Provider, svc: ServiceRef, p: Payer;
 beforeAll(async () => void ({ prov, svc, p } = await providerServicePayer({ prices: [{ per_call: 1 }] }, 1_000_000)));

@@ -2,7 +2,17 @@ import { describe, it } from "vitest";
 import { OPERATOR, call, expectProblem } from "./helpers";
 
 describe("GET /v1/reconciliation: bad input → 400, unknown account → 404", () => {
-  const bad = ["account_id=nope", "account_id=acct_X'--", "limit=0", "limit=51", "grace_seconds=-1", "grace_seconds=86401", "grace_seconds=1.5", "cursor=!!", `cursor=${btoa("x' OR 1=1")}`];
+  const bad = [
+    "account_id=nope",
+    "account_id=acct_X'--",
+    "limit=0",
+    "limit=51",
+    "grace_seconds=-1",
+    "grace_seconds=86401",
+    "grace_seconds=1.5",
+    "cursor=!!",
+    `cursor=${btoa("x' OR 1=1")}`,
+  ];
   for (const q of bad) {
     it(`?${q} → 400 invalid_request`, async () => {
       await expectProblem(await call(`/v1/reconciliation?${q}`, { key: OPERATOR }), 400, "invalid_request");

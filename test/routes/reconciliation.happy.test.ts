@@ -27,7 +27,10 @@ async function reconcile(query = "") {
 }
 
 const kinds = (body: any) => body.discrepancies.map((d: any) => [d.kind, d.seq]);
-const sql = (q: string, ...args: unknown[]) => DB.prepare(q).bind(...args).run();
+const sql = (q: string, ...args: unknown[]) =>
+  DB.prepare(q)
+    .bind(...args)
+    .run();
 
 describe("GET /v1/reconciliation", () => {
   it("a clean ledger: ok, no discrepancy, every account and transfer checked", async () => {
@@ -71,7 +74,9 @@ describe("GET /v1/reconciliation", () => {
     const p = await exported();
     const at = Date.now();
     await DB.batch([
-      DB.prepare("INSERT INTO transfers (account_id, seq, id, kind, amount, currency, created_at) VALUES (?, 4, 'tr_forged0000000000000', 'credit', 500, 'USD', ?)").bind(p.accountId, at),
+      DB.prepare(
+        "INSERT INTO transfers (account_id, seq, id, kind, amount, currency, created_at) VALUES (?, 4, 'tr_forged0000000000000', 'credit', 500, 'USD', ?)",
+      ).bind(p.accountId, at),
       DB.prepare(
         "INSERT INTO ledger_entries (account_id, seq, leg, transfer_id, ledger_account, amount, currency, created_at) VALUES (?, 4, 0, 'tr_forged0000000000000', 'external', -500, 'USD', ?), (?, 4, 1, 'tr_forged0000000000000', ?, 500, 'USD', ?)",
       ).bind(p.accountId, at, p.accountId, p.accountId, at),

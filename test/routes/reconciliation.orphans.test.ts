@@ -49,7 +49,10 @@ describe("an account whose ledger could not be opened", () => {
     expect(await reconcile(`?account_id=${id}`)).toMatchObject({ ok: true, discrepancies: [] });
     await new Promise((r) => setTimeout(r, 5));
     const found = await reconcile(`?account_id=${id}&grace_seconds=0`);
-    expect(found).toMatchObject({ ok: false, discrepancies: [{ account_id: id, seq: null, kind: "ledger_not_opened", detail: expect.stringMatching(/never opened/) }] });
+    expect(found).toMatchObject({
+      ok: false,
+      discrepancies: [{ account_id: id, seq: null, kind: "ledger_not_opened", detail: expect.stringMatching(/never opened/) }],
+    });
     expect((await reconcile("?grace_seconds=0&limit=50")).discrepancies).toContainEqual(expect.objectContaining({ account_id: id, kind: "ledger_not_opened" }));
 
     const repaired = await api("/v1/reconciliation/repairs", { key: OPERATOR, body: { account_id: id } });
@@ -67,7 +70,10 @@ describe("an account whose ledger could not be opened", () => {
     expect(r.status).toBe(201);
     await new Promise((res) => setTimeout(res, 5));
     expect(await reconcile(`?account_id=${r.body.id}&grace_seconds=0`)).toMatchObject({ ok: true, discrepancies: [] });
-    expect((await api("/v1/reconciliation/repairs", { key: OPERATOR, body: { account_id: r.body.id } })).body).toEqual({ account_id: r.body.id, ledger_opened: false });
+    expect((await api("/v1/reconciliation/repairs", { key: OPERATOR, body: { account_id: r.body.id } })).body).toEqual({
+      account_id: r.body.id,
+      ledger_opened: false,
+    });
   });
 
   it("repairs: bad input → 400, unknown account → 404, not the operator → 403", async () => {

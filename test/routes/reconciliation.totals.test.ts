@@ -13,6 +13,11 @@ describe("GET /v1/reconciliation: whole-ledger totals are exact", () => {
       .run();
     const r = await api("/v1/reconciliation", { key: OPERATOR });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
-    expect(r.body.discrepancies).toContainEqual({ account_id: null, seq: null, kind: "unbalanced", detail: "all XTS ledger entries sum to 9007199254740993, not 0" });
+    expect(r.body.discrepancies).toContainEqual({
+      account_id: null,
+      seq: null,
+      kind: "unbalanced",
+      detail: "all XTS ledger entries sum to 9007199254740993, not 0",
+    });
   });
 });

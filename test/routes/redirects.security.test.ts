@@ -3,7 +3,19 @@
  * next request comes back through the gateway (worker/proxy/location.ts).
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { balance, call, createHostedService, createService, GATEWAY, originUrl, type Payer, type Provider, providerServicePayer, type ServiceRef, unique } from "./helpers";
+import {
+  balance,
+  call,
+  createHostedService,
+  createService,
+  GATEWAY,
+  originUrl,
+  type Payer,
+  type Provider,
+  providerServicePayer,
+  type ServiceRef,
+  unique,
+} from "./helpers";
 
 let prov: Provider, svc: ServiceRef, p: Payer;
 beforeAll(async () => void ({ prov, svc, p } = await providerServicePayer({ prices: [{ per_call: 1 }] }, 1_000_000)));

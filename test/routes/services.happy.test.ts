@@ -92,10 +92,23 @@ describe("PATCH /v1/services/{id}", () => {
   it("changes name, origin, prices, timeout and hostnames; GET agrees", async () => {
     const svc = await createService(prov.key, { hostnames: [`${unique("old")}.example.test`] });
     const newHost = `${unique("new")}.example.test`;
-    const patch = { name: "Renamed", origin: "https://other.example.com", prices: [{ match: { method: "GET" }, per_call: 7 }], timeout_ms: 1000, hostnames: [newHost] };
+    const patch = {
+      name: "Renamed",
+      origin: "https://other.example.com",
+      prices: [{ match: { method: "GET" }, per_call: 7 }],
+      timeout_ms: 1000,
+      hostnames: [newHost],
+    };
     const r = await api(`/v1/services/${svc.id}`, { method: "PATCH", key: prov.key, body: patch });
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ ...patch, hostnames: [{ hostname: newHost, status: "pending" }], prices: [{ match: { method: "GET" }, per_call: 7 }], slug: svc.slug, id: svc.id, created_at: svc.created_at });
+    expect(r.body).toMatchObject({
+      ...patch,
+      hostnames: [{ hostname: newHost, status: "pending" }],
+      prices: [{ match: { method: "GET" }, per_call: 7 }],
+      slug: svc.slug,
+      id: svc.id,
+      created_at: svc.created_at,
+    });
     expect(Date.parse(r.body.updated_at)).toBeGreaterThanOrEqual(Date.parse(svc.updated_at));
     const got = await api(`/v1/services/${svc.id}`, { key: prov.key });
     expect(got.body).toEqual(r.body);

@@ -10,7 +10,20 @@ import { buildApp } from "../../worker/app";
 import type { Env } from "../../worker/env";
 import { MAX_REQUEST_BODY } from "../../worker/proxy/body";
 import { TEST_KEY_A } from "../signing-keys";
-import { api, balance, call, expectProblem, GATEWAY, OPERATOR, payer, type Payer, type Provider, providerServicePayer, type ServiceRef, transfers } from "./helpers";
+import {
+  api,
+  balance,
+  call,
+  expectProblem,
+  GATEWAY,
+  OPERATOR,
+  payer,
+  type Payer,
+  type Provider,
+  providerServicePayer,
+  type ServiceRef,
+  transfers,
+} from "./helpers";
 import { received, sdkOptions } from "./signing.shared";
 
 const worker = exports as unknown as { default: { fetch(request: Request): Promise<Response> } };
@@ -25,7 +38,12 @@ async function unchanged(): Promise<void> {
 
 describe("request bodies are capped at 10 MiB (they are read whole to be signed)", () => {
   it("a declared Content-Length over the cap is 413 payload_too_large, before any reserve", async () => {
-    const res = await call(`/s/${svc.slug}/echo`, { method: "POST", key: p.agentKey, body: "x".repeat(MAX_REQUEST_BODY + 1), headers: { "content-type": "text/plain" } });
+    const res = await call(`/s/${svc.slug}/echo`, {
+      method: "POST",
+      key: p.agentKey,
+      body: "x".repeat(MAX_REQUEST_BODY + 1),
+      headers: { "content-type": "text/plain" },
+    });
     const problem = await expectProblem(res, 413, "payload_too_large");
     expect(problem.max_bytes).toBe(MAX_REQUEST_BODY);
     expect(res.headers.get("tollgate-request-id")).toMatch(/^req_/);

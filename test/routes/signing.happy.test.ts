@@ -195,7 +195,8 @@ describe("the Hono example origin", () => {
     const realFetch = globalThis.fetch;
     globalThis.fetch = ((input: RequestInfo | URL) => gatewayFetch(String(input instanceof Request ? input.url : input))) as typeof fetch;
     try {
-      const asFetch = () => new Request(request.url, { method: request.method, headers: request.headers as Record<string, string>, body: request.body as string });
+      const asFetch = () =>
+        new Request(request.url, { method: request.method, headers: request.headers as Record<string, string>, body: request.body as string });
       const first = await origin.fetch(asFetch(), workerEnv);
       expect(first.status).toBe(200);
       expect(await first.json()).toMatchObject({ method: "POST", path: "/echo/v1/translate", charge: { serviceId: svc.id, hold: 1 } });

@@ -52,11 +52,24 @@ describe("a tampered request is refused", () => {
     ["path", (r) => withUrl(r, (u) => (u.pathname = "/echo/v1/admin")), "bad_signature"],
     ["query", (r) => withUrl(r, (u) => (u.search = "?model=large")), "bad_signature"],
     ["query dropped", (r) => withUrl(r, (u) => (u.search = "")), "bad_signature"],
-    ["authority", (r) => withHeader(withUrl(r, (u) => (u.hostname = "localhost")), "host", "elsewhere"), "bad_signature"],
+    [
+      "authority",
+      (r) =>
+        withHeader(
+          withUrl(r, (u) => (u.hostname = "localhost")),
+          "host",
+          "elsewhere",
+        ),
+      "bad_signature",
+    ],
     ["body", (r) => ({ ...r, body: JSON.stringify({ prompt: "hi", max_tokens: 50000 }) }), "digest_mismatch"],
     ["body removed", (r) => ({ ...r, body: "" }), "digest_mismatch"],
     ["request id", (r) => withHeader(r, "tollgate-request-id", "req_forged"), "bad_signature"],
-    ["charge context", (r) => withHeader(r, "tollgate-charge-context", `service="${svc.id}", hold=999999, currency="USD", meter=call, deferred=?0`), "bad_signature"],
+    [
+      "charge context",
+      (r) => withHeader(r, "tollgate-charge-context", `service="${svc.id}", hold=999999, currency="USD", meter=call, deferred=?0`),
+      "bad_signature",
+    ],
     ["signature removed", (r) => withHeader(r, "signature", undefined), "missing_signature"],
     ["signature-input removed", (r) => withHeader(r, "signature-input", undefined), "missing_signature"],
     ["content-digest removed", (r) => withHeader(r, "content-digest", undefined), "digest_mismatch"],

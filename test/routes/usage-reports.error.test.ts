@@ -57,14 +57,9 @@ describe("usage reports: a sum past 2^53 − 1 → 422 amount_out_of_range, neve
         [1, MAX, now - day],
         [2, 2, now],
       ].map(([seq, amount, at]) =>
-        DB.prepare("INSERT INTO transfers (account_id, seq, id, kind, amount, currency, service_id, created_at) VALUES (?, ?, ?, 'capture', ?, 'USD', ?, ?)").bind(
-          big.accountId,
-          seq,
-          `tr_big${seq}${big.accountId.slice(5)}`,
-          amount,
-          svc.id,
-          at,
-        ),
+        DB.prepare(
+          "INSERT INTO transfers (account_id, seq, id, kind, amount, currency, service_id, created_at) VALUES (?, ?, ?, 'capture', ?, 'USD', ?, ?)",
+        ).bind(big.accountId, seq, `tr_big${seq}${big.accountId.slice(5)}`, amount, svc.id, at),
       ),
     );
   });

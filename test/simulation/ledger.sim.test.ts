@@ -130,7 +130,11 @@ async function d1State(accountId: string) {
     db.prepare("SELECT seq, leg, transfer_id, ledger_account, amount FROM ledger_entries WHERE account_id = ? ORDER BY seq, leg").bind(accountId).all(),
     db.prepare("SELECT * FROM audit_events WHERE account_id = ? ORDER BY seq").bind(accountId).all(),
   ]);
-  return { transfers: transfers.results as Record<string, unknown>[], legs: legs.results as Record<string, unknown>[], audit: audit.results as Record<string, unknown>[] };
+  return {
+    transfers: transfers.results as Record<string, unknown>[],
+    legs: legs.results as Record<string, unknown>[],
+    audit: audit.results as Record<string, unknown>[],
+  };
 }
 
 /** Everything D1 holds for the account, byte for byte (to prove a second delivery changed nothing). */
@@ -161,13 +165,23 @@ async function checkAll(m: LedgerModel, r: Real, o: { exportedAll?: boolean }): 
   const realHolds = new Map(raw.holds.map((h) => [h.id, h]));
   expect(realHolds.size, "hold count").toBe(m.holds.length);
   for (const h of m.holds) {
-    expect(realHolds.get(h.id), `hold ${h.id}`).toEqual({ id: h.id, request_id: h.requestId, state: h.state, amount: h.amount, captured: h.captured, reason: h.reason });
+    expect(realHolds.get(h.id), `hold ${h.id}`).toEqual({
+      id: h.id,
+      request_id: h.requestId,
+      state: h.state,
+      amount: h.amount,
+      captured: h.captured,
+      reason: h.reason,
+    });
     if (h.captured !== null) expect(h.captured).toBeLessThanOrEqual(h.amount);
   }
 
   // The journal: gapless 1..N (I8), the model's transfers, one capture per hold at most (I4).
   const journal = await fullJournal(r.stub);
-  expect(journal.map((t) => t.seq), "journal seq").toEqual(journal.map((_, i) => i + 1));
+  expect(
+    journal.map((t) => t.seq),
+    "journal seq",
+  ).toEqual(journal.map((_, i) => i + 1));
   expect(journal.length, "journal length").toBe(m.journal.length);
   m.journal.forEach((t, i) => {
     const real = journal[i] as Transfer;
@@ -190,7 +204,10 @@ async function checkAll(m: LedgerModel, r: Real, o: { exportedAll?: boolean }): 
   let i = 0;
   for (const step of m.audit) {
     if ("unordered" in step) {
-      const got = audit.slice(i, i + step.unordered.length).map(pickAudit).sort(byJson);
+      const got = audit
+        .slice(i, i + step.unordered.length)
+        .map(pickAudit)
+        .sort(byJson);
       expect(got, `audit events ${i + 1}..${i + step.unordered.length}`).toEqual([...step.unordered].sort(byJson));
       i += step.unordered.length;
     } else {
@@ -200,8 +217,14 @@ async function checkAll(m: LedgerModel, r: Real, o: { exportedAll?: boolean }): 
   }
   for (const h of m.holds) {
     const mine = audit.filter((e) => e.request_id === h.requestId);
-    expect(mine.filter((e) => e.event === "hold" && e.outcome === "accepted"), `hold ${h.id} reserved once`).toHaveLength(1);
-    expect(mine.filter((e) => ["capture", "void", "expiry"].includes(e.event)), `hold ${h.id} resolved`).toHaveLength(h.state === "pending" ? 0 : 1);
+    expect(
+      mine.filter((e) => e.event === "hold" && e.outcome === "accepted"),
+      `hold ${h.id} reserved once`,
+    ).toHaveLength(1);
+    expect(
+      mine.filter((e) => ["capture", "void", "expiry"].includes(e.event)),
+      `hold ${h.id} resolved`,
+    ).toHaveLength(h.state === "pending" ? 0 : 1);
   }
 
   // Export cursors (I7): never ahead of the journal or the trail.
@@ -219,12 +242,26 @@ async function checkAll(m: LedgerModel, r: Real, o: { exportedAll?: boolean }): 
   const expectedLegs: Record<string, unknown>[] = [];
   d1.transfers.forEach((row, k) => {
     const t = journal[k] as Transfer;
-    expect(row, `D1 transfer ${k + 1}`).toEqual({ seq: t.seq, id: t.id, kind: t.kind, amount: t.amount, fee: t.fee, currency: "USD", hold_id: t.hold_id, provider_id: t.provider_id });
-    legsOf(r.accountId, t).forEach((leg, n) => expectedLegs.push({ seq: t.seq, leg: n, transfer_id: t.id, ledger_account: leg.ledgerAccount, amount: leg.amount }));
+    expect(row, `D1 transfer ${k + 1}`).toEqual({
+      seq: t.seq,
+      id: t.id,
+      kind: t.kind,
+      amount: t.amount,
+      fee: t.fee,
+      currency: "USD",
+      hold_id: t.hold_id,
+      provider_id: t.provider_id,
+    });
+    legsOf(r.accountId, t).forEach((leg, n) =>
+      expectedLegs.push({ seq: t.seq, leg: n, transfer_id: t.id, ledger_account: leg.ledgerAccount, amount: leg.amount }),
+    );
   });
   expect(d1.legs, "D1 legs: every exported transfer's, and only those").toEqual(expectedLegs);
   for (const t of d1.transfers) {
-    expect(d1.legs.filter((l) => l.seq === t.seq).reduce((s, l) => s + Number(l.amount), 0), `legs of ${t.seq} sum to 0`).toBe(0);
+    expect(
+      d1.legs.filter((l) => l.seq === t.seq).reduce((s, l) => s + Number(l.amount), 0),
+      `legs of ${t.seq} sum to 0`,
+    ).toBe(0);
   }
   const d1Audit = d1.audit.map(toAuditRecord);
   expect(d1Audit.length).toBeGreaterThanOrEqual(head!.exported_seq);
@@ -284,8 +321,7 @@ async function alarmStep(m: LedgerModel, r: Real, how: "scheduled" | "direct", t
   m.alarms++;
   const fault = m.d1Fault;
   const fails =
-    fault !== null &&
-    ((fault.table === "audit_events" && m.auditLength > before.a) || (fault.table !== "audit_events" && m.journal.length > before.e));
+    fault !== null && ((fault.table === "audit_events" && m.auditLength > before.a) || (fault.table !== "audit_events" && m.journal.length > before.e));
   count(fails ? "export:failed" : m.d1Fault ? "export:ok-despite-fault" : "export:ok");
   await runAlarm(r, how);
   if (twice) {
@@ -394,11 +430,20 @@ class CreditBurst extends Step {
   }
   protected async act(m: LedgerModel, r: Real) {
     const key = `burst-${m.journal.length}-${m.auditLength}`;
-    const input = { actor: "operator" as const, amount: this.amount, reference: "burst", idempotencyKey: key, fingerprint: fingerprintOf(this.amount, "burst") };
+    const input = {
+      actor: "operator" as const,
+      amount: this.amount,
+      reference: "burst",
+      idempotencyKey: key,
+      fingerprint: fingerprintOf(this.amount, "burst"),
+    };
     const results = await Promise.all(Array.from({ length: this.n }, () => r.stub.credit(input)));
     const ok = results.filter((x): x is Extract<CreditResult, { ok: true }> => x.ok);
     expect(ok).toHaveLength(this.n);
-    expect(ok.filter((x) => !x.replayed), "exactly one of a burst is new").toHaveLength(1);
+    expect(
+      ok.filter((x) => !x.replayed),
+      "exactly one of a burst is new",
+    ).toHaveLength(1);
     expect(new Set(ok.map((x) => x.transfer.id)).size).toBe(1);
     m.credit(this.amount, "burst", key);
     const first = ok.find((x) => !x.replayed)!;
@@ -533,10 +578,22 @@ class ReserveBurst extends Step {
     const requestIds = Array.from({ length: this.n }, () => newId("req"));
     const results = await Promise.all(
       requestIds.map((requestId) =>
-        r.stub.reserve({ keyHash: keyHash(m, 0), requestId, serviceId: "svc_sim", providerId: PROVIDERS[0], feeBps: 0, amount, currency: "USD", ttlMs: 60_000 }),
+        r.stub.reserve({
+          keyHash: keyHash(m, 0),
+          requestId,
+          serviceId: "svc_sim",
+          providerId: PROVIDERS[0],
+          feeBps: 0,
+          amount,
+          currency: "USD",
+          ttlMs: 60_000,
+        }),
       ),
     );
-    expect(results.filter((x) => x.ok), "racing reserves").toHaveLength(fits);
+    expect(
+      results.filter((x) => x.ok),
+      "racing reserves",
+    ).toHaveLength(fits);
     const events: AuditExpect[] = [];
     results.forEach((res, k) => {
       const requestId = requestIds[k] as string;
@@ -567,7 +624,10 @@ const pick = <T>(list: readonly T[], n: number): T | undefined => (list.length =
 
 /** Which hold a step acts on: mostly a pending one, sometimes any (resolved ones too), rarely none. */
 type HoldPick = { n: number; from: "pending" | "any" | "unknown" };
-const holdPick: fc.Arbitrary<HoldPick> = fc.record({ n: fc.nat({ max: 1_000 }), from: fc.constantFrom<HoldPick["from"]>("pending", "pending", "pending", "any", "any", "unknown") });
+const holdPick: fc.Arbitrary<HoldPick> = fc.record({
+  n: fc.nat({ max: 1_000 }),
+  from: fc.constantFrom<HoldPick["from"]>("pending", "pending", "pending", "any", "any", "unknown"),
+});
 function pickHold(m: Readonly<LedgerModel>, p: HoldPick): ModelHold | undefined {
   if (p.from === "unknown") return undefined;
   const pending = m.holds.filter((h) => h.state === "pending");
@@ -575,14 +635,27 @@ function pickHold(m: Readonly<LedgerModel>, p: HoldPick): ModelHold | undefined 
 }
 const showPick = (p: HoldPick) => (p.from === "unknown" ? "unknown" : `${p.from}#${p.n}`);
 
-function expectCapture(m: LedgerModel, expected: ReturnType<LedgerModel["capture"]>, res: Awaited<ReturnType<LedgerStub["capture"]>>, hold: ModelHold | undefined, amount: number) {
+function expectCapture(
+  m: LedgerModel,
+  expected: ReturnType<LedgerModel["capture"]>,
+  res: Awaited<ReturnType<LedgerStub["capture"]>>,
+  hold: ModelHold | undefined,
+  amount: number,
+) {
   count(`capture:${expected.kind}${expected.kind === "hold_not_pending" ? `:${expected.state}` : ""}`);
   switch (expected.kind) {
     case "ok": {
       expect(res).toMatchObject({ ok: true, hold: { id: hold!.id, state: "captured", captured: amount }, balance: m.balance });
       if (!res.ok) throw new Error("unreachable");
       if (expected.transfer) {
-        expect(res.transfer).toMatchObject({ kind: "capture", amount, fee: expected.fee, hold_id: hold!.id, seq: m.journal.length, provider_id: hold!.providerId });
+        expect(res.transfer).toMatchObject({
+          kind: "capture",
+          amount,
+          fee: expected.fee,
+          hold_id: hold!.id,
+          seq: m.journal.length,
+          provider_id: hold!.providerId,
+        });
         (m.journal.at(-1) as { id: string | null }).id = res.transfer!.id;
       } else expect(res.transfer, "a zero capture moves no money").toBeNull();
       break;
@@ -634,7 +707,8 @@ class Void extends Step {
     const res = await r.stub.release({ holdId: hold?.id ?? "hold_unknown", reason: this.reason });
     count(`void:${expected.kind}`);
     if (expected.kind === "ok") expect(res).toMatchObject({ ok: true, hold: { id: hold!.id, state: "voided", captured: null }, balance: m.balance });
-    else if (expected.kind === "hold_not_pending") expect(res, "a hold resolves once (I4)").toEqual({ ok: false, code: "hold_not_pending", state: expected.state });
+    else if (expected.kind === "hold_not_pending")
+      expect(res, "a hold resolves once (I4)").toEqual({ ok: false, code: "hold_not_pending", state: expected.state });
     else expect(res).toEqual({ ok: false, code: "unknown_hold" });
   }
   toString() {
@@ -656,7 +730,13 @@ class KeepResponse extends Step {
   protected async act(m: LedgerModel, r: Real) {
     const ck = pick(this.candidates(m), this.n)!;
     const hold = m.holds[ck.holdIdx] as ModelHold;
-    const response: StoredCall = { status: 200, headers: { "content-type": "application/json" }, body: `{"n":${this.n}}`, request_id: hold.requestId, charge: hold.captured };
+    const response: StoredCall = {
+      status: 200,
+      headers: { "content-type": "application/json" },
+      body: `{"n":${this.n}}`,
+      request_id: hold.requestId,
+      charge: hold.captured,
+    };
     await r.stub.keepResponse(hold.id, response);
     ck.response = response;
   }
@@ -715,7 +795,13 @@ class CrashDuringCredit extends Step {
   }
   protected async act(m: LedgerModel, r: Real) {
     const key = `crash-${m.journal.length}-${m.auditLength}`;
-    const input = { actor: "operator" as const, amount: this.amount, reference: "crash", idempotencyKey: key, fingerprint: fingerprintOf(this.amount, "crash") };
+    const input = {
+      actor: "operator" as const,
+      amount: this.amount,
+      reference: "crash",
+      idempotencyKey: key,
+      fingerprint: fingerprintOf(this.amount, "crash"),
+    };
     m.crashes++;
     const [first] = await Promise.allSettled([r.stub.credit(input), abortAllDurableObjects()]);
     r.stub = ledger(r.accountId);
@@ -860,13 +946,29 @@ const STEPS: fc.Arbitrary<fc.AsyncCommand<LedgerModel, Real>>[] = [
       .map(([k, s, f, p, i, call]) => new Reserve(k, s, f, p, i, false, call)),
   ),
   fc.tuple(fc.integer({ min: 2, max: 10 }), amountSpec).map(([n, s]) => new ReserveBurst(n, s)),
-  ...w(4, fc.tuple(holdPick, fc.constantFrom<CaptureSpec>("zero", "part", "part", "all", "all", "over"), frac).map(([h, s, f]) => new Capture(h, s, f))),
-  ...w(2, fc.tuple(holdPick, fc.constantFrom("origin_failed", "client_disconnected")).map(([h, why]) => new Void(h, why))),
-  fc.tuple(fc.constantFrom(0, 1), amountSpec, fc.constantFrom<"scheduled" | "direct">("scheduled", "direct")).map(([k, s, how]) => new ReserveThenExpire(k, s, how)),
-  fc.tuple(fc.array(nat, { minLength: 1, maxLength: 4 }), fc.constantFrom<"scheduled" | "direct">("scheduled", "direct")).map(([p, how]) => new TimePasses(p, how)),
-  ...w(3, nat.map((n) => new KeepResponse(n))),
+  ...w(
+    4,
+    fc.tuple(holdPick, fc.constantFrom<CaptureSpec>("zero", "part", "part", "all", "all", "over"), frac).map(([h, s, f]) => new Capture(h, s, f)),
+  ),
+  ...w(
+    2,
+    fc.tuple(holdPick, fc.constantFrom("origin_failed", "client_disconnected")).map(([h, why]) => new Void(h, why)),
+  ),
+  fc
+    .tuple(fc.constantFrom(0, 1), amountSpec, fc.constantFrom<"scheduled" | "direct">("scheduled", "direct"))
+    .map(([k, s, how]) => new ReserveThenExpire(k, s, how)),
+  fc
+    .tuple(fc.array(nat, { minLength: 1, maxLength: 4 }), fc.constantFrom<"scheduled" | "direct">("scheduled", "direct"))
+    .map(([p, how]) => new TimePasses(p, how)),
+  ...w(
+    3,
+    nat.map((n) => new KeepResponse(n)),
+  ),
   fc.constantFrom(1, 2).map((k) => new RevokeKey(k)),
-  ...w(2, fc.tuple(fc.constantFrom<"scheduled" | "direct">("scheduled", "direct"), fc.boolean()).map(([how, twice]) => new Alarm(how, twice))),
+  ...w(
+    2,
+    fc.tuple(fc.constantFrom<"scheduled" | "direct">("scheduled", "direct"), fc.boolean()).map(([how, twice]) => new Alarm(how, twice)),
+  ),
   fc.constantFrom<"abort" | "evict">("abort", "evict").map((k) => new Crash(k)),
   creditAmount.map((a) => new CrashDuringCredit(a)),
   fc.tuple(nat, frac).map(([h, f]) => new CrashDuringCapture(h, f)),
@@ -897,7 +999,13 @@ async function setup(): Promise<{ model: LedgerModel; real: Real }> {
   model.revoke(2);
   // An opening balance, so that holds are common from the first step ("all"/"over" still reach 0).
   model.credit(20_000, "opening", null);
-  const opened = await real.stub.credit({ actor: "operator", amount: 20_000, reference: "opening", idempotencyKey: null, fingerprint: fingerprintOf(20_000, "opening") });
+  const opened = await real.stub.credit({
+    actor: "operator",
+    amount: 20_000,
+    reference: "opening",
+    idempotencyKey: null,
+    fingerprint: fingerprintOf(20_000, "opening"),
+  });
   if (!opened.ok) throw new Error("opening credit failed");
   model.journal[0]!.id = opened.transfer.id;
   return { model, real };
@@ -920,9 +1028,8 @@ async function recover(m: LedgerModel, r: Real): Promise<void> {
   }
   await restoreD1(m);
   await crash(r, "evict");
-  await checkAll(m, r, await alarmStep(m, r, "scheduled", true) ?? {});
+  await checkAll(m, r, (await alarmStep(m, r, "scheduled", true)) ?? {});
 }
-
 
 describe("AccountLedger simulation against a reference model", () => {
   beforeAll(() => {
@@ -937,7 +1044,12 @@ describe("AccountLedger simulation against a reference model", () => {
   afterAll(() => {
     vi.restoreAllMocks();
     console.log(`[sim] ${runs} runs, ${steps} steps, ${crashes} crashes, ${alarms} alarm steps`);
-    console.log(`[sim] outcomes: ${[...tally].sort().map(([k, v]) => `${k}=${v}`).join(" ")}`);
+    console.log(
+      `[sim] outcomes: ${[...tally]
+        .sort()
+        .map(([k, v]) => `${k}=${v}`)
+        .join(" ")}`,
+    );
   });
 
   it("keeps I1–I13 after every step under crashes, duplicate deliveries and D1 failures", { timeout: 600_000 }, async () => {

@@ -37,11 +37,7 @@ export type AuditStep = AuditExpect | { unordered: AuditExpect[] };
 export type CallKey = { fingerprint: string; holdIdx: number; response: StoredCall | null };
 export type StoredCall = { status: number; headers: Record<string, string>; body: string | null; request_id: string; charge: number | null };
 
-export type CreditOutcome =
-  | { kind: "new"; amount: number }
-  | { kind: "replay"; first: unknown }
-  | { kind: "mismatch" }
-  | { kind: "not_found" };
+export type CreditOutcome = { kind: "new"; amount: number } | { kind: "replay"; first: unknown } | { kind: "mismatch" } | { kind: "not_found" };
 
 export type ReserveOutcome =
   | { kind: "invalid_key" }
@@ -189,7 +185,13 @@ export class LedgerModel {
     hold.reason = reason;
     this.pending -= hold.amount;
     this.debits += captured ?? 0;
-    const event = { event: state === "captured" ? "capture" : state === "voided" ? "void" : "expiry", outcome: state, amount: captured ?? hold.amount, request_id: hold.requestId, reason };
+    const event = {
+      event: state === "captured" ? "capture" : state === "voided" ? "void" : "expiry",
+      outcome: state,
+      amount: captured ?? hold.amount,
+      request_id: hold.requestId,
+      reason,
+    };
     if (into) into.push(event);
     else this.audit.push(event);
   }

@@ -29,7 +29,11 @@ function chain(n: number): AuditRecord[] {
   return out;
 }
 
-const headOf = (records: AuditRecord[], exported = records.length) => ({ seq: records.length, hash: records[records.length - 1]?.hash ?? null, exported_seq: exported });
+const headOf = (records: AuditRecord[], exported = records.length) => ({
+  seq: records.length,
+  hash: records[records.length - 1]?.hash ?? null,
+  exported_seq: exported,
+});
 const anchorOf = (records: AuditRecord[], seq: number) => {
   const r = records[seq - 1];
   return r ? { seq: r.seq, hash: r.hash } : null;

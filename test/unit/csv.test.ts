@@ -25,12 +25,12 @@ describe("csvCell", () => {
   });
 
   it("neutralizes formulas: = + - @ tab and CR at the start get a leading '", () => {
-    expect(csvCell("=HYPERLINK(\"http://evil\",\"x\")")).toBe("\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\"");
+    expect(csvCell('=HYPERLINK("http://evil","x")')).toBe('"\'=HYPERLINK(""http://evil"",""x"")"');
     expect(csvCell("+1+1")).toBe("'+1+1");
     expect(csvCell("-2+3")).toBe("'-2+3");
     expect(csvCell("@SUM(A1)")).toBe("'@SUM(A1)");
     expect(csvCell("\t=1")).toBe("'\t=1");
-    expect(csvCell("\r=1")).toBe("\"'\r=1\"");
+    expect(csvCell("\r=1")).toBe('"\'\r=1"');
     expect(csvCell("a=1")).toBe("a=1");
   });
 
@@ -52,9 +52,19 @@ describe("csvCell", () => {
 
 describe("csvDocument", () => {
   it("has a header row and CRLF after every record, the last included", () => {
-    const doc = csvDocument(["a", "b"], [[1, "x"], [2, null]]);
+    const doc = csvDocument(
+      ["a", "b"],
+      [
+        [1, "x"],
+        [2, null],
+      ],
+    );
     expect(doc).toBe("a,b\r\n1,x\r\n2,\r\n");
-    expect(parseCsv(doc)).toEqual([["a", "b"], ["1", "x"], ["2", ""]]);
+    expect(parseCsv(doc)).toEqual([
+      ["a", "b"],
+      ["1", "x"],
+      ["2", ""],
+    ]);
   });
 });
 
@@ -85,6 +95,6 @@ describe("entryCsvRow", () => {
     const byName = Object.fromEntries(CSV_HEADER.map((h, i) => [h, row?.[i]]));
     expect(byName).toMatchObject({ id: "tr_1:1", debit_account: "acct_1", credit_account: "prov_1", amount: "1900", seq: "7", leg: "1", mandate_id: "" });
     expect(byName.tags).toBe("env=prod,team=growth");
-    expect(byName.reference).toBe("'=cmd|\"/C calc\"!A0");
+    expect(byName.reference).toBe('\'=cmd|"/C calc"!A0');
   });
 });

@@ -18,13 +18,19 @@ async function insertColumns(): Promise<Map<string, string[]>> {
     },
     batch: async () => [],
   } as unknown as D1Database;
-  const transfer = TRANSFER_COLUMNS.map((c) => ({ seq: 1, id: "tr_1", kind: "credit", amount: 100, currency: "USD", shortfall: 0, fee: 0, created_at: 1 })[c as string] ?? null);
+  const transfer = TRANSFER_COLUMNS.map(
+    (c) => ({ seq: 1, id: "tr_1", kind: "credit", amount: 100, currency: "USD", shortfall: 0, fee: 0, created_at: 1 })[c as string] ?? null,
+  );
   const audit = AUDIT_COLUMNS.map((c) => (c === "seq" ? 1 : "x"));
   await exportPage(d1, "acct_1", { transfers: JSON.stringify([transfer]), audit: JSON.stringify([audit]) });
   const out = new Map<string, string[]>();
   for (const q of sql) {
     const m = /^INSERT INTO (\w+) \(([^)]+)\)/.exec(q);
-    if (m?.[1] && m[2]) out.set(m[1], m[2].split(",").map((c) => c.trim()));
+    if (m?.[1] && m[2])
+      out.set(
+        m[1],
+        m[2].split(",").map((c) => c.trim()),
+      );
   }
   return out;
 }

@@ -31,7 +31,13 @@ function fakes(...outcomes: Outcome[]) {
 async function run(retry: boolean, ...outcomes: Outcome[]) {
   const { log, first, fresh } = fakes(...outcomes);
   const promise = callLedger(first, fresh, (s) => s.reserve(), { retry, headers: { "tollgate-request-id": "req_x" }, what: "reserve" });
-  return { log, result: await promise.then((r) => ({ ok: true as const, value: r.value, stub: r.stub.id }), (err: unknown) => ({ ok: false as const, err })) };
+  return {
+    log,
+    result: await promise.then(
+      (r) => ({ ok: true as const, value: r.value, stub: r.stub.id }),
+      (err: unknown) => ({ ok: false as const, err }),
+    ),
+  };
 }
 
 function problemOf(r: Awaited<ReturnType<typeof run>>["result"]): ApiError {

@@ -50,7 +50,13 @@ const responseJson = {
   object: "response",
   status: "completed",
   output: [{ type: "message", role: "assistant", content: [{ type: "output_text", text: "Hi.", annotations: [] }] }],
-  usage: { input_tokens: 300, input_tokens_details: { cached_tokens: 100 }, output_tokens: 12, output_tokens_details: { reasoning_tokens: 4 }, total_tokens: 312 },
+  usage: {
+    input_tokens: 300,
+    input_tokens_details: { cached_tokens: 100 },
+    output_tokens: 12,
+    output_tokens_details: { reasoning_tokens: 4 },
+    total_tokens: 312,
+  },
 };
 const responsesStream = [
   { type: "response.created", sequence_number: 0, response: { id: "resp_2", object: "response", status: "in_progress", usage: null } },
@@ -60,7 +66,12 @@ const responsesStream = [
   {
     type: "response.completed",
     sequence_number: 4,
-    response: { id: "resp_2", object: "response", status: "completed", usage: { input_tokens: 50, input_tokens_details: { cached_tokens: 10 }, output_tokens: 2, total_tokens: 52 } },
+    response: {
+      id: "resp_2",
+      object: "response",
+      status: "completed",
+      usage: { input_tokens: 50, input_tokens_details: { cached_tokens: 10 }, output_tokens: 2, total_tokens: 52 },
+    },
   },
 ];
 const anthropicJson = {
@@ -183,7 +194,16 @@ describe("requestBound", () => {
   });
 
   it("is null without a usable output bound", () => {
-    for (const doc of [chat, { ...chat, max_tokens: -1 }, { ...chat, max_tokens: 1.5 }, { ...chat, max_tokens: "10" }, { ...chat, max_tokens: 2 ** 53 }, [1], "x", 42]) {
+    for (const doc of [
+      chat,
+      { ...chat, max_tokens: -1 },
+      { ...chat, max_tokens: 1.5 },
+      { ...chat, max_tokens: "10" },
+      { ...chat, max_tokens: 2 ** 53 },
+      [1],
+      "x",
+      42,
+    ]) {
       expect(requestBound(enc(doc))).toBeNull();
     }
     expect(requestBound(new TextEncoder().encode("{not json").buffer as ArrayBuffer)).toBeNull();

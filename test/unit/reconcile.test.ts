@@ -21,7 +21,11 @@ function legs(rows: readonly JournalRow[]): D1LegRow[] {
 }
 
 /** An account whose D1 copy is exact, then edited by `edit`. */
-function snapshot(rows: JournalRow[], exportedSeq = rows.length, edit: (s: AccountSnapshot & { d1Transfers: JournalRow[]; d1Legs: D1LegRow[] }) => void = () => {}) {
+function snapshot(
+  rows: JournalRow[],
+  exportedSeq = rows.length,
+  edit: (s: AccountSnapshot & { d1Transfers: JournalRow[]; d1Legs: D1LegRow[] }) => void = () => {},
+) {
   const exported = rows.filter((r) => r.seq <= exportedSeq);
   const s = { accountId: ACCT, ledger: { exportedSeq, journal: rows }, d1Transfers: exported.map((r) => ({ ...r })), d1Legs: legs(exported) };
   edit(s);
@@ -106,7 +110,11 @@ describe("reconcileAccount", () => {
     expect(kinds(noLegs)).toEqual([["unbalanced", 2]]);
     const twoDebits = snapshot(journal(2), 2, (d) => {
       d.d1Legs = d.d1Legs.filter((l) => l.seq !== 1);
-      d.d1Legs.push({ seq: 1, leg: 0, ledger_account: "external", amount: -5_000 }, { seq: 1, leg: 1, ledger_account: "platform", amount: -5_000 }, { seq: 1, leg: 2, ledger_account: ACCT, amount: 10_000 });
+      d.d1Legs.push(
+        { seq: 1, leg: 0, ledger_account: "external", amount: -5_000 },
+        { seq: 1, leg: 1, ledger_account: "platform", amount: -5_000 },
+        { seq: 1, leg: 2, ledger_account: ACCT, amount: 10_000 },
+      );
     });
     expect(reconcileAccount(twoDebits, opts).discrepancies[0]?.detail).toMatch(/2 debit legs/);
   });
@@ -146,9 +154,13 @@ describe("reconcileAccount", () => {
     const orphan = (createdAt: number) => reconcileAccount({ accountId: ACCT, createdAt, ledger: null, d1Transfers: [], d1Legs: [] }, opts).discrepancies;
     // Younger: its creation may still be opening the ledger.
     expect(orphan(NOW - opts.graceMs + 1)).toEqual([]);
-    expect(orphan(NOW - opts.graceMs - 1)).toEqual([{ account_id: ACCT, seq: null, kind: "ledger_not_opened", detail: expect.stringMatching(/acct_test .* never opened/) }]);
+    expect(orphan(NOW - opts.graceMs - 1)).toEqual([
+      { account_id: ACCT, seq: null, kind: "ledger_not_opened", detail: expect.stringMatching(/acct_test .* never opened/) },
+    ]);
     // An opened ledger with an empty journal is no orphan.
-    expect(reconcileAccount({ accountId: ACCT, createdAt: 0, ledger: { exportedSeq: 0, journal: [] }, d1Transfers: [], d1Legs: [] }, opts).discrepancies).toEqual([]);
+    expect(
+      reconcileAccount({ accountId: ACCT, createdAt: 0, ledger: { exportedSeq: 0, journal: [] }, d1Transfers: [], d1Legs: [] }, opts).discrepancies,
+    ).toEqual([]);
   });
 
   it("legs whose transfer row is gone: unknown_in_d1 for the legs", () => {
@@ -165,12 +177,17 @@ describe("reconcileAccount", () => {
 describe("whole-ledger checks", () => {
   it("every currency's legs must sum to zero", () => {
     expect(reconcileTotals([{ currency: "USD", total: 0n }])).toEqual([]);
-    expect(reconcileTotals([{ currency: "EUR", total: 0n }, { currency: "USD", total: 3n }])).toEqual([
-      { account_id: null, seq: null, kind: "unbalanced", detail: "all USD ledger entries sum to 3, not 0" },
-    ]);
+    expect(
+      reconcileTotals([
+        { currency: "EUR", total: 0n },
+        { currency: "USD", total: 3n },
+      ]),
+    ).toEqual([{ account_id: null, seq: null, kind: "unbalanced", detail: "all USD ledger entries sum to 3, not 0" }]);
   });
 
   it("rows for unknown accounts are reported", () => {
-    expect(orphanAccounts(["acct_ghost"])).toEqual([{ account_id: "acct_ghost", seq: null, kind: "unknown_in_d1", detail: expect.stringMatching(/not an account/) }]);
+    expect(orphanAccounts(["acct_ghost"])).toEqual([
+      { account_id: "acct_ghost", seq: null, kind: "unknown_in_d1", detail: expect.stringMatching(/not an account/) },
+    ]);
   });
 });

@@ -24,7 +24,13 @@ describe("reserveRefusal: a refused reservation as the agent's error", () => {
 
   it("rate_limited → 429 with retry_after and a Retry-After header", () => {
     const e = reserveRefusal({ ok: false, code: "rate_limited", retry_after: 7, detail: "The key's limit of 10 calls per minute is used." });
-    expect(seen(e)).toEqual({ status: 429, code: "rate_limited", detail: "The key's limit of 10 calls per minute is used.", extra: { retry_after: 7 }, headers: { "retry-after": "7" } });
+    expect(seen(e)).toEqual({
+      status: 429,
+      code: "rate_limited",
+      detail: "The key's limit of 10 calls per minute is used.",
+      extra: { retry_after: 7 },
+      headers: { "retry-after": "7" },
+    });
   });
 
   it.each([
@@ -39,12 +45,22 @@ describe("reserveRefusal: a refused reservation as the agent's error", () => {
   });
 
   it("invalid_amount → 500 internal_error (a price is validated when saved: a gateway bug)", () => {
-    expect(seen(reserveRefusal({ ok: false, code: "invalid_amount" }))).toMatchObject({ status: 500, code: "internal_error", detail: "The call's price is not a valid amount." });
+    expect(seen(reserveRefusal({ ok: false, code: "invalid_amount" }))).toMatchObject({
+      status: 500,
+      code: "internal_error",
+      detail: "The call's price is not a valid amount.",
+    });
   });
 
   it("a mandate refusal → 403 with its code, the ledger's detail and the mandate id", () => {
     const e = reserveRefusal({ ok: false, code: "mandate_exceeded", mandate_id: "mnd_1", detail: "This call would pass the mandate's cap." });
-    expect(seen(e)).toEqual({ status: 403, code: "mandate_exceeded", detail: "This call would pass the mandate's cap.", extra: { mandate_id: "mnd_1" }, headers: {} });
+    expect(seen(e)).toEqual({
+      status: 403,
+      code: "mandate_exceeded",
+      detail: "This call would pass the mandate's cap.",
+      extra: { mandate_id: "mnd_1" },
+      headers: {},
+    });
   });
 });
 
@@ -59,7 +75,11 @@ describe("usageRefusal: a refused usage report as the provider's error", () => {
   });
 
   it("not_deferred → 409 conflict", () => {
-    expect(seen(usageRefusal({ ok: false, code: "not_deferred" }))).toMatchObject({ status: 409, code: "conflict", detail: "This call was not priced by deferred usage." });
+    expect(seen(usageRefusal({ ok: false, code: "not_deferred" }))).toMatchObject({
+      status: 409,
+      code: "conflict",
+      detail: "This call was not priced by deferred usage.",
+    });
   });
 
   it("unknown_request → 404 not_found", () => {
@@ -73,7 +93,11 @@ describe("creditRefusal: a refused credit as the operator's error", () => {
   });
 
   it("invalid_amount → 400 invalid_request (the amount is the caller's input)", () => {
-    expect(seen(creditRefusal({ ok: false, code: "invalid_amount" }, "USD"))).toMatchObject({ status: 400, code: "invalid_request", detail: "amount: a positive integer below 2^53" });
+    expect(seen(creditRefusal({ ok: false, code: "invalid_amount" }, "USD"))).toMatchObject({
+      status: 400,
+      code: "invalid_request",
+      detail: "amount: a positive integer below 2^53",
+    });
   });
 
   it("amount_out_of_range → 422 naming the account's currency", () => {

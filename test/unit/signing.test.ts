@@ -43,7 +43,12 @@ async function signed(over: Partial<SignInput> & { bodyText?: string | null } = 
     ...over,
   };
   const added = await signRequest(input);
-  return { method: input.method, url: input.url, headers: { host: new URL(input.url).host, "content-type": "application/json", ...input.headers, ...added }, body: bodyText };
+  return {
+    method: input.method,
+    url: input.url,
+    headers: { host: new URL(input.url).host, "content-type": "application/json", ...input.headers, ...added },
+    body: bodyText,
+  };
 }
 
 const options = (over: Partial<VerifyOptions> = {}): VerifyOptions =>
@@ -56,7 +61,7 @@ async function rejection(request: PlainRequest, opts: VerifyOptions = options())
 }
 
 describe("content-digest (RFC 9530)", () => {
-  it("matches the RFC's sha-256 example for {\"hello\": \"world\"}", async () => {
+  it('matches the RFC\'s sha-256 example for {"hello": "world"}', async () => {
     const body = new TextEncoder().encode('{"hello": "world"}').buffer as ArrayBuffer;
     expect(await contentDigest(body)).toBe("sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:");
   });
@@ -64,7 +69,9 @@ describe("content-digest (RFC 9530)", () => {
 
 describe("the SDK's signature base (RFC 9421 known answer)", () => {
   it("verifies RFC 9421 §B.2.6 (Ed25519, test-key-ed25519)", async () => {
-    const input = parseDictionary('sig-b26=("date" "@method" "@path" "@authority" "content-type" "content-length");created=1618884473;keyid="test-key-ed25519"').get("sig-b26");
+    const input = parseDictionary(
+      'sig-b26=("date" "@method" "@path" "@authority" "content-type" "content-length");created=1618884473;keyid="test-key-ed25519"',
+    ).get("sig-b26");
     const sig = parseDictionary("sig-b26=:wqcAqbmYJ2ji2glfAMaRy4gruYYnx2nEFN2HN6jrnDnQCK1u02Gb04v9EDgwUPiu4A0w6vuQv5lIp5WPpBKRCw==:").get("sig-b26");
     if (!input || !isInnerList(input) || !sig || isInnerList(sig)) throw new Error("parse");
     const message = viewOf({
@@ -78,7 +85,13 @@ describe("the SDK's signature base (RFC 9421 known answer)", () => {
       },
       body: '{"hello": "world"}',
     });
-    const key = await crypto.subtle.importKey("jwk", { kty: "OKP", crv: "Ed25519", x: "JrQLj5P_89iXES9-vFgrIy29clF9CC_oPPsw3c5D0bs" }, { name: "Ed25519" }, false, ["verify"]);
+    const key = await crypto.subtle.importKey(
+      "jwk",
+      { kty: "OKP", crv: "Ed25519", x: "JrQLj5P_89iXES9-vFgrIy29clF9CC_oPPsw3c5D0bs" },
+      { name: "Ed25519" },
+      false,
+      ["verify"],
+    );
     const base = signatureBase(message, input);
     expect(base.split("\n")[0]).toBe('"date": Tue, 20 Apr 2021 02:07:55 GMT');
     expect(await crypto.subtle.verify({ name: "Ed25519" }, key, sig.value as Uint8Array, new TextEncoder().encode(base))).toBe(true);
@@ -187,7 +200,11 @@ describe("verifyTollgateRequest", () => {
     const { signature, "signature-input": input, ...rest } = genuine.headers as Record<string, string>;
     expect(await rejection({ ...genuine, headers: rest })).toBe("missing_signature");
     expect(await rejection({ ...genuine, headers: { ...rest, "signature-input": input } })).toBe("missing_signature");
-    const relabelled = { ...rest, signature: (signature as string).replace("tollgate=", "other="), "signature-input": (input as string).replace("tollgate=", "other=") };
+    const relabelled = {
+      ...rest,
+      signature: (signature as string).replace("tollgate=", "other="),
+      "signature-input": (input as string).replace("tollgate=", "other="),
+    };
     expect(await rejection({ ...genuine, headers: relabelled })).toBe("missing_signature");
   });
 
@@ -198,8 +215,12 @@ describe("verifyTollgateRequest", () => {
     expect(await rejection({ ...genuine, headers: { ...h, "signature-input": `${input},` } })).toBe("malformed_signature");
     expect(await rejection({ ...genuine, headers: { ...h, "signature-input": input.replace('"@query" ', "") } })).toBe("insufficient_coverage");
     expect(await rejection({ ...genuine, headers: { ...h, "signature-input": input.replace(/;nonce="[^"]+"/, "") } })).toBe("malformed_signature");
-    expect(await rejection({ ...genuine, headers: { ...h, "signature-input": input.replace('tag="tollgate"', 'tag="web-bot-auth"') } })).toBe("malformed_signature");
-    expect(await rejection({ ...genuine, headers: { ...h, "signature-input": input.replace('alg="ed25519"', 'alg="hmac-sha256"') } })).toBe("malformed_signature");
+    expect(await rejection({ ...genuine, headers: { ...h, "signature-input": input.replace('tag="tollgate"', 'tag="web-bot-auth"') } })).toBe(
+      "malformed_signature",
+    );
+    expect(await rejection({ ...genuine, headers: { ...h, "signature-input": input.replace('alg="ed25519"', 'alg="hmac-sha256"') } })).toBe(
+      "malformed_signature",
+    );
   });
 
   it("rejects a stale created, an expired signature, and one from the future", async () => {
@@ -280,7 +301,13 @@ describe("verifyTollgateRequest", () => {
       return Response.json({ keys: published });
     };
     let clock = NOW * 1000;
-    const opts = (): VerifyOptions => ({ jwksUrl: "https://gw.example/jwks-refetch", serviceId: SERVICE, fetch: fetcher, now: () => clock, replayStore: new MemoryReplayStore() });
+    const opts = (): VerifyOptions => ({
+      jwksUrl: "https://gw.example/jwks-refetch",
+      serviceId: SERVICE,
+      fetch: fetcher,
+      now: () => clock,
+      replayStore: new MemoryReplayStore(),
+    });
     expect((await verifyTollgateRequest(await signed(), opts())).ok).toBe(true);
     expect((await verifyTollgateRequest(await signed(), opts())).ok).toBe(true);
     expect(fetches).toBe(1);

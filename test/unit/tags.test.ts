@@ -86,7 +86,7 @@ describe("parseTagsHeader: refuses (400 invalid_request)", () => {
   });
 
   it("names that are not lower-case identifiers, and values outside the safe set", () => {
-    for (const header of ["Team=x", "1team=x", "_team=x", "__proto__=x", "te am=x", "team=a b", "team=a;b", "team=a\"b", "team=a,b=c'", "team=é", "team=a<b>"]) {
+    for (const header of ["Team=x", "1team=x", "_team=x", "__proto__=x", "te am=x", "team=a b", "team=a;b", 'team=a"b', "team=a,b=c'", "team=é", "team=a<b>"]) {
       expect(refusal(header).code, header).toBe("invalid_request");
     }
   });

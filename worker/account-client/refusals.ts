@@ -69,7 +69,10 @@ export function creditRefusal(r: Refused<CreditResult>, currency: string): ApiEr
       // Unlike a reserve's price, a credit's amount is the caller's own input.
       return new ApiError("invalid_request", "amount: a positive integer below 2^53");
     case "amount_out_of_range":
-      return new ApiError("amount_out_of_range", `This credit would take the account's credits past 2^53 − 1 (${currency} micro-units), the most a balance can hold exactly.`);
+      return new ApiError(
+        "amount_out_of_range",
+        `This credit would take the account's credits past 2^53 − 1 (${currency} micro-units), the most a balance can hold exactly.`,
+      );
     default:
       return new ApiError("not_found", "No such account.");
   }

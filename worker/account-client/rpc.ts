@@ -21,8 +21,11 @@ import type { LedgerStub } from "./stub";
 export const rpc = {
   reserve: (stub: LedgerStub, input: ReserveInput): Promise<ReserveResult> => stub.reserve(input),
   /** Queued captures, then a reserve, in one request and one commit. */
-  captureThenReserve: (stub: LedgerStub, captures: readonly Settlement[], input: ReserveInput): Promise<{ settled: SettlementOutcome[]; reserved: ReserveResult }> =>
-    stub.settleThenReserve(captures, input),
+  captureThenReserve: (
+    stub: LedgerStub,
+    captures: readonly Settlement[],
+    input: ReserveInput,
+  ): Promise<{ settled: SettlementOutcome[]; reserved: ReserveResult }> => stub.settleThenReserve(captures, input),
   /** A batch of queued captures on its own. */
   captureBatch: (stub: LedgerStub, captures: readonly Settlement[]): Promise<SettlementOutcome[]> => stub.settle(captures),
   release: (stub: LedgerStub, holdId: string, reason: string): Promise<ReleaseResult> => stub.release({ holdId, reason }),

@@ -16,7 +16,10 @@ export async function verifyAuditTrail(d1: D1Database, ledger: LedgerStub, accou
   const head = await ledger.auditHead();
   if (!head) return null;
   const page = d1.prepare("SELECT * FROM audit_events WHERE account_id = ? AND seq > ? ORDER BY seq LIMIT ?");
-  const chain = await verifyD1ChainPaged(async (after, n) => (await page.bind(accountId, after, n).all<Record<string, unknown>>()).results.map(toAuditRecord), pageSize);
+  const chain = await verifyD1ChainPaged(
+    async (after, n) => (await page.bind(accountId, after, n).all<Record<string, unknown>>()).results.map(toAuditRecord),
+    pageSize,
+  );
   const last = chain.ok ? chain.d1_head_seq : 0;
   const found = last > 0 ? (await ledger.auditEvents(1, last + 1)).data[0] : undefined;
   const anchor = found && found.seq === last ? { seq: found.seq, hash: found.hash } : null;

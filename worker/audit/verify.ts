@@ -25,7 +25,10 @@ export function verifyD1Chain(records: readonly AuditRecord[]): AuditVerificatio
  * trail: each page continues the chain from the last event of the page before. `readPage`
  * returns up to `pageSize` events after `afterSeq`, in seq order; a short page is the last.
  */
-export async function verifyD1ChainPaged(readPage: (afterSeq: number, pageSize: number) => Promise<AuditRecord[]>, pageSize: number): Promise<AuditVerification> {
+export async function verifyD1ChainPaged(
+  readPage: (afterSeq: number, pageSize: number) => Promise<AuditRecord[]>,
+  pageSize: number,
+): Promise<AuditVerification> {
   let at: ChainPosition = CHAIN_START;
   for (;;) {
     const records = await readPage(at.seq, pageSize);
@@ -56,14 +59,28 @@ export function compareWithLedger(d1: AuditVerification, head: LedgerAuditHead, 
   if (!d1.ok) return { ...d1, ...ledger };
   const n = d1.d1_head_seq;
   if (n < head.exported_seq) {
-    return { ok: false, checked: n, seq: n + 1, problem: "missing", detail: `event ${n + 1} is missing: D1 ends at ${n}, the ledger exported up to ${head.exported_seq}`, ...ledger };
+    return {
+      ok: false,
+      checked: n,
+      seq: n + 1,
+      problem: "missing",
+      detail: `event ${n + 1} is missing: D1 ends at ${n}, the ledger exported up to ${head.exported_seq}`,
+      ...ledger,
+    };
   }
   if (n > 0 && (anchor === null || anchor.seq !== n)) {
     const first = Math.min(n, head.seq + 1);
     return { ok: false, checked: first - 1, seq: first, problem: "unknown_in_d1", detail: `D1 holds event ${first}, which the ledger lacks`, ...ledger };
   }
   if (n > 0 && anchor?.hash !== d1.d1_head_hash) {
-    return { ok: false, checked: 0, seq: n, problem: "head_mismatch", detail: `D1's chain up to event ${n} is not the ledger's (its history was rewritten)`, ...ledger };
+    return {
+      ok: false,
+      checked: 0,
+      seq: n,
+      problem: "head_mismatch",
+      detail: `D1's chain up to event ${n} is not the ledger's (its history was rewritten)`,
+      ...ledger,
+    };
   }
   return { ...d1, ...ledger, not_yet_exported: Math.max(0, head.seq - n) };
 }

@@ -72,7 +72,11 @@ export function clientOf(headers: Headers): string {
   if (!ip) return UNKNOWN_CLIENT;
   if (ip.includes(":")) {
     const groups = parseIpv6(ip);
-    if (groups) return `${groups.slice(0, 4).map((g) => g.toString(16)).join(":")}::/64`;
+    if (groups)
+      return `${groups
+        .slice(0, 4)
+        .map((g) => g.toString(16))
+        .join(":")}::/64`;
   }
   return ip;
 }
@@ -90,7 +94,12 @@ export const throttleFailedAuth: MiddlewareHandler<AppEnv> = async (c, next) => 
   if (presentsCredential(headers)) {
     const wait = authFailures.retryAfter(clientOf(headers), config(c.env).AUTH_FAILURE_LIMIT, Date.now());
     if (wait > 0) {
-      throw new ApiError("rate_limited", `Too many failed authentications from this address; retry in ${wait} s.`, { retry_after: wait }, { "retry-after": String(wait) });
+      throw new ApiError(
+        "rate_limited",
+        `Too many failed authentications from this address; retry in ${wait} s.`,
+        { retry_after: wait },
+        { "retry-after": String(wait) },
+      );
     }
   }
   await next();

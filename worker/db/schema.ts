@@ -46,7 +46,9 @@ export const serviceHostnames = sqliteTable(
     serviceId: text("service_id")
       .notNull()
       .references(() => services.id),
-    status: text("status", { enum: ["pending", "active"] }).notNull().default("pending"),
+    status: text("status", { enum: ["pending", "active"] })
+      .notNull()
+      .default("pending"),
     /** The value the TXT record `_tollgate-challenge.<hostname>` must hold. */
     challenge: text("challenge").notNull(),
     activatedAt: integer("activated_at"),

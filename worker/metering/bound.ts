@@ -31,7 +31,18 @@ export function requestBound(body: ArrayBuffer): RequestBound | null {
 }
 
 /** Keys of input the body only refers to: stored conversations, media and files, server tools. */
-const REFERENCE_KEYS = new Set(["previous_response_id", "conversation", "image_url", "file_id", "file_url", "file_data", "input_audio", "mcp_servers", "container", "web_search_options"]);
+const REFERENCE_KEYS = new Set([
+  "previous_response_id",
+  "conversation",
+  "image_url",
+  "file_id",
+  "file_url",
+  "file_data",
+  "input_audio",
+  "mcp_servers",
+  "container",
+  "web_search_options",
+]);
 /** Content part types priced by their media, not by their bytes in the body. */
 const MEDIA_TYPES = new Set(["image", "input_image", "image_url", "input_file", "file", "document", "input_audio", "container_upload"]);
 

@@ -97,7 +97,11 @@ export async function deliver(
     } catch (err) {
       // workerd ends an aborted response body like a complete one (last chunk, then close), so
       // an SSE client would take a cut stream for a finished one: say so in the stream itself.
-      if (sse) await writer.write(ORIGIN_FAILED_EVENT).then(() => writer.close()).catch(() => writer.abort(err).catch(() => undefined));
+      if (sse)
+        await writer
+          .write(ORIGIN_FAILED_EVENT)
+          .then(() => writer.close())
+          .catch(() => writer.abort(err).catch(() => undefined));
       else await writer.abort(err).catch(() => undefined);
       return done("origin_failed");
     }

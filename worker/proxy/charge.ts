@@ -53,7 +53,9 @@ export class ServedCall {
     const [served, copied] = keep !== null && upstream.body ? upstream.body.tee() : [upstream.body, null];
     const copy = keep !== null ? copyOf(copied) : null;
     const stored = (charge: number | null, kept: KeptBody): StoredResponse | null =>
-      kept.complete && keep !== null ? { status: upstream.status, headers: Object.fromEntries(this.headers()), body: kept.base64, request_id: keep, charge } : null;
+      kept.complete && keep !== null
+        ? { status: upstream.status, headers: Object.fromEntries(this.headers()), body: kept.base64, request_id: keep, charge }
+        : null;
 
     if (chargeAtHeaders(rule)) {
       // The price is known now: the response says what it costs and what is left after it.

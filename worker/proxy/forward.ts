@@ -1,8 +1,6 @@
 import { forwardRequestHeaders } from "./headers";
 
-export type OriginOutcome =
-  | { ok: true; response: Response }
-  | { ok: false; reason: "origin_timeout" | "origin_unreachable" };
+export type OriginOutcome = { ok: true; response: Response } | { ok: false; reason: "origin_timeout" | "origin_unreachable" };
 
 /** `origin` + the path after the slug + the query; the origin's own path prefix is kept. */
 export function upstreamUrl(origin: string, path: string, search: string): string {

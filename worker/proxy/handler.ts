@@ -96,9 +96,23 @@ export async function proxyCall(c: Context<AppEnv>, service: Service, path: stri
     // 2. Forward, signed over the call and what the hold covers (the provider can verify both).
     const startedAt = Date.now();
     const target = upstreamUrl(service.origin, path, new URL(request.url).search);
-    const charge = chargeContextHeader({ serviceId: service.id, hold: hold.amount, currency: hold.currency, meter: rule.meter ?? "call", deferred: rule.deferred === true });
+    const charge = chargeContextHeader({
+      serviceId: service.id,
+      hold: hold.amount,
+      currency: hold.currency,
+      meter: rule.meter ?? "call",
+      deferred: rule.deferred === true,
+    });
     const covered = { "tollgate-request-id": requestId, "tollgate-charge-context": charge };
-    const signature = await signRequest({ method: request.method, url: target, headers: covered, body, now: Date.now() / 1000, nonce: newNonce(), key: signer });
+    const signature = await signRequest({
+      method: request.method,
+      url: target,
+      headers: covered,
+      body,
+      now: Date.now() / 1000,
+      nonce: newNonce(),
+      key: signer,
+    });
     const outcome = await callOrigin(request, target, { ...covered, ...signature }, service.timeout_ms, body);
     // 3. Respond, and 4. charge by what the origin did (charge.ts): a failure costs nothing.
     if (!outcome.ok) return originFailed(hold, outcome.reason);

@@ -40,13 +40,17 @@ export function assertWellFormedRequest(request: Request): void {
   for (const [name, value] of request.headers) {
     const line = name.length + 2 + value.length; // "name: value"; Headers values are byte strings
     if (line > MAX_HEADER_BYTES) {
-      throw new ApiError("request_header_fields_too_large", `The ${name} header is larger than ${MAX_HEADER_BYTES} bytes.`, { max_header_bytes: MAX_HEADER_BYTES });
+      throw new ApiError("request_header_fields_too_large", `The ${name} header is larger than ${MAX_HEADER_BYTES} bytes.`, {
+        max_header_bytes: MAX_HEADER_BYTES,
+      });
     }
     total += line + 2; // CRLF
     if (CONTROL.test(value)) throw new ApiError("invalid_request", `The ${name} header has a control character.`);
   }
   if (total > MAX_TOTAL_HEADER_BYTES) {
-    throw new ApiError("request_header_fields_too_large", `The headers total more than ${MAX_TOTAL_HEADER_BYTES} bytes.`, { max_total_header_bytes: MAX_TOTAL_HEADER_BYTES });
+    throw new ApiError("request_header_fields_too_large", `The headers total more than ${MAX_TOTAL_HEADER_BYTES} bytes.`, {
+      max_total_header_bytes: MAX_TOTAL_HEADER_BYTES,
+    });
   }
 }
 
@@ -56,7 +60,9 @@ function sameAuthority(url: URL, host: string): boolean {
   if (!/^[^\s/?#@\\]+$/.test(host)) return false;
   try {
     const parsed = new URL(`${url.protocol}//${host}`);
-    return parsed.host === url.host && parsed.username === "" && parsed.password === "" && parsed.pathname === "/" && parsed.search === "" && parsed.hash === "";
+    return (
+      parsed.host === url.host && parsed.username === "" && parsed.password === "" && parsed.pathname === "/" && parsed.search === "" && parsed.hash === ""
+    );
   } catch {
     return false;
   }

@@ -71,7 +71,10 @@ export async function contentDigest(body: ArrayBuffer): Promise<string> {
 
 /** 128 random bits, base64url: a signature's single-use `nonce`. */
 export function newNonce(): string {
-  return base64(crypto.getRandomValues(new Uint8Array(16)).buffer).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return base64(crypto.getRandomValues(new Uint8Array(16)).buffer)
+    .replaceAll("+", "-")
+    .replaceAll("/", "_")
+    .replace(/=+$/, "");
 }
 
 export type ChargeContext = { serviceId: string; hold: number; currency: string; meter: string; deferred: boolean };

@@ -60,7 +60,12 @@ export const CSV_HEADER = [
 
 /** An entry as a CSV record; tags as `name=value` pairs in name order, comma-separated. */
 export function entryCsvRow(e: JournalEntry): string {
-  const tags = e.tags ? Object.keys(e.tags).sort().map((k) => `${k}=${e.tags?.[k]}`).join(",") : null;
+  const tags = e.tags
+    ? Object.keys(e.tags)
+        .sort()
+        .map((k) => `${k}=${e.tags?.[k]}`)
+        .join(",")
+    : null;
   return csvRow([
     e.id,
     e.date,

@@ -1,7 +1,16 @@
 import { accountsToReconcile } from "../accounts/store";
 import { db } from "../db/client";
 import type { Env } from "../env";
-import { type AccountSnapshot, type D1LegRow, type D1TransferRow, type Discrepancy, type JournalRow, orphanAccounts, reconcileAccount, reconcileTotals } from "./reconcile";
+import {
+  type AccountSnapshot,
+  type D1LegRow,
+  type D1TransferRow,
+  type Discrepancy,
+  type JournalRow,
+  orphanAccounts,
+  reconcileAccount,
+  reconcileTotals,
+} from "./reconcile";
 import { exactSum } from "../../core/pricing/amount";
 import { oldestFirst } from "./pages";
 import { rpc } from "../account-client/rpc";
@@ -90,9 +99,13 @@ async function d1Rows(d1: D1Database, ids: readonly string[]) {
   const marks = ids.map(() => "?").join(", ");
   const [t, l] = await d1.batch<Record<string, unknown>>([
     d1
-      .prepare(`SELECT account_id, seq, id, kind, amount, fee, currency, provider_id, created_at FROM transfers WHERE account_id IN (${marks}) ORDER BY account_id, seq`)
+      .prepare(
+        `SELECT account_id, seq, id, kind, amount, fee, currency, provider_id, created_at FROM transfers WHERE account_id IN (${marks}) ORDER BY account_id, seq`,
+      )
       .bind(...ids),
-    d1.prepare(`SELECT account_id, seq, leg, ledger_account, amount FROM ledger_entries WHERE account_id IN (${marks}) ORDER BY account_id, seq, leg`).bind(...ids),
+    d1
+      .prepare(`SELECT account_id, seq, leg, ledger_account, amount FROM ledger_entries WHERE account_id IN (${marks}) ORDER BY account_id, seq, leg`)
+      .bind(...ids),
   ]);
   for (const r of t?.results ?? []) {
     const row: D1TransferRow = {
@@ -117,7 +130,16 @@ async function d1Rows(d1: D1Database, ids: readonly string[]) {
 async function readJournal(env: Pick<Env, "ACCOUNT">, accountId: string): Promise<JournalRow[]> {
   const stub = ledgerFor(env, accountId);
   const journal = await oldestFirst((cursor) => stub.transfers(JOURNAL_PAGE, cursor));
-  return journal.map((t) => ({ seq: t.seq, id: t.id, kind: t.kind, amount: t.amount, fee: t.fee, currency: t.currency, provider_id: t.provider_id, created_at: Date.parse(t.created_at) }));
+  return journal.map((t) => ({
+    seq: t.seq,
+    id: t.id,
+    kind: t.kind,
+    amount: t.amount,
+    fee: t.fee,
+    currency: t.currency,
+    provider_id: t.provider_id,
+    created_at: Date.parse(t.created_at),
+  }));
 }
 
 /** I1 over all of D1 (per currency), and ledger rows whose account the accounts table lacks. */

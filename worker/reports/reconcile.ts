@@ -53,7 +53,11 @@ export function reconcileAccount(s: AccountSnapshot, opts: { now: number; graceM
     if (found.length === 0) {
       if (t.seq <= exportedSeq) report(t.seq, "missing", `transfer ${t.id} was exported (cursor at ${exportedSeq}) but is not in D1`);
       else if (opts.now - t.created_at > opts.graceMs) {
-        report(t.seq, "missing", `transfer ${t.id} is still not in D1 ${Math.round((opts.now - t.created_at) / 1000)} s after it settled (export cursor at ${exportedSeq})`);
+        report(
+          t.seq,
+          "missing",
+          `transfer ${t.id} is still not in D1 ${Math.round((opts.now - t.created_at) / 1000)} s after it settled (export cursor at ${exportedSeq})`,
+        );
       } else pending++;
     } else if (found.length > 1) {
       report(t.seq, "duplicate", `transfer ${t.id} appears ${found.length} times in D1 (seqs ${found.map((f) => f.seq).join(", ")})`);
@@ -64,7 +68,11 @@ export function reconcileAccount(s: AccountSnapshot, opts: { now: number; graceM
   }
   for (const t of s.d1Transfers) {
     if (known.has(t.id)) continue;
-    report(t.seq, "unknown_in_d1", s.ledger ? `D1 holds transfer ${t.id}, which the account's journal lacks` : `D1 holds transfer ${t.id} for an account with no open ledger`);
+    report(
+      t.seq,
+      "unknown_in_d1",
+      s.ledger ? `D1 holds transfer ${t.id}, which the account's journal lacks` : `D1 holds transfer ${t.id} for an account with no open ledger`,
+    );
   }
   return { discrepancies: out.sort(bySeq), checked: journal.length, not_yet_exported: pending };
 }
@@ -78,7 +86,12 @@ export function reconcileTotals(sums: readonly { currency: string; total: bigint
 
 /** D1 rows for account ids the accounts table does not know. */
 export function orphanAccounts(accountIds: readonly string[]): Discrepancy[] {
-  return accountIds.map((id) => ({ account_id: id, seq: null, kind: "unknown_in_d1" as const, detail: `D1 holds ledger rows for ${id}, which is not an account` }));
+  return accountIds.map((id) => ({
+    account_id: id,
+    seq: null,
+    kind: "unknown_in_d1" as const,
+    detail: `D1 holds ledger rows for ${id}, which is not an account`,
+  }));
 }
 
 type Report = (seq: number | null, kind: DiscrepancyKind, detail: string) => void;

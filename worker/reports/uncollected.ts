@@ -9,7 +9,15 @@ import type { AtPosition } from "./queries";
  * records each once on its audit trail (event `uncollected`); this reads them
  * from D1, newest first, for the service's provider.
  */
-export type UncollectedCall = { request_id: string | null; account_id: string; agent_key_id: string | null; amount: number; currency: string; reason: string | null; at: string };
+export type UncollectedCall = {
+  request_id: string | null;
+  account_id: string;
+  agent_key_id: string | null;
+  amount: number;
+  currency: string;
+  reason: string | null;
+  at: string;
+};
 
 /** `after` is the position of the last item of the previous page: its time and request id. */
 export async function uncollectedCalls(db: Db, serviceId: string, limit: number, after: AtPosition | null) {

@@ -67,7 +67,8 @@ export async function usageReport(d1: D1Database, scope: UsageScope, period: Per
     .all<{ currency: string; key: unknown; calls: number; amount: string; fee: string }>()
     .catch((err: unknown) => {
       // Past 2^63 even SQLite's exact sum gives up ("integer overflow"): the same answer, sooner.
-      if (err instanceof Error && /integer overflow/i.test(err.message)) throw new ApiError("amount_out_of_range", `A sum in this report is past 2^63. ${NARROWER}`);
+      if (err instanceof Error && /integer overflow/i.test(err.message))
+        throw new ApiError("amount_out_of_range", `A sum in this report is past 2^63. ${NARROWER}`);
       throw err;
     });
   const rows = results.map((r) => ({

@@ -15,10 +15,11 @@ import type { OpenResult } from "../../durable-objects/types";
 import { cursorOf, seqPosition } from "./cursor";
 import { Balance, page, Transfer } from "./models";
 
-const AccountCreate = z.object({ name: z.string().min(1).max(200), currency: Currency }).strict().openapi("AccountCreate");
-const Account = z
-  .object({ id: z.string(), name: z.string(), currency: z.string(), created_at: z.string() })
-  .openapi("Account");
+const AccountCreate = z
+  .object({ name: z.string().min(1).max(200), currency: Currency })
+  .strict()
+  .openapi("AccountCreate");
+const Account = z.object({ id: z.string(), name: z.string(), currency: z.string(), created_at: z.string() }).openapi("Account");
 const AccountCreated = Account.extend({
   owner_key: z.string().openapi({ description: "The account owner's key. Shown once." }),
 }).openapi("AccountCreated");
@@ -35,8 +36,6 @@ const CreditCreated = z.object({ transfer: Transfer, balance: Balance }).openapi
 const IdempotencyHeader = z.object({
   "idempotency-key": z.string().min(1).max(255).optional().openapi({ description: "Makes the request safe to retry." }),
 });
-
-
 
 /** The journal continues below a seq. */
 const journalCursor = cursorOf(seqPosition);

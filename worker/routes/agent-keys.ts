@@ -49,10 +49,20 @@ export const agentKeyRoutes = router()
       const ledger = accountLedger(c, id);
       const key = issueKey("agent", id);
       const limits = { max_calls_per_minute: input.max_calls_per_minute ?? null, max_spend_per_minute: input.max_spend_per_minute ?? null };
-      const created = await ledger.createAgentKey({ id: newId("ak"), name: input.name, keyHash: await hashKey(key), mandateId: input.mandate_id ?? null, limits, actor: actorOf(c.var.principal) });
+      const created = await ledger.createAgentKey({
+        id: newId("ak"),
+        name: input.name,
+        keyHash: await hashKey(key),
+        mandateId: input.mandate_id ?? null,
+        limits,
+        actor: actorOf(c.var.principal),
+      });
       if (!created.ok) {
         if (created.code === "not_found") throw new ApiError("not_found", "No such account.");
-        throw new ApiError("invalid_request", `mandate_id: ${created.code === "mandate_revoked" ? "that mandate is revoked" : "no such mandate on this account"}`);
+        throw new ApiError(
+          "invalid_request",
+          `mandate_id: ${created.code === "mandate_revoked" ? "that mandate is revoked" : "no such mandate on this account"}`,
+        );
       }
       return c.json({ ...created.key, account_id: id, key }, 201);
     },

@@ -48,13 +48,20 @@ export const Pagination = z.object({
 
 /** Page cursors: see cursor.ts. */
 
-export const Currency = z.string().regex(/^[A-Z]{3}$/, "an ISO 4217 code such as USD").openapi({ example: "USD" });
+export const Currency = z
+  .string()
+  .regex(/^[A-Z]{3}$/, "an ISO 4217 code such as USD")
+  .openapi({ example: "USD" });
 
 /** A JSON response or request body, for createRoute. */
 export const json = <T extends z.ZodTypeAny>(schema: T, description = "OK") => ({ description, content: { "application/json": { schema } } });
 export const jsonBody = <T extends z.ZodTypeAny>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
 
-const pathParam = (name: string) => z.string().max(64).openapi({ param: { in: "path", name } });
+const pathParam = (name: string) =>
+  z
+    .string()
+    .max(64)
+    .openapi({ param: { in: "path", name } });
 export const IdParams = z.object({ id: pathParam("id") });
 export const KeyParams = IdParams.extend({ key_id: pathParam("key_id") });
 export const MandateParams = IdParams.extend({ mandate_id: pathParam("mandate_id") });

@@ -8,8 +8,14 @@ import { bearer, errors, json, router } from "./common";
 import { HostnameClaim } from "./services";
 
 const HostnameParams = z.object({
-  id: z.string().max(64).openapi({ param: { in: "path", name: "id" } }),
-  hostname: z.string().max(253).openapi({ param: { in: "path", name: "hostname" } }),
+  id: z
+    .string()
+    .max(64)
+    .openapi({ param: { in: "path", name: "id" } }),
+  hostname: z
+    .string()
+    .max(253)
+    .openapi({ param: { in: "path", name: "hostname" } }),
 });
 
 /**

@@ -98,5 +98,9 @@ export const ledgerRoutes = router().openapi(
 
 /** `20260601T000000Z`: a timestamp that is safe in a file name. */
 function stamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}/, "").replaceAll("-", "").replaceAll(":", "");
+  return new Date(ms)
+    .toISOString()
+    .replace(/\.\d{3}/, "")
+    .replaceAll("-", "")
+    .replaceAll(":", "");
 }

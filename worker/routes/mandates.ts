@@ -24,13 +24,12 @@ const MandateCreate = z
   .strict()
   .superRefine((m, ctx) => {
     if (m.max_per_call > m.max_total) ctx.addIssue({ code: "custom", path: ["max_per_call"], message: "must not exceed max_total" });
-    if (m.max_per_day !== undefined && m.max_per_day > m.max_total) ctx.addIssue({ code: "custom", path: ["max_per_day"], message: "must not exceed max_total" });
+    if (m.max_per_day !== undefined && m.max_per_day > m.max_total)
+      ctx.addIssue({ code: "custom", path: ["max_per_day"], message: "must not exceed max_total" });
     const from = m.valid_from ? Date.parse(m.valid_from) : Date.now();
     if (Date.parse(m.valid_until) <= from) ctx.addIssue({ code: "custom", path: ["valid_until"], message: "must be after valid_from (and in the future)" });
   })
   .openapi("MandateCreate");
-
-
 
 /** Mandates are listed in id order, continuing after a mandate id. */
 const mandateCursor = cursorOf(idPosition("mnd"));

@@ -6,7 +6,10 @@ import { providers } from "../db/schema";
 import { newId } from "../../core/ids";
 import { bearer, errors, router } from "./common";
 
-const ProviderCreate = z.object({ name: z.string().min(1).max(200) }).strict().openapi("ProviderCreate");
+const ProviderCreate = z
+  .object({ name: z.string().min(1).max(200) })
+  .strict()
+  .openapi("ProviderCreate");
 const ProviderCreated = z
   .object({
     id: z.string(),
@@ -31,7 +34,9 @@ export const providerRoutes = router().openapi(
     const id = newId("prov");
     const apiKey = issueKey("prov", id);
     const now = Date.now();
-    await db(c.env).insert(providers).values({ id, name, keyHash: await hashKey(apiKey), createdAt: now });
+    await db(c.env)
+      .insert(providers)
+      .values({ id, name, keyHash: await hashKey(apiKey), createdAt: now });
     return c.json({ id, name, api_key: apiKey, created_at: new Date(now).toISOString() }, 201);
   },
 );

@@ -40,7 +40,9 @@ export function documentProxy(app: OpenAPIHono<AppEnv>): void {
         402: problem("insufficient_funds (with price and available)"),
         403: problem("mandate_*"),
         404: problem("unknown_service, no_price"),
-        409: problem("currency_mismatch (the service prices in another currency than the account's: account_currency, service_currency), idempotency_in_flight"),
+        409: problem(
+          "currency_mismatch (the service prices in another currency than the account's: account_currency, service_currency), idempotency_in_flight",
+        ),
         413: problem("payload_too_large (bodies are read whole to be signed; at most 10 MiB)"),
         429: problem("rate_limited (velocity limits, too many failed authentications, an overloaded ledger; see Retry-After)"),
         431: problem("request_header_fields_too_large (a header over 8 KiB, or over 32 KiB in total)"),

@@ -62,54 +62,56 @@ const Repair = z
  * read-only; a run over many accounts follows `next_cursor` (the first page adds the whole-ledger
  * checks). The one repair, opening the ledger of an account D1 lists without one, is its own POST.
  */
-export const reconciliationRoutes = router().openapi(
-  createRoute({
-    method: "get",
-    path: "/v1/reconciliation",
-    summary: "Compare every account's journal with D1: balanced legs, exactly-once export, gapless seqs (operator)",
-    security: bearer,
-    request: { query: ReconcileQuery },
-    responses: { 200: json(Reconciliation), ...errors(400, 401, 403, 404) },
-  }),
-  async (c) => {
-    requireOperator(c.var.principal);
-    const q = c.req.valid("query");
-    if (q.account_id) {
-      if (!(await accountExists(db(c.env), q.account_id))) throw new ApiError("not_found", "No such account.");
-    }
-    const after = accountCursor.decode(q.cursor);
-    const now = Date.now();
-    const r = await reconcilePage(c.env, { accountId: q.account_id, after, limit: q.limit, graceMs: q.grace_seconds * 1000, now });
-    return c.json(
-      {
-        ok: r.discrepancies.length === 0,
-        checked_at: new Date(now).toISOString(),
-        accounts: r.accounts,
-        transfers_checked: r.transfers_checked,
-        not_yet_exported: r.not_yet_exported,
-        discrepancies: r.discrepancies,
-        next_cursor: accountCursor.encode(r.next),
-      },
-      200,
-    );
-  },
-).openapi(
-  createRoute({
-    method: "post",
-    path: "/v1/reconciliation/repairs",
-    summary: "Open the ledger of an account whose creation failed half-way (ledger_not_opened) (operator)",
-    description:
-      "Opens the account's ledger with the currency D1 records; idempotent. The other discrepancies move money or history " +
-      "and are not repaired automatically.",
-    security: bearer,
-    request: { body: jsonBody(RepairCreate) },
-    responses: { 200: json(Repair), ...errors(400, 401, 403, 404, 409) },
-  }),
-  async (c) => {
-    requireOperator(c.var.principal);
-    const repaired = await openLedger(c.env, c.req.valid("json").account_id);
-    if (repaired === null) throw new ApiError("not_found", "No such account.");
-    if (repaired === "conflict") throw new ApiError("conflict", "The account's ledger is open with another currency than D1 records.");
-    return c.json(repaired, 200);
-  },
-);
+export const reconciliationRoutes = router()
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/reconciliation",
+      summary: "Compare every account's journal with D1: balanced legs, exactly-once export, gapless seqs (operator)",
+      security: bearer,
+      request: { query: ReconcileQuery },
+      responses: { 200: json(Reconciliation), ...errors(400, 401, 403, 404) },
+    }),
+    async (c) => {
+      requireOperator(c.var.principal);
+      const q = c.req.valid("query");
+      if (q.account_id) {
+        if (!(await accountExists(db(c.env), q.account_id))) throw new ApiError("not_found", "No such account.");
+      }
+      const after = accountCursor.decode(q.cursor);
+      const now = Date.now();
+      const r = await reconcilePage(c.env, { accountId: q.account_id, after, limit: q.limit, graceMs: q.grace_seconds * 1000, now });
+      return c.json(
+        {
+          ok: r.discrepancies.length === 0,
+          checked_at: new Date(now).toISOString(),
+          accounts: r.accounts,
+          transfers_checked: r.transfers_checked,
+          not_yet_exported: r.not_yet_exported,
+          discrepancies: r.discrepancies,
+          next_cursor: accountCursor.encode(r.next),
+        },
+        200,
+      );
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/reconciliation/repairs",
+      summary: "Open the ledger of an account whose creation failed half-way (ledger_not_opened) (operator)",
+      description:
+        "Opens the account's ledger with the currency D1 records; idempotent. The other discrepancies move money or history " +
+        "and are not repaired automatically.",
+      security: bearer,
+      request: { body: jsonBody(RepairCreate) },
+      responses: { 200: json(Repair), ...errors(400, 401, 403, 404, 409) },
+    }),
+    async (c) => {
+      requireOperator(c.var.principal);
+      const repaired = await openLedger(c.env, c.req.valid("json").account_id);
+      if (repaired === null) throw new ApiError("not_found", "No such account.");
+      if (repaired === "conflict") throw new ApiError("conflict", "The account's ledger is open with another currency than D1 records.");
+      return c.json(repaired, 200);
+    },
+  );

@@ -76,7 +76,6 @@ const SettledTransfer = z
   })
   .openapi("SettledTransfer");
 
-
 /** The provider whose services a principal may manage; undefined for the operator (all). */
 function managedBy(p: Principal): string | undefined {
   if (p.role === "operator") return undefined;
@@ -232,4 +231,3 @@ function managedByOr404(p: Principal): string | undefined {
   if (p.role === "provider") return p.providerId;
   throw new ApiError("not_found", "No such service.");
 }
-

@@ -36,8 +36,16 @@ function jwksRoute(path: string, mediaType: string, summary: string) {
 /** The JWKS at both well-known addresses; public, like the keys in it. */
 export const wellKnownRoutes = router()
   .openapi(
-    jwksRoute(JWKS_PATH, "application/http-message-signatures-directory+json", "Tollgate's signature verification keys (public; HTTP Message Signatures directory)"),
-    (c) => c.body(JSON.stringify({ keys: publishedKeys(c.env) }), 200, { "content-type": "application/http-message-signatures-directory+json", "cache-control": CACHE_CONTROL }),
+    jwksRoute(
+      JWKS_PATH,
+      "application/http-message-signatures-directory+json",
+      "Tollgate's signature verification keys (public; HTTP Message Signatures directory)",
+    ),
+    (c) =>
+      c.body(JSON.stringify({ keys: publishedKeys(c.env) }), 200, {
+        "content-type": "application/http-message-signatures-directory+json",
+        "cache-control": CACHE_CONTROL,
+      }),
   )
   .openapi(jwksRoute("/.well-known/jwks.json", "application/json", "Tollgate's signature verification keys (public; JWKS)"), (c) => {
     c.header("cache-control", CACHE_CONTROL);

@@ -105,9 +105,17 @@ export async function getService(db: Db, id: string, providerId?: string): Promi
 
 export async function listServices(db: Db, opts: { providerId?: string; limit: number; after: string | null }) {
   const where = and(opts.providerId ? eq(services.providerId, opts.providerId) : undefined, opts.after ? gt(services.id, opts.after) : undefined);
-  const rows = await db.select().from(services).where(where).orderBy(asc(services.id)).limit(opts.limit + 1);
+  const rows = await db
+    .select()
+    .from(services)
+    .where(where)
+    .orderBy(asc(services.id))
+    .limit(opts.limit + 1);
   const page = rows.slice(0, opts.limit);
-  const hosts = await hostnamesOf(db, page.map((r) => r.id));
+  const hosts = await hostnamesOf(
+    db,
+    page.map((r) => r.id),
+  );
   return {
     data: page.map((r) => toService(r, hosts.get(r.id) ?? [])),
     last: rows.length > opts.limit ? (page[page.length - 1]?.id ?? null) : null,
@@ -131,7 +139,10 @@ export async function updateService(db: Db, current: Service, patch: ServicePatc
       const listed = patch.hostnames;
       const had = new Set(current.hostnames.map((h) => h.hostname));
       const released = listed.length > 0 ? notInArray(serviceHostnames.hostname, listed) : undefined;
-      const hostRows = newClaims(current.id, listed.filter((h) => !had.has(h)));
+      const hostRows = newClaims(
+        current.id,
+        listed.filter((h) => !had.has(h)),
+      );
       await db.batch([
         ...statements,
         db.delete(serviceHostnames).where(and(eq(serviceHostnames.serviceId, current.id), released)),

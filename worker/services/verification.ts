@@ -12,7 +12,9 @@ export const Verification = z
     keyids: z.array(z.string()).openapi({ description: "The keys in use, the signing one first; a signature by any of them is valid." }),
     algorithm: z.literal(SIGNATURE_ALG),
     signature_label: z.string().openapi({ description: "The label in `Signature` and `Signature-Input`, also the signature's `tag`." }),
-    covered_components: z.array(z.string()).openapi({ description: "What the signature covers; `content-digest` (RFC 9530, sha-256) when the request has a body." }),
+    covered_components: z
+      .array(z.string())
+      .openapi({ description: "What the signature covers; `content-digest` (RFC 9530, sha-256) when the request has a body." }),
     max_age_seconds: z.number().int().openapi({ description: "`expires` − `created` of every signature." }),
   })
   .openapi("Verification", { description: "What the service's origin needs to verify Tollgate's RFC 9421 signature (see the SDK in sdk/)." });
