@@ -108,9 +108,9 @@ export async function exportPage(d1: D1Database, accountId: string, page: Outbox
         fee: Number(t[T.fee]),
         provider_id: t[T.provider] as string | null,
       };
-      legsOf(accountId, transfer).forEach((l, i) =>
-        legs.push([t[T.seq] ?? null, i, t[T.id] ?? null, l.ledgerAccount, l.amount, t[T.currency] ?? null, t[T.tags] ?? null, t[T.createdAt] ?? null]),
-      );
+      for (const [i, l] of legsOf(accountId, transfer).entries()) {
+        legs.push([t[T.seq] ?? null, i, t[T.id] ?? null, l.ledgerAccount, l.amount, t[T.currency] ?? null, t[T.tags] ?? null, t[T.createdAt] ?? null]);
+      }
     }
     statements.push(d1.prepare(INSERT_TRANSFERS).bind(accountId, page.transfers));
     statements.push(d1.prepare(INSERT_LEGS).bind(accountId, JSON.stringify(legs)));

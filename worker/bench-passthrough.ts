@@ -16,6 +16,7 @@ type BenchEnv = Env & { BENCH_PASSTHROUGH?: string; BENCH_ORIGIN?: string };
 
 const PASS = "/__bench/pass";
 
+// biome-ignore lint/suspicious/noConfusingVoidType: a Hono handler either answers or passes on (next() resolves to void)
 export async function benchRoutes(c: Context<AppEnv>, next: Next): Promise<Response | void> {
   const env = c.env as BenchEnv;
   if (env.BENCH_PASSTHROUGH !== "1" || !env.BENCH_ORIGIN) return next();

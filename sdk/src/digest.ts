@@ -7,7 +7,7 @@ const ALGORITHMS: Record<string, string> = { "sha-256": "SHA-256", "sha-512": "S
  * knows must match, and at least one must be known: an unknown-only header proves nothing.
  */
 export async function digestMatches(header: string, body: Uint8Array<ArrayBuffer>): Promise<boolean> {
-  let dict;
+  let dict: ReturnType<typeof parseDictionary>;
   try {
     dict = parseDictionary(header);
   } catch {

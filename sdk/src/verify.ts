@@ -210,12 +210,16 @@ function chargeContext(field: string): ChargeContext {
 
 function keySource(options: VerifyOptions): KeySource {
   if (options.jwks) {
-    let keys = staticKeys.get(options.jwks);
-    if (!keys) staticKeys.set(options.jwks, (keys = new StaticKeys(options.jwks)));
+    const cached = staticKeys.get(options.jwks);
+    if (cached) return cached;
+    const keys = new StaticKeys(options.jwks);
+    staticKeys.set(options.jwks, keys);
     return keys;
   }
   // One cache per JWKS URL in the process, so every request shares the fetched keys.
-  let keys = remoteKeys.get(options.jwksUrl);
-  if (!keys) remoteKeys.set(options.jwksUrl, (keys = new RemoteKeys(options.jwksUrl, options.fetch)));
+  const cached = remoteKeys.get(options.jwksUrl);
+  if (cached) return cached;
+  const keys = new RemoteKeys(options.jwksUrl, options.fetch);
+  remoteKeys.set(options.jwksUrl, keys);
   return keys;
 }

@@ -31,6 +31,7 @@ import { buildWorld, PROTECTED_ROUTES, type Role, type World } from "./auth.shar
 import { GATEWAY, originUrl, unique } from "./helpers";
 
 declare module "vitest" {
+  // biome-ignore lint/suspicious/noExportsInTest: a module augmentation (vitest's provide/inject types), not a test export
   export interface ProvidedContext {
     FUZZ_SEED: string;
     FUZZ_RUNS: string;
@@ -89,7 +90,7 @@ const ENDPOINTS: Record<string, Endpoint> = {
   },
   "patch /v1/services/{id}": { role: "providerA", path: (w) => `/v1/services/${w.serviceA.id}`, valid: () => ({ name: "renamed", timeout_ms: 2_000 }) },
   "post /v1/reconciliation/repairs": { role: "operator", path: () => "/v1/reconciliation/repairs", valid: (w) => ({ account_id: w.accountA }) },
-  "post /v1/usage": { role: "providerA", path: (w) => "/v1/usage", valid: (w) => ({ request_id: `req_${w.accountA.slice(5)}_${"0".repeat(20)}`, units: 1 }) },
+  "post /v1/usage": { role: "providerA", path: () => "/v1/usage", valid: (w) => ({ request_id: `req_${w.accountA.slice(5)}_${"0".repeat(20)}`, units: 1 }) },
 };
 
 // ---------------------------------------------------------------------------------------------

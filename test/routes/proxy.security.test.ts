@@ -16,7 +16,9 @@ import {
 } from "./helpers";
 
 let prov: Provider, svc: ServiceRef, p: Payer;
-beforeAll(async () => void ({ prov, svc, p } = await providerServicePayer({ prices: [{ per_call: 1 }] }, 1_000_000)));
+beforeAll(async () => {
+  ({ prov, svc, p } = await providerServicePayer({ prices: [{ per_call: 1 }] }, 1_000_000));
+});
 
 async function echoed(res: Response): Promise<Record<string, string>> {
   expect(res.status).toBe(200);

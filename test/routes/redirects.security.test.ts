@@ -18,7 +18,9 @@ import {
 } from "./helpers";
 
 let prov: Provider, svc: ServiceRef, p: Payer;
-beforeAll(async () => void ({ prov, svc, p } = await providerServicePayer({ prices: [{ per_call: 1 }] }, 1_000_000)));
+beforeAll(async () => {
+  ({ prov, svc, p } = await providerServicePayer({ prices: [{ per_call: 1 }] }, 1_000_000));
+});
 
 /** A 302 through the gateway: its Location, after checking it was returned (not followed) and charged. */
 async function redirected(path: string, init: { base?: string; headers?: Record<string, string> } = {}): Promise<string | null> {

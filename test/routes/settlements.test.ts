@@ -158,7 +158,12 @@ describe("the flush timer", () => {
     const acct = await openAccount(1_000);
     const holds = [await reserveOk(acct, 10), await reserveOk(acct, 20), await reserveOk(acct, 30)];
     const sent: string[][] = [];
-    const recording = { settle: (s: readonly Settlement[]) => (sent.push(s.map((x) => x.holdId)), acct.stub.settle(s)) } as unknown as LedgerStub;
+    const recording = {
+      settle: (s: readonly Settlement[]) => {
+        sent.push(s.map((x) => x.holdId));
+        return acct.stub.settle(s);
+      },
+    } as unknown as LedgerStub;
     const first = lifetime();
     const later = lifetime();
     queueCapture(first.ctx, acct.id, { holdId: holds[0] as string, amount: 10, detail: {} }, () => recording);

@@ -10,26 +10,15 @@ import { buildApp } from "../../worker/app";
 import type { Env } from "../../worker/env";
 import { MAX_REQUEST_BODY } from "../../worker/proxy/body";
 import { TEST_KEY_A } from "../signing-keys";
-import {
-  api,
-  balance,
-  call,
-  expectProblem,
-  GATEWAY,
-  OPERATOR,
-  payer,
-  type Payer,
-  type Provider,
-  providerServicePayer,
-  type ServiceRef,
-  transfers,
-} from "./helpers";
+import { api, balance, call, expectProblem, GATEWAY, OPERATOR, payer, type Payer, providerServicePayer, type ServiceRef, transfers } from "./helpers";
 import { received, sdkOptions } from "./signing.shared";
 
 const worker = exports as unknown as { default: { fetch(request: Request): Promise<Response> } };
 
-let prov: Provider, svc: ServiceRef, p: Payer;
-beforeAll(async () => void ({ prov, svc, p } = await providerServicePayer({ prices: [{ per_call: 100 }] }, 10_000)));
+let svc: ServiceRef, p: Payer;
+beforeAll(async () => {
+  ({ svc, p } = await providerServicePayer({ prices: [{ per_call: 100 }] }, 10_000));
+});
 
 async function unchanged(): Promise<void> {
   expect(await balance(p.accountId)).toEqual({ currency: "USD", posted: 10_000, pending: 0, available: 10_000 });

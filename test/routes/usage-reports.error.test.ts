@@ -3,7 +3,9 @@ import { call, expectProblem, OPERATOR, payer, type Payer, type Provider, provid
 import { DB } from "./ledger-helpers";
 
 let prov: Provider, svc: ServiceRef, p: Payer;
-beforeAll(async () => void ({ prov, svc, p } = await providerServicePayer({}, 0)));
+beforeAll(async () => {
+  ({ prov, svc, p } = await providerServicePayer({}, 0));
+});
 
 describe("usage reports: bad input → 400 problem+json", () => {
   const bad = [

@@ -56,6 +56,7 @@ import { keyOf, ledger, sleep, testEnv } from "../durable-objects/helpers";
 import { type AuditExpect, fingerprintOf, LedgerModel, type ModelHold, type StoredCall } from "./model";
 
 declare module "vitest" {
+  // biome-ignore lint/suspicious/noExportsInTest: a module augmentation (vitest's provide/inject types), not a test export
   export interface ProvidedContext {
     SIM_SEED: string;
     SIM_RUNS: string;
@@ -96,6 +97,7 @@ let alarms = 0;
 /** How often each outcome happened (printed at the end: proof the generator reaches each case). */
 const tally = new Map<string, number>();
 const count = (label: string) => tally.set(label, (tally.get(label) ?? 0) + 1);
+// biome-ignore lint/suspicious/noConfusingVoidType: most steps report nothing and simply return
 type Outcome = { exportedAll?: boolean } | void;
 
 // ---------------------------------------------------------------------------------------------
@@ -252,9 +254,9 @@ async function checkAll(m: LedgerModel, r: Real, o: { exportedAll?: boolean }): 
       hold_id: t.hold_id,
       provider_id: t.provider_id,
     });
-    legsOf(r.accountId, t).forEach((leg, n) =>
-      expectedLegs.push({ seq: t.seq, leg: n, transfer_id: t.id, ledger_account: leg.ledgerAccount, amount: leg.amount }),
-    );
+    for (const [n, leg] of legsOf(r.accountId, t).entries()) {
+      expectedLegs.push({ seq: t.seq, leg: n, transfer_id: t.id, ledger_account: leg.ledgerAccount, amount: leg.amount });
+    }
   });
   expect(d1.legs, "D1 legs: every exported transfer's, and only those").toEqual(expectedLegs);
   for (const t of d1.transfers) {

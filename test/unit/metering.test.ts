@@ -339,7 +339,7 @@ describe("deliver", () => {
   const opts = (contentType: string) => ({ startedAt: Date.now(), meterTokens: true, format: "openai" as const, contentType });
 
   it("passes every byte through and meters the SSE events, split anywhere", async () => {
-    const whole = sse(chatStream).join("") + "data: [DONE]\n\n";
+    const whole = `${sse(chatStream).join("")}data: [DONE]\n\n`;
     const parts = [whole.slice(0, 7), whole.slice(7, 150), whole.slice(150)];
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
     const [delivery, out] = await Promise.all([deliver(source(parts), writable, opts("text/event-stream")), drain(readable)]);
