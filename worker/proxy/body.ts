@@ -1,3 +1,4 @@
+import { concatBytes } from "@noble/hashes/utils.js";
 import { ApiError } from "../errors";
 
 /**
@@ -34,11 +35,5 @@ export async function readRequestBody(request: Request, max = MAX_REQUEST_BODY):
     }
     chunks.push(value);
   }
-  const body = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return body.buffer;
+  return concatBytes(...chunks).buffer as ArrayBuffer;
 }

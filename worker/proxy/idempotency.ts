@@ -1,3 +1,5 @@
+import { concatBytes } from "@noble/hashes/utils.js";
+import { decodeBase64, encodeBase64 } from "hono/utils/encode";
 import type { StoredResponse } from "../../durable-objects/types";
 import { ApiError } from "../errors";
 import { sha256Hex } from "../../core/ids";
@@ -34,7 +36,7 @@ export function replay(stored: StoredResponse): Response {
   headers.set("idempotent-replayed", "true");
   headers.set("tollgate-request-id", stored.request_id);
   if (stored.charge !== null) headers.set("tollgate-charge", String(stored.charge));
-  const bytes = Uint8Array.from(atob(stored.body), (ch) => ch.charCodeAt(0));
+  const bytes = decodeBase64(stored.body);
   return new Response(bytes, { status: stored.status, headers });
 }
 
@@ -70,9 +72,7 @@ export function copyOf(stream: ReadableStream<Uint8Array> | null): { body: Promi
     }
     // A cancelled read ends like a finished one: what it holds is only part of the body.
     if (cancelled) return { complete: false };
-    let binary = "";
-    for (const chunk of chunks) for (const byte of chunk) binary += String.fromCharCode(byte);
-    return { complete: true, base64: btoa(binary) };
+    return { complete: true, base64: encodeBase64(concatBytes(...chunks).buffer) };
   };
   const cancel = () => {
     cancelled = true;

@@ -1,3 +1,4 @@
+import { encodeBase64, encodeBase64Url } from "hono/utils/encode";
 /**
  * RFC 9421 HTTP Message Signatures on forwarded requests, so an origin can tell a call came
  * through Tollgate and is paid (the SDK in sdk/ verifies them). Ed25519 over the method, the
@@ -60,21 +61,18 @@ export async function signRequest(input: SignInput): Promise<Record<string, stri
   const base = encoder.encode(lines.join("\n"));
   const signature = await crypto.subtle.sign({ name: "Ed25519" }, input.key.privateKey, base);
   added["signature-input"] = `${SIGNATURE_LABEL}=${params}`;
-  added.signature = `${SIGNATURE_LABEL}=:${base64(signature)}:`;
+  added.signature = `${SIGNATURE_LABEL}=:${encodeBase64(signature)}:`;
   return added;
 }
 
 /** RFC 9530 `Content-Digest` with SHA-256. */
 export async function contentDigest(body: ArrayBuffer): Promise<string> {
-  return `sha-256=:${base64(await crypto.subtle.digest("SHA-256", body))}:`;
+  return `sha-256=:${encodeBase64(await crypto.subtle.digest("SHA-256", body))}:`;
 }
 
 /** 128 random bits, base64url: a signature's single-use `nonce`. */
 export function newNonce(): string {
-  return base64(crypto.getRandomValues(new Uint8Array(16)).buffer)
-    .replaceAll("+", "-")
-    .replaceAll("/", "_")
-    .replace(/=+$/, "");
+  return encodeBase64Url(crypto.getRandomValues(new Uint8Array(16)).buffer).replace(/=+$/, "");
 }
 
 export type ChargeContext = { serviceId: string; hold: number; currency: string; meter: string; deferred: boolean };
@@ -98,10 +96,4 @@ function sfString(value: string): string {
 function fieldValue(value: string): string {
   if (/[\r\n]/.test(value)) throw new Error("a covered value holds a line break");
   return value.trim();
-}
-
-function base64(bytes: ArrayBuffer): string {
-  let binary = "";
-  for (const b of new Uint8Array(bytes)) binary += String.fromCharCode(b);
-  return btoa(binary);
 }
