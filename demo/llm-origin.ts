@@ -28,152 +28,17 @@
  * Run it with `npm run demo:llm` (port 9100, or the PORT environment variable).
  */
 import { listenLocal } from "./listen.ts";
+import { type LoggedCall, type Sse, Writer } from "./llm-writer.ts";
+import { type Api, type FakeUsage, fakeUsage, generatedTokens, header, MODEL } from "./llm-usage.ts";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 
-export const DEFAULT_TOKENS = 12;
-/** Tokens every request costs on top of its words (role markers, the chat template). */
-export const INPUT_OVERHEAD = 7;
-export const WORDS = ["Tollgate", "meters", "every", "token", "that", "streams", "through", "the", "edge,", "café", "—", "settled."];
-export const MODEL = "fake-llm-1";
+export { DEFAULT_TOKENS, fakeUsage, generatedTokens, INPUT_OVERHEAD, inputTokens, MODEL, WORDS } from "./llm-usage.ts";
+export type { Api, FakeUsage } from "./llm-usage.ts";
 
-export type Api = "chat" | "responses" | "messages";
-/** `limited`: generation stopped at the request's own bound (finish_reason "length", "max_tokens"). */
-export type FakeUsage = { input: number; cached: number; output: number; limited: boolean };
 type Json = Record<string, unknown>;
 
-const words = (text: string) => text.split(/\s+/).filter(Boolean).length;
+export type { LoggedCall } from "./llm-writer.ts";
 
-/** The words of every text in a content value: a string, or parts / items carrying `text` or `content`. */
-function textWords(content: unknown): number {
-  if (typeof content === "string") return words(content);
-  if (Array.isArray(content)) return content.reduce<number>((n, part) => n + textWords(part), 0);
-  if (typeof content === "object" && content !== null) {
-    const part = content as Json;
-    if (typeof part.text === "string") return words(part.text);
-    if (part.content !== undefined) return textWords(part.content);
-  }
-  return 0;
-}
-
-/** Input tokens of a request body, as this origin counts them (see the header comment). */
-export function inputTokens(api: Api, body: Json): number {
-  const parts: unknown[] = [];
-  if (api === "chat") parts.push(body.messages);
-  if (api === "responses") parts.push(body.instructions, body.input);
-  if (api === "messages") parts.push(body.system, body.messages);
-  return INPUT_OVERHEAD + parts.reduce<number>((n, p) => n + textWords(p), 0);
-}
-
-/** The output bound the request states, per API. */
-function maxTokens(api: Api, body: Json): number | undefined {
-  const v = api === "chat" ? (body.max_completion_tokens ?? body.max_tokens) : api === "responses" ? body.max_output_tokens : body.max_tokens;
-  return typeof v === "number" && v >= 0 ? v : undefined;
-}
-
-const header = (headers: Record<string, string | string[] | undefined>, name: string): number | undefined => {
-  const raw = headers[name];
-  const value = Number(Array.isArray(raw) ? raw[0] : raw);
-  return raw !== undefined && Number.isFinite(value) && value >= 0 ? Math.floor(value) : undefined;
-};
-
-/** The usage this origin reports for a request (see the header comment). */
-export function fakeUsage(api: Api, body: Json, headers: Record<string, string | string[] | undefined> = {}): FakeUsage {
-  const input = inputTokens(api, body);
-  const wanted = header(headers, "x-fake-tokens") ?? DEFAULT_TOKENS;
-  const bound = maxTokens(api, body) ?? wanted;
-  return { input, cached: Math.min(header(headers, "x-fake-cached") ?? 0, input), output: Math.min(bound, wanted), limited: bound < wanted };
-}
-
-/** The generated text, token by token. */
-export function generatedTokens(n: number): string[] {
-  return Array.from({ length: n }, (_, i) => `${i === 0 ? "" : " "}${WORDS[i % WORDS.length]}`);
-}
-
-export type LoggedCall = {
-  path: string;
-  requestId: string | null;
-  /** Date.now() of each write of the body (one per SSE event). */
-  writes: number[];
-  ended: "complete" | "failed" | "client_closed" | null;
-};
-
-type Sse = { event?: string; data: unknown };
-
-/** Writes the response and records it; honours the delay, failure and split controls. */
-class Writer {
-  private closed = false;
-  constructor(
-    private readonly res: ServerResponse,
-    private readonly call: LoggedCall,
-    private readonly ctl: { delayMs: number; failAfter?: number; split: boolean },
-  ) {
-    res.on("close", () => {
-      if (!res.writableFinished && this.call.ended === null) this.call.ended = "client_closed";
-      this.closed = true;
-    });
-  }
-
-  async json(status: number, body: unknown, headers: Record<string, string> = {}): Promise<void> {
-    if (this.ctl.delayMs > 0) await sleep(this.ctl.delayMs);
-    const bytes = Buffer.from(JSON.stringify(body));
-    this.res.writeHead(status, { "content-type": "application/json", ...headers });
-    if (this.ctl.failAfter !== undefined) return this.fail(bytes.subarray(0, this.ctl.failAfter * 16));
-    this.call.writes.push(Date.now());
-    this.res.end(bytes);
-    this.call.ended = "complete";
-  }
-
-  async sse(events: Sse[]): Promise<void> {
-    this.res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" });
-    this.res.flushHeaders();
-    for (const [i, e] of events.entries()) {
-      if (this.closed) return;
-      if (i === this.ctl.failAfter) return this.fail(Buffer.alloc(0));
-      if (i > 0 && this.ctl.delayMs > 0) await sleep(this.ctl.delayMs);
-      if (this.closed) return;
-      const text = `${e.event ? `event: ${e.event}\n` : ""}data: ${typeof e.data === "string" ? e.data : JSON.stringify(e.data)}\n\n`;
-      const bytes = Buffer.from(text);
-      this.call.writes.push(Date.now());
-      if (this.ctl.split) {
-        // Split inside the event (and possibly inside a UTF-8 sequence): parsers must reassemble.
-        const at = Math.floor(bytes.length / 2);
-        await this.write(bytes.subarray(0, at));
-        await sleep(5);
-        await this.write(bytes.subarray(at));
-      } else {
-        await this.write(bytes);
-      }
-    }
-    this.res.end();
-    this.call.ended = "complete";
-  }
-
-  /** Resolves once the bytes are handed to the socket, or when the connection is gone. */
-  private write(bytes: Buffer): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        this.res.off("close", done);
-        resolve();
-      };
-      this.res.once("close", done);
-      this.res.write(bytes, done);
-    });
-  }
-
-  /** Mid-stream failure: what was written so far reaches the peer, then the connection drops. */
-  private async fail(last: Buffer): Promise<void> {
-    if (last.length > 0) {
-      this.call.writes.push(Date.now());
-      await this.write(last);
-    }
-    this.call.ended = "failed";
-    await sleep(20);
-    this.res.socket?.destroy();
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let counter = 0;
 const fakeId = (prefix: string) => `${prefix}${Date.now().toString(36)}${(++counter).toString(36).padStart(4, "0")}`;
 
