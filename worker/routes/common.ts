@@ -46,8 +46,6 @@ export const Pagination = z.object({
   cursor: z.string().max(200).optional().openapi({ description: "The `next_cursor` of the previous page." }),
 });
 
-/** Page cursors: see cursor.ts. */
-
 export const Currency = z
   .string()
   .regex(/^[A-Z]{3}$/, "an ISO 4217 code such as USD")
