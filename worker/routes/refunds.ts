@@ -64,7 +64,7 @@ export const refundRoutes = router()
       // D1 names the charge's account; a charge not yet exported (settled under a second ago) is
       // not found yet. Another provider's charge, a credit or a refund are "no such charge" alike.
       const charge = await chargeOf(db(c.env), input.transfer_id);
-      if (!charge || charge.kind !== "capture" || (providerId !== null && charge.providerId !== providerId)) {
+      if (charge?.kind !== "capture" || (providerId !== null && charge.providerId !== providerId)) {
         throw new ApiError("not_found", "No such charge.");
       }
       const result = await rpc.refund(ledgerFor(c.env, charge.accountId), {
