@@ -10,7 +10,7 @@ export type Leg = { ledgerAccount: string; amount: number };
  * debits (−) are signed amounts. A zero fee leg is left out.
  */
 /** What the legs of a transfer depend on (a journal transfer has these fields, among others). */
-export type LegSource = { kind: "credit" | "capture"; amount: number; fee: number; provider_id: string | null };
+export type LegSource = { kind: "credit" | "capture" | "refund"; amount: number; fee: number; provider_id: string | null };
 
 export function legsOf(accountId: string, t: LegSource): Leg[] {
   switch (t.kind) {
@@ -27,5 +27,29 @@ export function legsOf(accountId: string, t: LegSource): Leg[] {
       if (t.fee > 0) legs.push({ ledgerAccount: PLATFORM, amount: t.fee });
       return legs;
     }
+    case "refund": {
+      // The capture's legs reversed for `amount`: `fee` is the share of the capture's fee it
+      // returns (see refundFeePart), so the provider gives back only what it was paid.
+      const legs: Leg[] = [
+        { ledgerAccount: accountId, amount: t.amount },
+        { ledgerAccount: t.provider_id ?? PLATFORM, amount: -(t.amount - t.fee) },
+      ];
+      if (t.fee > 0) legs.push({ ledgerAccount: PLATFORM, amount: -t.fee });
+      return legs;
+    }
   }
+}
+
+/**
+ * The part of a capture's fee that a refund returns. Fee is returned in proportion to the amount,
+ * rounded down on the running total: after refunds totalling R of a capture of A with fee F, the
+ * fee returned is floor(F × R / A). So each refund's part is floor(F(R' + a)/A) − floor(F·R'/A)
+ * (R' what was refunded before it), the parts never sum past F, and a full refund returns F exactly.
+ * BigInt: F × R can pass 2^53.
+ */
+export function refundFeePart(capture: { amount: number; fee: number }, refundedBefore: number, amount: number): number {
+  const [a, f] = [BigInt(capture.amount), BigInt(capture.fee)];
+  if (a === 0n) return 0;
+  const upTo = (r: number) => (f * BigInt(r)) / a;
+  return Number(upTo(refundedBefore + amount) - upTo(refundedBefore));
 }

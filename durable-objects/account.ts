@@ -5,6 +5,7 @@ import { Holds } from "./holds";
 import { Journal } from "./journal";
 import { Outbox } from "./outbox";
 import { Reads } from "./reads";
+import { refund } from "./refunds";
 import { Turns } from "./turns";
 import type {
   Actor,
@@ -30,6 +31,8 @@ import type {
   OpenInput,
   OpenResult,
   Page,
+  RefundInput,
+  RefundResult,
   ReleaseInput,
   ReleaseResult,
   ReserveInput,
@@ -48,7 +51,7 @@ import type {
  * - turns.ts: the order requests run in (reserves gathered into one commit) and `mutate`, the
  *   shape of every administrative write;
  * - journal.ts: storage, schema, the append-only journal and audit chain with in-memory heads;
- * - reserve.ts, holds.ts, credit.ts: the money (every money method is one `transactionSync`
+ * - reserve.ts, holds.ts, credit.ts, refunds.ts: the money (every money method is one `transactionSync`
  *   with no `await` inside, and writes its audit event in the same transaction);
  * - admin.ts: agent keys, mandates and the kill switches; reads.ts: what readers see;
  * - outbox.ts: the one alarm, which expires holds and exports the journal and audit to D1.
@@ -91,6 +94,11 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
   /** A top-up from outside money (I3: the same idempotency key and body replays the first result). */
   credit(input: CreditInput): Promise<CreditResult> {
     return credit(this.journal, this.turns, this.outbox, input);
+  }
+
+  /** Gives back (part of) a capture; the refunds of one capture never sum past it (I14). */
+  refund(input: RefundInput): Promise<RefundResult> {
+    return refund(this.journal, this.turns, this.outbox, input);
   }
 
   /** Key check, mandate check and hold in one transaction (I2, I9). */

@@ -30,6 +30,7 @@ export const TRANSFER_COLUMNS = [
   "fee",
   "mandate_id",
   "tags",
+  "refund_of",
   "created_at",
 ] as const;
 /** D1 `audit_events` columns after `account_id`; the ledger's `audit` table has the same names. */
@@ -103,7 +104,7 @@ export async function exportPage(d1: D1Database, accountId: string, page: Outbox
     const legs: Cell[][] = [];
     for (const t of transfers) {
       const transfer = {
-        kind: t[T.kind] as "credit" | "capture",
+        kind: t[T.kind] as "credit" | "capture" | "refund",
         amount: Number(t[T.amount]),
         fee: Number(t[T.fee]),
         provider_id: t[T.provider] as string | null,

@@ -55,34 +55,39 @@ export class Journal {
     fee?: number;
     reference?: string | null;
     hold?: Hold;
+    /** A refund: the capture it refunds, whose call it describes. */
+    refundOf?: Transfer;
     now: number;
     detail?: CaptureDetail;
   }): Transfer {
+    const call = t.hold ?? t.refundOf;
     const seq = (this.heads.transferSeq ?? Number(this.sql.one("SELECT COALESCE(MAX(seq), 0) AS seq FROM transfers")?.seq)) + 1;
     const transfer: Transfer = {
-      id: newId("tr"),
+      // A refund is a transfer too, named `rf_` so that the id alone says what it is.
+      id: newId(t.kind === "refund" ? "rf" : "tr"),
       seq,
       kind: t.kind,
       amount: t.amount,
       fee: t.fee ?? 0,
       currency: this.meta()?.currency ?? "",
       hold_id: t.hold?.id ?? null,
-      request_id: t.hold?.request_id ?? null,
-      service_id: t.hold?.service_id ?? null,
-      provider_id: t.hold?.provider_id ?? null,
-      agent_key_id: t.hold?.agent_key_id ?? null,
-      mandate_id: t.hold?.mandate_id ?? null,
-      tags: t.hold?.tags ?? null,
+      request_id: call?.request_id ?? null,
+      service_id: call?.service_id ?? null,
+      provider_id: call?.provider_id ?? null,
+      agent_key_id: call?.agent_key_id ?? null,
+      mandate_id: call?.mandate_id ?? null,
+      tags: call?.tags ?? null,
       reference: t.reference ?? null,
       usage: t.detail?.usage ?? null,
       shortfall: t.detail?.shortfall ?? 0,
       reason: t.detail?.reason ?? null,
+      refund_of: t.refundOf?.id ?? null,
       created_at: new Date(t.now).toISOString(),
     };
     this.sql.exec(
       `INSERT INTO transfers (seq, id, kind, amount, fee, hold_id, request_id, service_id, provider_id, agent_key_id, reference, created_at,
-         usage, shortfall, reason, mandate_id, tags)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         usage, shortfall, reason, mandate_id, tags, refund_of)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       seq,
       transfer.id,
       transfer.kind,
@@ -100,6 +105,7 @@ export class Journal {
       transfer.reason,
       transfer.mandate_id,
       transfer.tags ? JSON.stringify(transfer.tags) : null,
+      transfer.refund_of,
     );
     this.heads.transferSeq = seq;
     return transfer;

@@ -23,6 +23,7 @@ export function toTransfer(r: Row, currency: string): Transfer {
     usage: jsonOrNull<Transfer["usage"]>(r.usage),
     shortfall: Number(r.shortfall ?? 0),
     reason: textOrNull(r.reason),
+    refund_of: textOrNull(r.refund_of),
     created_at: iso(r.created_at),
   };
 }

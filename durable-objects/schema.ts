@@ -187,4 +187,45 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX call_keys_hold ON call_keys (hold_id);
   CREATE INDEX call_keys_created ON call_keys (created_at);
   `,
+  `
+  -- v8, refunds: a journal kind 'refund' that names its capture in refund_of. SQLite cannot
+  -- change a CHECK, so the table is rebuilt with the wider one (a DROP TABLE fires no DELETE
+  -- trigger; the rows are copied first, unchanged) and its append-only triggers made again.
+  CREATE TABLE transfers_v8 (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL CHECK (kind IN ('credit', 'capture', 'refund')),
+    amount INTEGER NOT NULL CHECK (amount > 0),
+    fee INTEGER NOT NULL DEFAULT 0 CHECK (fee >= 0 AND fee <= amount),
+    hold_id TEXT UNIQUE,
+    request_id TEXT,
+    service_id TEXT,
+    provider_id TEXT,
+    agent_key_id TEXT,
+    reference TEXT,
+    created_at INTEGER NOT NULL,
+    usage TEXT,
+    shortfall INTEGER NOT NULL DEFAULT 0 CHECK (shortfall >= 0),
+    reason TEXT,
+    mandate_id TEXT,
+    tags TEXT,
+    refund_of TEXT,
+    CHECK ((kind = 'refund') = (refund_of IS NOT NULL))
+  );
+  INSERT INTO transfers_v8 (seq, id, kind, amount, fee, hold_id, request_id, service_id, provider_id, agent_key_id, reference, created_at,
+      usage, shortfall, reason, mandate_id, tags)
+    SELECT seq, id, kind, amount, fee, hold_id, request_id, service_id, provider_id, agent_key_id, reference, created_at,
+      usage, shortfall, reason, mandate_id, tags FROM transfers;
+  DROP TABLE transfers;
+  ALTER TABLE transfers_v8 RENAME TO transfers;
+  CREATE INDEX transfers_refund_of ON transfers (refund_of) WHERE refund_of IS NOT NULL;
+  CREATE TRIGGER transfers_no_update BEFORE UPDATE ON transfers
+    BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+  CREATE TRIGGER transfers_no_delete BEFORE DELETE ON transfers
+    BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+  CREATE TRIGGER transfers_append_only BEFORE INSERT ON transfers
+    WHEN NEW.seq IS NOT (SELECT COALESCE(MAX(seq), 0) + 1 FROM transfers)
+      OR EXISTS (SELECT 1 FROM transfers WHERE id = NEW.id OR hold_id = NEW.hold_id)
+    BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+  `,
 ];

@@ -10,7 +10,7 @@ import type { MandateViolation } from "./mandate-check";
 
 export type Balance = { currency: string; posted: number; pending: number; available: number };
 
-export type TransferKind = "credit" | "capture";
+export type TransferKind = "credit" | "capture" | "refund";
 
 export type Transfer = {
   id: string;
@@ -34,6 +34,8 @@ export type Transfer = {
   shortfall: number;
   /** Why the capture settled as it did, e.g. `origin_succeeded`, `client_disconnected`. */
   reason: string | null;
+  /** A refund's capture (the transfer it gives money back for); null for other kinds. */
+  refund_of: string | null;
   created_at: string;
 };
 
@@ -128,6 +130,24 @@ export type CreditInput = {
 export type CreditResult =
   | { ok: true; replayed: boolean; transfer: Transfer; balance: Balance }
   | Failure<"not_found" | "idempotency_mismatch" | "invalid_amount" | "amount_out_of_range">;
+
+/**
+ * A refund of a capture (refunds.ts). `providerId`: the provider asking, which must be the one
+ * the capture paid (null: the operator). `amount` null refunds what is still refundable.
+ */
+export type RefundInput = {
+  actor: Actor;
+  transferId: string;
+  providerId: string | null;
+  amount: number | null;
+  reason: string | null;
+  idempotencyKey: string | null;
+  fingerprint: string;
+};
+export type RefundResult =
+  | { ok: true; replayed: boolean; transfer: Transfer; balance: Balance }
+  | Failure<"not_found" | "not_refundable" | "idempotency_mismatch" | "invalid_amount">
+  | { ok: false; code: "refund_exceeds_charge"; refundable: number };
 
 export type ReserveInput = {
   keyHash: string;

@@ -23,6 +23,7 @@ import { providerRoutes } from "./routes/providers";
 import { hostnameRoutes } from "./routes/hostnames";
 import { documentProxy } from "./routes/proxied";
 import { reconciliationRoutes } from "./routes/reconciliation";
+import { refundRoutes } from "./routes/refunds";
 import { serviceRoutes } from "./routes/services";
 import { uncollectedRoutes } from "./routes/uncollected";
 import { usageRoutes } from "./routes/usage";
@@ -118,6 +119,7 @@ export function buildApp() {
   app.route("/", auditRoutes);
   app.route("/", ledgerRoutes);
   app.route("/", reconciliationRoutes);
+  app.route("/", refundRoutes);
   app.route("/", agentKeyRoutes);
   app.route("/", serviceRoutes);
   app.route("/", uncollectedRoutes);

@@ -245,6 +245,26 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     // Provider-only: even the operator is refused (403), unlike every other route.
     wrong: { operator: 403, ownerA: 403, agentA: 403 },
   },
+  {
+    name: "/v1/refunds",
+    method: "POST",
+    path: () => "/v1/refunds",
+    body: (w) => ({ transfer_id: w.chargeA, amount: 1 }),
+    allowed: "providerA",
+    ok: 201,
+    alsoAllowed: ["operator"],
+    // Another provider cannot tell the charge exists.
+    wrong: { providerB: 404, ownerA: 403, agentA: 403 },
+  },
+  {
+    name: "/v1/refunds (list)",
+    method: "GET",
+    path: () => "/v1/refunds",
+    allowed: "providerA",
+    ok: 200,
+    alsoAllowed: ["operator"],
+    wrong: { ownerA: 403, agentA: 403 },
+  },
   { name: "/v1/me", method: "GET", path: () => "/v1/me", allowed: "agentA", ok: 200, wrong: notAgent },
   { name: "/s/{slug}/{path} (proxy)", method: "GET", path: (w) => `/s/${w.serviceA.slug}/echo/auth`, allowed: "agentA", ok: 200, wrong: notAgent },
   // The proxy forwards every method /openapi.json documents; each is a paid call for an agent key only.

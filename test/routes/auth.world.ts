@@ -3,6 +3,7 @@
  * tried on an object its caller does not own.
  */
 import { OPERATOR, createAccount, createAgentKey, createProvider, createService, credit, postMandate, unique } from "./helpers";
+import { DB, exportNow, paidCall } from "./ledger-helpers";
 
 export type Role = "operator" | "providerA" | "providerB" | "ownerA" | "ownerB" | "agentA" | "agentB";
 
@@ -23,6 +24,8 @@ export type World = {
   mandateA: string;
   /** An agent key of account A whose limits the PATCH route changes and the operator unfreezes. */
   spareKeyId: string;
+  /** A charge (capture) of account A of 1000, paid to provider A and exported to D1: the refund routes refund it. */
+  chargeA: string;
 };
 
 export const mandateTerms = () => ({ intent: "auth suite", max_total: 10, max_per_call: 1, valid_until: new Date(Date.now() + 3_600_000).toISOString() });
@@ -39,6 +42,10 @@ export async function buildWorld(): Promise<World> {
   const hostnameA = `${unique("auth")}.example.test`;
   const sA = await createService(pA.key, { prices: [{ per_call: 1 }], hostnames: [hostnameA] });
   const sB = await createService(pB.key, { prices: [{ per_call: 1 }] });
+  const sC = await createService(pA.key, { prices: [{ per_call: 1_000 }] });
+  await paidCall(sC.slug, agA.key);
+  await exportNow(aA.id);
+  const chargeA = await DB.prepare("SELECT id FROM transfers WHERE account_id = ? AND kind = 'capture'").bind(aA.id).first<{ id: string }>();
   return {
     keys: { operator: OPERATOR, providerA: pA.key, providerB: pB.key, ownerA: aA.ownerKey, ownerB: aB.ownerKey, agentA: agA.key, agentB: agB.key },
     providerA: pA.id,
@@ -51,5 +58,6 @@ export async function buildWorld(): Promise<World> {
     revocableKeyId: revocable.id,
     mandateA: (await postMandate(aA.id, aA.ownerKey, mandateTerms())).id,
     spareKeyId: spare.id,
+    chargeA: String(chargeA?.id),
   };
 }

@@ -1,4 +1,4 @@
-import type { CreditResult, ReserveResult, UsageReportResult } from "../../durable-objects/types";
+import type { CreditResult, RefundResult, ReserveResult, UsageReportResult } from "../../durable-objects/types";
 import { ApiError } from "../errors";
 
 /**
@@ -75,5 +75,19 @@ export function creditRefusal(r: Refused<CreditResult>, currency: string): ApiEr
       );
     default:
       return new ApiError("not_found", "No such account.");
+  }
+}
+
+/** A refund's refusal. A charge that is not a capture the caller may refund reads as absent. */
+export function refundRefusal(r: Refused<RefundResult>): ApiError {
+  switch (r.code) {
+    case "idempotency_mismatch":
+      return asIs(r.code);
+    case "invalid_amount":
+      return new ApiError("invalid_request", "amount: a positive integer below 2^53");
+    case "refund_exceeds_charge":
+      return new ApiError("refund_exceeds_charge", `This charge has ${r.refundable} micro-units left to refund.`, { refundable: r.refundable });
+    default:
+      return new ApiError("not_found", "No such charge.");
   }
 }

@@ -3,6 +3,8 @@ import type {
   CreditResult,
   ExtendResult,
   OpenResult,
+  RefundInput,
+  RefundResult,
   ReleaseResult,
   ReserveInput,
   ReserveResult,
@@ -35,4 +37,5 @@ export const rpc = {
     stub.reportUsage({ requestId, units, actor: `provider:${providerId}` }),
   open: (stub: LedgerStub, accountId: string, currency: string): Promise<OpenResult> => stub.open({ accountId, currency, actor: "operator" }),
   credit: (stub: LedgerStub, input: CreditInput): Promise<CreditResult> => stub.credit(input),
+  refund: (stub: LedgerStub, input: RefundInput): Promise<RefundResult> => stub.refund(input),
 };

@@ -93,6 +93,8 @@ export const transfers = sqliteTable(
     mandateId: text("mandate_id"),
     /** JSON object of cost-allocation tags (mandate's and the call's). */
     tags: text("tags"),
+    /** A refund's capture (the `id` of a transfer of the same account); null for other kinds. */
+    refundOf: text("refund_of"),
     createdAt: integer("created_at").notNull(),
     exportedAt: integer("exported_at").notNull().default(sql`(unixepoch('subsec') * 1000)`),
   },
@@ -101,6 +103,7 @@ export const transfers = sqliteTable(
     uniqueIndex("transfers_id").on(t.id),
     index("transfers_provider").on(t.providerId, t.createdAt),
     index("transfers_service").on(t.serviceId, t.createdAt),
+    index("transfers_refund_of").on(t.refundOf),
   ],
 );
 

@@ -36,7 +36,9 @@ export async function journalEntries(
   limit: number,
   after: EntryPosition | null,
 ): Promise<{ data: JournalEntry[]; next: EntryPosition | null }> {
-  const where = ["e.amount > 0", "e.created_at >= ?", "e.created_at < ?"];
+  // One entry per leg on the transfer's "many" side: a credit or capture has one debit leg and
+  // credit legs; a refund (a capture reversed) has one credit leg, the payer's, and debit legs.
+  const where = ["(CASE WHEN t.kind = 'refund' THEN e.amount < 0 ELSE e.amount > 0 END)", "e.created_at >= ?", "e.created_at < ?"];
   const params: (string | number)[] = [period.from, period.to];
   if ("providerId" in scope) {
     where.push("t.provider_id = ?");
@@ -50,8 +52,11 @@ export async function journalEntries(
     params.push(after.createdAt, after.accountId, after.seq, after.leg);
   }
   params.push(limit + 1);
-  const sql = `SELECT e.account_id, e.seq, e.leg, e.transfer_id, e.ledger_account AS credit_account, e.amount, e.currency, e.created_at,
-      (SELECT d.ledger_account FROM ledger_entries d WHERE d.account_id = e.account_id AND d.seq = e.seq AND d.amount < 0 ORDER BY d.leg LIMIT 1) AS debit_account,
+  const other = (sign: string) =>
+    `(SELECT o.ledger_account FROM ledger_entries o WHERE o.account_id = e.account_id AND o.seq = e.seq AND o.amount ${sign} 0 ORDER BY o.leg LIMIT 1)`;
+  const sql = `SELECT e.account_id, e.seq, e.leg, e.transfer_id, ABS(e.amount) AS amount, e.currency, e.created_at,
+      CASE WHEN t.kind = 'refund' THEN ${other(">")} ELSE e.ledger_account END AS credit_account,
+      CASE WHEN t.kind = 'refund' THEN e.ledger_account ELSE ${other("<")} END AS debit_account,
       t.kind, t.request_id, t.mandate_id, t.service_id, t.reference, e.tags
     FROM ledger_entries e JOIN transfers t ON t.account_id = e.account_id AND t.seq = e.seq
     WHERE ${where.join(" AND ")}

@@ -1,7 +1,8 @@
 /**
- * The general-ledger view of D1's double-entry legs, for finance: each transfer has one debit leg
- * (its negative leg) and one or more credit legs; every credit leg becomes one journal entry
- * "debit X, credit Y, amount". Ledger accounts are named by their Tollgate ids (`acct_…`,
+ * The general-ledger view of D1's double-entry legs, for finance: a credit or capture has one debit
+ * leg (its negative leg) and one or more credit legs, and every credit leg becomes one journal
+ * entry "debit X, credit Y, amount"; a refund is the other way round (one credit leg, the payer's,
+ * and a debit leg each for the provider and the platform's fee), and every debit leg becomes one entry. Ledger accounts are named by their Tollgate ids (`acct_…`,
  * `prov_…`, `platform`, `external`).
  */
 export type JournalEntry = {

@@ -4,14 +4,19 @@ import { legsOf } from "../../core/legs";
 /**
  * The reconciler's comparison, pure: one account's journal as its Durable Object holds it against
  * what D1 holds, checking I1 (each transfer's legs sum to zero), I7 (every DO transfer exactly
- * once in D1 with the same content; nothing in D1 the DO lacks) and I8 (D1's seqs are 1..n).
+ * once in D1 with the same content; nothing in D1 the DO lacks), I8 (D1's seqs are 1..n) and I14
+ * (a capture's refunds never sum past it, nor return more than its fee).
  */
 export type DiscrepancyKind = "missing" | "duplicate" | "amount_mismatch" | "sequence_gap" | "unbalanced" | "unknown_in_d1" | "ledger_not_opened";
 
 export type Discrepancy = { account_id: string | null; seq: number | null; kind: DiscrepancyKind; detail: string };
 
 /** A DO journal row; `created_at` in epoch ms. */
-export type JournalRow = Pick<Transfer, "seq" | "id" | "kind" | "amount" | "fee" | "currency" | "provider_id"> & { created_at: number };
+export type JournalRow = Pick<Transfer, "seq" | "id" | "kind" | "amount" | "fee" | "currency" | "provider_id"> & {
+  created_at: number;
+  /** A refund's capture (absent or null for other kinds). */
+  refund_of?: string | null;
+};
 export type D1TransferRow = JournalRow;
 export type D1LegRow = { seq: number; leg: number; ledger_account: string; amount: number };
 
@@ -41,6 +46,7 @@ export function reconcileAccount(s: AccountSnapshot, opts: { now: number; graceM
   }
   checkSequence(s.d1Transfers, report);
   checkLegs(s.accountId, s.d1Transfers, s.d1Legs, report);
+  checkRefunds(s.d1Transfers, report);
 
   const d1ById = new Map<string, D1TransferRow[]>();
   for (const t of s.d1Transfers) d1ById.set(t.id, [...(d1ById.get(t.id) ?? []), t]);
@@ -114,7 +120,25 @@ function checkSequence(rows: readonly D1TransferRow[], report: Report): void {
   }
 }
 
-/** I1 per transfer: legs sum to zero, one debit leg, and they are the legs the transfer implies. */
+/** I14 over D1's rows: per capture, the refunds' amounts and returned fees stay within the capture's. */
+function checkRefunds(rows: readonly D1TransferRow[], report: Report): void {
+  const byId = new Map(rows.map((t) => [t.id, t]));
+  const refunded = new Map<string, { amount: number; fee: number; seq: number }>();
+  for (const t of rows) {
+    if (t.kind !== "refund" || !t.refund_of) continue;
+    const sum = refunded.get(t.refund_of) ?? { amount: 0, fee: 0, seq: t.seq };
+    refunded.set(t.refund_of, { amount: sum.amount + t.amount, fee: sum.fee + t.fee, seq: Math.max(sum.seq, t.seq) });
+  }
+  for (const [id, sum] of refunded) {
+    const capture = byId.get(id);
+    if (capture?.kind !== "capture") report(sum.seq, "amount_mismatch", `refunds name ${id}, which is not a capture of this account in D1`);
+    else if (sum.amount > capture.amount || sum.fee > capture.fee) {
+      report(sum.seq, "amount_mismatch", `capture ${id} of ${capture.amount} (fee ${capture.fee}) has refunds of ${sum.amount} (fee ${sum.fee})`);
+    }
+  }
+}
+
+/** I1 per transfer: legs sum to zero, one debit leg (a refund: one credit leg), and they are the legs the transfer implies. */
 function checkLegs(accountId: string, transfers: readonly D1TransferRow[], legs: readonly D1LegRow[], report: Report): void {
   const bySeq = new Map<number, D1LegRow[]>();
   for (const l of legs) bySeq.set(l.seq, [...(bySeq.get(l.seq) ?? []), l]);
@@ -132,12 +156,14 @@ function checkLegs(accountId: string, transfers: readonly D1TransferRow[], legs:
     }
     // BigInt: two legs near 2^53 would already round in a JavaScript sum.
     const sum = mine.reduce((n, l) => n + BigInt(l.amount), 0n);
-    const debits = mine.filter((l) => l.amount < 0).length;
-    if (sum !== 0n || debits !== 1) {
-      report(t.seq, "unbalanced", `transfer ${t.id}: legs sum to ${sum}${debits === 1 ? "" : `, with ${debits} debit legs (expected 1)`}`);
+    // A refund reverses a capture: one credit leg (the payer's) where the others have one debit leg.
+    const side = t.kind === "refund" ? "credit" : "debit";
+    const singles = mine.filter((l) => (side === "credit" ? l.amount > 0 : l.amount < 0)).length;
+    if (sum !== 0n || singles !== 1) {
+      report(t.seq, "unbalanced", `transfer ${t.id}: legs sum to ${sum}${singles === 1 ? "" : `, with ${singles} ${side} legs (expected 1)`}`);
       continue;
     }
-    const expected = t.kind === "credit" || t.kind === "capture" ? legsOf(accountId, t) : null;
+    const expected = t.kind === "credit" || t.kind === "capture" || t.kind === "refund" ? legsOf(accountId, t) : null;
     const same = expected?.length === mine.length && expected.every((e, i) => e.ledgerAccount === mine[i]?.ledger_account && e.amount === mine[i]?.amount);
     if (!same) {
       const shown = mine.map((l) => `${l.ledger_account} ${l.amount}`).join(", ");
@@ -151,8 +177,8 @@ function checkLegs(accountId: string, transfers: readonly D1TransferRow[], legs:
 
 function differences(a: JournalRow, b: D1TransferRow): string[] {
   const out: string[] = [];
-  for (const k of ["seq", "kind", "amount", "fee", "currency", "provider_id", "created_at"] as const) {
-    if (a[k] !== b[k]) out.push(`${k}: journal ${String(a[k])}, D1 ${String(b[k])}`);
+  for (const k of ["seq", "kind", "amount", "fee", "currency", "provider_id", "refund_of", "created_at"] as const) {
+    if ((a[k] ?? null) !== (b[k] ?? null)) out.push(`${k}: journal ${String(a[k])}, D1 ${String(b[k])}`);
   }
   return out;
 }

@@ -5,8 +5,11 @@ import { iso, type Period } from "./period";
 import { TAG_KEY } from "../../core/tags";
 
 /**
- * Cost allocation: settled charges (D1 `transfers` of kind `capture`) summed per service, UTC day
- * or tag value, and always per currency (a service may be paid in several).
+ * Cost allocation: settled charges (D1 `transfers` of kind `capture`) net of their refunds, summed
+ * per service, UTC day or tag value, and always per currency (a service may be paid in several).
+ * `calls` counts captures; `amount` and `fee` subtract refunds (a refund carries its capture's
+ * service and tags) in the period the refund was made, so a group may come out negative when a
+ * refund falls in a later period than its charge.
  */
 export type GroupBy = "service" | "day" | `tag:${string}`;
 
@@ -52,11 +55,15 @@ export function usageQuery(scope: UsageScope, period: Period, groupBy: GroupBy):
   }
   const sql =
     // Sums as text: SQLite adds exactly in 64 bits, a JavaScript number only up to 2^53 − 1.
-    `SELECT currency, ${key} AS key, COUNT(*) AS calls, CAST(SUM(amount) AS TEXT) AS amount, CAST(SUM(fee) AS TEXT) AS fee FROM transfers ` +
-    `WHERE kind = 'capture' AND ${column} = ?1 AND created_at >= ?2 AND created_at < ?3 ` +
+    `SELECT currency, ${key} AS key, SUM(kind = 'capture') AS calls, CAST(SUM(${signed("amount")}) AS TEXT) AS amount, ` +
+    `CAST(SUM(${signed("fee")}) AS TEXT) AS fee FROM transfers ` +
+    `WHERE kind IN ('capture', 'refund') AND ${column} = ?1 AND created_at >= ?2 AND created_at < ?3 ` +
     "GROUP BY currency, key ORDER BY currency, key IS NULL, key";
   return { sql, params };
 }
+
+/** A column counted as charged: negative for a refund. */
+const signed = (column: string) => `CASE kind WHEN 'refund' THEN -${column} ELSE ${column} END`;
 
 /** Runs the report against D1. */
 export async function usageReport(d1: D1Database, scope: UsageScope, period: Period, groupBy: GroupBy, currency?: string): Promise<UsageReport> {

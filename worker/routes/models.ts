@@ -15,9 +15,9 @@ export const Transfer = z
   .object({
     id: z.string(),
     seq: z.number().int().openapi({ description: "Gapless per-account journal sequence." }),
-    kind: z.enum(["credit", "capture"]),
+    kind: z.enum(["credit", "capture", "refund"]).openapi({ description: "A refund credits the payer back part or all of a capture." }),
     amount: z.number().int(),
-    fee: z.number().int().openapi({ description: "Platform fee within `amount` (captures)." }),
+    fee: z.number().int().openapi({ description: "Platform fee within `amount` (captures); for a refund, the part of the capture's fee it returns." }),
     currency: z.string(),
     hold_id: z.string().nullable(),
     request_id: z.string().nullable(),
@@ -41,6 +41,7 @@ export const Transfer = z
       .openapi({ description: "What a metered call used; `estimated` when the origin reported no usage." }),
     shortfall: z.number().int().openapi({ description: "Usage cost beyond the hold, not captured." }),
     reason: z.string().nullable().openapi({ description: "Why it settled so: origin_succeeded, client_disconnected, origin_failed, usage_reported…" }),
+    refund_of: z.string().nullable().openapi({ description: "A refund's capture; null for other kinds." }),
     created_at: z.string(),
   })
   .openapi("Transfer");
