@@ -96,7 +96,7 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
     return credit(this.journal, this.turns, this.outbox, input);
   }
 
-  /** Gives back (part of) a capture; the refunds of one capture never sum past it (I14). */
+  /** Gives back (part of) a capture; the refunds of one capture never sum past it (I5). */
   refund(input: RefundInput): Promise<RefundResult> {
     return refund(this.journal, this.turns, this.outbox, input);
   }

@@ -8,7 +8,7 @@ import type { RefundInput, RefundResult } from "./types";
 /**
  * Refunds: money a capture took, given back to the payer. A refund is its own journal transfer
  * (kind `refund`, `refund_of` the capture) — history is never edited (I5) — and the refunds of one
- * capture never sum past it (I14): the sum is read and the refund appended in one transaction,
+ * capture never sum past it (I5): the sum is read and the refund appended in one transaction,
  * which no other write of this account can interleave with.
  *
  * Only this object knows what is still refundable; the Worker checks who may ask (D1 says who was

@@ -28,7 +28,7 @@ async function exportNow(acct: TestAccount): Promise<void> {
   if (!(await runDurableObjectAlarm(acct.stub))) await inLedger(acct.stub, (instance) => instance.alarm());
 }
 
-describe("refunds are bounded by their charge (I14)", () => {
+describe("refunds are bounded by their charge (I5)", () => {
   it("a partial refund, then the rest by default, then nothing more", async () => {
     const acct = await openAccount(10_000);
     const cap = await charge(acct, 1_000);

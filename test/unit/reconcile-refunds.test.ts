@@ -28,7 +28,7 @@ const check = (rows: JournalRow[], d1Legs = legs(rows)) =>
   reconcileAccount({ accountId: ACCT, ledger: { exportedSeq: rows.length, journal: rows }, d1Transfers: rows.map((r) => ({ ...r })), d1Legs }, opts)
     .discrepancies;
 
-describe("reconciling refunds (I1, I14)", () => {
+describe("reconciling refunds (I1, I5)", () => {
   it("refunds within their capture, with their reversed legs: nothing to report", () => {
     expect(check([credit, capture, refund(3, 400, 40), refund(4, 600, 60)])).toEqual([]);
   });

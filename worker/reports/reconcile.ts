@@ -4,7 +4,7 @@ import { legsOf } from "../../core/legs";
 /**
  * The reconciler's comparison, pure: one account's journal as its Durable Object holds it against
  * what D1 holds, checking I1 (each transfer's legs sum to zero), I7 (every DO transfer exactly
- * once in D1 with the same content; nothing in D1 the DO lacks), I8 (D1's seqs are 1..n) and I14
+ * once in D1 with the same content; nothing in D1 the DO lacks), I8 (D1's seqs are 1..n) and I5
  * (a capture's refunds never sum past it, nor return more than its fee).
  */
 export type DiscrepancyKind = "missing" | "duplicate" | "amount_mismatch" | "sequence_gap" | "unbalanced" | "unknown_in_d1" | "ledger_not_opened";
@@ -120,7 +120,7 @@ function checkSequence(rows: readonly D1TransferRow[], report: Report): void {
   }
 }
 
-/** I14 over D1's rows: per capture, the refunds' amounts and returned fees stay within the capture's. */
+/** I5 over D1's rows: per capture, the refunds' amounts and returned fees stay within the capture's. */
 function checkRefunds(rows: readonly D1TransferRow[], report: Report): void {
   const byId = new Map(rows.map((t) => [t.id, t]));
   const refunded = new Map<string, { amount: number; fee: number; seq: number }>();
