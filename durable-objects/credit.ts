@@ -1,3 +1,4 @@
+import { priorAnswer, rememberAnswer } from "./idempotency";
 import { isAmount, type Journal } from "./journal";
 import { exportDue, type Outbox } from "./outbox";
 import type { Turns } from "./turns";
@@ -11,11 +12,8 @@ export async function credit(journal: Journal, turns: Turns, outbox: Outbox, inp
     if (!journal.meta()) return { ok: false, code: "not_found" };
     if (!isAmount(input.amount) || input.amount === 0) return { ok: false, code: "invalid_amount" };
     const key = input.idempotencyKey ? `credit:${input.idempotencyKey}` : null;
-    const prior = key ? sql.one("SELECT fingerprint, response FROM idempotency WHERE key = ?", key) : null;
-    if (prior) {
-      if (prior.fingerprint !== input.fingerprint) return { ok: false, code: "idempotency_mismatch" };
-      return { ...(JSON.parse(String(prior.response)) as Extract<CreditResult, { ok: true }>), replayed: true };
-    }
+    const prior = priorAnswer<Extract<CreditResult, { ok: true }>>(sql, key, input.fingerprint);
+    if (prior) return prior;
     const now = Date.now();
     // Credits stay at most 2^53 − 1, so every balance figure (debits and holds never exceed
     // credits) is an exact JSON number; a credit past that is refused, not rounded.
@@ -24,9 +22,7 @@ export async function credit(journal: Journal, turns: Turns, outbox: Outbox, inp
     const transfer = journal.appendTransfer({ kind: "credit", amount: input.amount, reference: input.reference, now });
     journal.audit({ actor: input.actor, event: "credit", amount: input.amount, outcome: "ok", reason: input.reference }, now);
     const response = { ok: true as const, replayed: false, transfer, balance: journal.readBalance() };
-    if (key) {
-      sql.exec("INSERT INTO idempotency (key, fingerprint, response, created_at) VALUES (?, ?, ?, ?)", key, input.fingerprint, JSON.stringify(response), now);
-    }
+    rememberAnswer(sql, key, input.fingerprint, response, now);
     return response;
   });
   if (result.ok && !result.replayed) await outbox.scheduleAlarm(exportDue());

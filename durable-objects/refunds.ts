@@ -1,4 +1,5 @@
 import { refundFeePart } from "../core/legs";
+import { priorAnswer, rememberAnswer } from "./idempotency";
 import { isAmount, type Journal } from "./journal";
 import { exportDue, type Outbox } from "./outbox";
 import { toTransfer } from "./rows";
@@ -23,11 +24,8 @@ export async function refund(journal: Journal, turns: Turns, outbox: Outbox, inp
     if (input.amount !== null && (!isAmount(input.amount) || input.amount === 0)) return { ok: false, code: "invalid_amount" };
     // Keys are the caller's own: two providers refunding on one account cannot collide.
     const key = input.idempotencyKey ? `refund:${input.actor}:${input.idempotencyKey}` : null;
-    const prior = key ? sql.one("SELECT fingerprint, response FROM idempotency WHERE key = ?", key) : null;
-    if (prior) {
-      if (prior.fingerprint !== input.fingerprint) return { ok: false, code: "idempotency_mismatch" };
-      return { ...(JSON.parse(String(prior.response)) as Extract<RefundResult, { ok: true }>), replayed: true };
-    }
+    const prior = priorAnswer<Extract<RefundResult, { ok: true }>>(sql, key, input.fingerprint);
+    if (prior) return prior;
     const row = sql.one("SELECT * FROM transfers WHERE id = ?", input.transferId);
     // Another provider's charge reads as absent: a provider learns nothing of charges not its own.
     if (!row || (input.providerId !== null && row.provider_id !== input.providerId)) return { ok: false, code: "not_found" };
@@ -58,9 +56,7 @@ export async function refund(journal: Journal, turns: Turns, outbox: Outbox, inp
       now,
     );
     const response = { ok: true as const, replayed: false, transfer, balance: journal.readBalance() };
-    if (key) {
-      sql.exec("INSERT INTO idempotency (key, fingerprint, response, created_at) VALUES (?, ?, ?, ?)", key, input.fingerprint, JSON.stringify(response), now);
-    }
+    rememberAnswer(sql, key, input.fingerprint, response, now);
     return response;
   });
   if (result.ok && !result.replayed) await outbox.scheduleAlarm(exportDue());

@@ -27,8 +27,13 @@ export type SettledTransfer = {
  * A service's settled transfers from D1, newest first. `after` is the position of the previous
  * page's last row (its `created_at` and id), so pages stay stable while new rows arrive.
  */
+/** D1 transfers newest first (`created_at`, then id), continuing below `after`: the keyset of every such listing. */
+export function transfersAfter(after: AtPosition | null) {
+  return after ? or(lt(transfers.createdAt, after.at), and(eq(transfers.createdAt, after.at), lt(transfers.id, after.id))) : undefined;
+}
+
 export async function serviceTransfers(db: Db, serviceId: string, limit: number, after: AtPosition | null) {
-  const position = after ? or(lt(transfers.createdAt, after.at), and(eq(transfers.createdAt, after.at), lt(transfers.id, after.id))) : undefined;
+  const position = transfersAfter(after);
   const rows = await db
     .select()
     .from(transfers)

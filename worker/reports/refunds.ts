@@ -1,7 +1,7 @@
-import { and, desc, eq, lt, or } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { transfers } from "../db/schema";
-import type { AtPosition } from "./queries";
+import { type AtPosition, transfersAfter } from "./queries";
 
 /** A refund as the API shows it: which charge, whose account, how much (and the fee it returned). */
 export type RefundView = {
@@ -30,7 +30,7 @@ export async function chargeOf(db: Db, transferId: string) {
 
 /** Refunds from D1, newest first; `providerId` narrows them to the charges that paid that provider. */
 export async function listRefunds(db: Db, providerId: string | null, limit: number, after: AtPosition | null) {
-  const position = after ? or(lt(transfers.createdAt, after.at), and(eq(transfers.createdAt, after.at), lt(transfers.id, after.id))) : undefined;
+  const position = transfersAfter(after);
   const mine = providerId === null ? undefined : eq(transfers.providerId, providerId);
   const rows = await db
     .select()
