@@ -1,7 +1,7 @@
 import { and, desc, eq } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { transfers } from "../db/schema";
-import { type AtPosition, transfersAfter } from "./queries";
+import { type AtPosition, newestFirstPage, transfersAfter } from "./queries";
 
 /** A refund as the API shows it: which charge, whose account, how much (and the fee it returned). */
 export type RefundView = {
@@ -38,21 +38,19 @@ export async function listRefunds(db: Db, providerId: string | null, limit: numb
     .where(and(eq(transfers.kind, "refund"), mine, position))
     .orderBy(desc(transfers.createdAt), desc(transfers.id))
     .limit(limit + 1);
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return {
-    data: page.map(
-      (r): RefundView => ({
-        id: r.id,
-        transfer_id: r.refundOf ?? "",
-        account_id: r.accountId,
-        amount: r.amount,
-        fee: r.fee,
-        currency: r.currency,
-        reason: r.reason,
-        created_at: new Date(r.createdAt).toISOString(),
-      }),
-    ),
-    next: rows.length > limit && last ? ({ at: last.createdAt, id: last.id } satisfies AtPosition) : null,
-  };
+  return newestFirstPage(
+    rows,
+    limit,
+    (r): RefundView => ({
+      id: r.id,
+      transfer_id: r.refundOf ?? "",
+      account_id: r.accountId,
+      amount: r.amount,
+      fee: r.fee,
+      currency: r.currency,
+      reason: r.reason,
+      created_at: new Date(r.createdAt).toISOString(),
+    }),
+    (r) => ({ at: r.createdAt, id: r.id }),
+  );
 }

@@ -1,7 +1,7 @@
 import { and, desc, eq, lt, or } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { accounts, auditEvents } from "../db/schema";
-import type { AtPosition } from "./queries";
+import { type AtPosition, newestFirstPage } from "./queries";
 
 /**
  * Calls a service served but was not paid for: their capture reached the payer's ledger after the
@@ -29,20 +29,18 @@ export async function uncollectedCalls(db: Db, serviceId: string, limit: number,
     .where(and(eq(auditEvents.serviceId, serviceId), eq(auditEvents.event, "uncollected"), position))
     .orderBy(desc(auditEvents.at), desc(auditEvents.requestId))
     .limit(limit + 1);
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1]?.event;
-  return {
-    data: page.map(
-      ({ event: e, currency }): UncollectedCall => ({
-        request_id: e.requestId,
-        account_id: e.accountId,
-        agent_key_id: e.agentKeyId,
-        amount: e.amount ?? 0,
-        currency,
-        reason: e.reason,
-        at: new Date(e.at).toISOString(),
-      }),
-    ),
-    next: rows.length > limit && last ? ({ at: last.at, id: String(last.requestId) } satisfies AtPosition) : null,
-  };
+  return newestFirstPage(
+    rows,
+    limit,
+    ({ event: e, currency }): UncollectedCall => ({
+      request_id: e.requestId,
+      account_id: e.accountId,
+      agent_key_id: e.agentKeyId,
+      amount: e.amount ?? 0,
+      currency,
+      reason: e.reason,
+      at: new Date(e.at).toISOString(),
+    }),
+    ({ event: e }) => ({ at: e.at, id: String(e.requestId) }),
+  );
 }

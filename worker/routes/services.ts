@@ -10,13 +10,13 @@ import { invalidateServices } from "../services/cache";
 import { assertClaimable } from "../services/hostnames";
 import { assertPublicOrigin } from "../services/origin-policy";
 import { ServiceCreate, ServicePatch } from "../services/schema";
-import { createService, getService, listServices } from "../services/store";
-import { updateService } from "../services/store";
+import { createService, getService, listServices, updateService } from "../services/store";
 import { Verification, verificationMaterial } from "../services/verification";
 import { serviceTransfers } from "../reports/queries";
 import { bearer, errors, IdParams, json, Pagination, router } from "./common";
 import { atIdPosition, cursorOf, idPosition } from "./cursor";
 import { page } from "./models";
+import { managedService } from "./service-access";
 
 /** A custom hostname the service claims; only an `active` one routes calls (docs/OPERATIONS.md, "Custom hostnames"). */
 export const HostnameClaim = z
@@ -147,9 +147,7 @@ export const serviceRoutes = router()
       responses: { 200: json(Service), ...errors(401, 404) },
     }),
     async (c) => {
-      const providerId = managedByOr404(c.var.principal);
-      const service = await getService(db(c.env), c.req.valid("param").id, providerId);
-      if (!service) throw new ApiError("not_found", "No such service.");
+      const service = await managedService(c, c.req.valid("param").id);
       return c.json({ ...service, verification: verificationMaterial(c.env, c.req.url) }, 200);
     },
   )
@@ -164,10 +162,8 @@ export const serviceRoutes = router()
     }),
     async (c) => {
       const principal = c.var.principal;
-      const providerId = managedByOr404(principal);
       const patch = c.req.valid("json");
-      const current = await getService(db(c.env), c.req.valid("param").id, providerId);
-      if (!current) throw new ApiError("not_found", "No such service.");
+      const current = await managedService(c, c.req.valid("param").id);
       if (principal.role !== "operator" && patch.fee_bps !== undefined) throw new ApiError("forbidden", "fee_bps is set by the operator.");
       if (patch.origin !== undefined) assertPublicOrigin(patch.origin, config(c.env).ALLOW_PRIVATE_ORIGINS);
       if (patch.hostnames !== undefined) assertClaimable(patch.hostnames, config(c.env).GATEWAY_HOSTS);
@@ -192,9 +188,7 @@ export const serviceRoutes = router()
       responses: { 200: json(page(SettledTransfer, "SettledTransferPage")), ...errors(400, 401, 404) },
     }),
     async (c) => {
-      const providerId = managedByOr404(c.var.principal);
-      const service = await getService(db(c.env), c.req.valid("param").id, providerId);
-      if (!service) throw new ApiError("not_found", "No such service.");
+      const service = await managedService(c, c.req.valid("param").id);
       const { limit, cursor } = c.req.valid("query");
       const result = await serviceTransfers(db(c.env), service.id, limit, transferCursor.decode(cursor));
       return c.json({ data: result.data, next_cursor: transferCursor.encode(result.next) }, 200);
@@ -224,10 +218,3 @@ export const serviceRoutes = router()
       );
     },
   );
-
-/** Like managedBy, but a wrong role on a specific service gets 404, not 403 (no existence leak). */
-function managedByOr404(p: Principal): string | undefined {
-  if (p.role === "operator") return undefined;
-  if (p.role === "provider") return p.providerId;
-  throw new ApiError("not_found", "No such service.");
-}

@@ -1,11 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { db } from "../db/client";
-import { ApiError } from "../errors";
 import { uncollectedCalls } from "../reports/uncollected";
-import { getService } from "../services/store";
 import { bearer, errors, IdParams, json, Pagination, router } from "./common";
 import { atIdPosition, cursorOf } from "./cursor";
 import { page } from "./models";
+import { managedService } from "./service-access";
 
 const UncollectedCall = z
   .object({
@@ -33,11 +32,7 @@ export const uncollectedRoutes = router().openapi(
     responses: { 200: json(page(UncollectedCall, "UncollectedCallPage")), ...errors(400, 401, 404) },
   }),
   async (c) => {
-    const p = c.var.principal;
-    // Anyone but the operator and the service's own provider is told the service does not exist.
-    if (p.role !== "operator" && p.role !== "provider") throw new ApiError("not_found", "No such service.");
-    const service = await getService(db(c.env), c.req.valid("param").id, p.role === "provider" ? p.providerId : undefined);
-    if (!service) throw new ApiError("not_found", "No such service.");
+    const service = await managedService(c, c.req.valid("param").id);
     const { limit, cursor } = c.req.valid("query");
     const result = await uncollectedCalls(db(c.env), service.id, limit, uncollectedCursor.decode(cursor));
     return c.json({ data: result.data, next_cursor: uncollectedCursor.encode(result.next) }, 200);

@@ -5,9 +5,9 @@ import { currencyOf } from "../accounts/store";
 import { ApiError } from "../errors";
 import { resolvePeriod } from "../reports/period";
 import { GROUP_BY, type GroupBy, usageReport } from "../reports/usage-report";
-import { getService } from "../services/store";
 import { bearer, errors, IdParams, json, router } from "./common";
 import { PeriodQuery } from "./period";
+import { managedService } from "./service-access";
 
 const UsageQuery = PeriodQuery.extend({
   group_by: z
@@ -62,11 +62,7 @@ export const usageReportRoutes = router()
       responses: { 200: json(UsageReport), ...errors(400, 401, 404, 422) },
     }),
     async (c) => {
-      const p = c.var.principal;
-      // Anyone but the operator and the service's own provider is told the service does not exist.
-      if (p.role !== "operator" && p.role !== "provider") throw new ApiError("not_found", "No such service.");
-      const service = await getService(db(c.env), c.req.valid("param").id, p.role === "provider" ? p.providerId : undefined);
-      if (!service) throw new ApiError("not_found", "No such service.");
+      const service = await managedService(c, c.req.valid("param").id);
       const q = c.req.valid("query");
       return c.json(await usageReport(c.env.DB, { serviceId: service.id }, resolvePeriod(q.from, q.to), q.group_by as GroupBy), 200);
     },
