@@ -4,7 +4,7 @@ import type { AccountLedger } from "../../durable-objects/account";
 import type { Hold, Settlement } from "../../durable-objects/types";
 import { captureTiming, queueCapture, queuedCaptures, sendQueuedCaptures } from "../../worker/account-client/capture-queue";
 import { ledgerFor, type LedgerStub } from "../../worker/account-client/stub";
-import { balanceOf, openAccount, reserveOk } from "../durable-objects/helpers";
+import { balanceOf, openAccount, reserveInput, reserveOk } from "../durable-objects/helpers";
 import { testEnv } from "./ledger-helpers";
 import { api, call, createProvider, createService, payer, type Payer } from "./helpers";
 
@@ -219,6 +219,23 @@ describe("a flush that fails", () => {
     await failing;
     await life.done();
     expect(down.batches).toEqual([[a, b]]);
+  });
+
+  it("an idempotent call's capture goes at once, is retried after a failed request, and ends its key replayable", async () => {
+    const { acct, down, life } = await twoHoldsAndADownLedger();
+    const idempotency = { key: "retry-me", fingerprint: "fp" };
+    const holdId = await reserveOk(acct, 40, { idempotency });
+    let failures = 0;
+    // The first request to the ledger fails (the object reset); the next goes through.
+    const flaky = () => (failures++ === 0 ? down.stub : acct.stub);
+    const kept = { status: 200, headers: {}, body: btoa("the answer"), request_id: "req_kept", charge: 40 };
+    queueCapture(life.ctx, acct.id, { holdId, amount: 40, detail: {}, keep: kept }, flaky);
+    // Sent at once (not waiting for a ride): the request lifetime already waits on it.
+    expect(life.count()).toBe(1);
+    await life.done();
+    expect(down.batches).toEqual([[holdId]]);
+    expect(await acct.stub.hold(holdId)).toMatchObject({ state: "captured", captured: 40 });
+    expect(await acct.stub.reserve(reserveInput(acct.keyHash, 40, { idempotency }))).toEqual({ ok: false, code: "idempotency_replay", response: kept });
   });
 
   it("gives up a capture after its attempts (3 here), counted per capture; its hold is left to expire", async () => {
