@@ -1,7 +1,12 @@
-/** The ledger account that stands for money entering from outside (payment processors, invoices). */
+/** The ledger account that stands for the outside world: money entering (top-ups) and leaving (payouts). */
 export const EXTERNAL = "external";
 /** The ledger account that collects platform fees. */
 export const PLATFORM = "platform";
+/**
+ * The platform's compensation account: it credits a payer at once when a dispute says an agent
+ * spent without authority, and is repaid from the provider's earnings when the payer wins.
+ */
+export const COMPENSATION = "compensation";
 
 export type Leg = { ledgerAccount: string; amount: number };
 
@@ -10,7 +15,12 @@ export type Leg = { ledgerAccount: string; amount: number };
  * debits (−) are signed amounts. A zero fee leg is left out.
  */
 /** What the legs of a transfer depend on (a journal transfer has these fields, among others). */
-export type LegSource = { kind: "credit" | "capture" | "refund"; amount: number; fee: number; provider_id: string | null };
+export type LegSource = {
+  kind: "credit" | "capture" | "refund" | "compensation" | "repayment";
+  amount: number;
+  fee: number;
+  provider_id: string | null;
+};
 
 export function legsOf(accountId: string, t: LegSource): Leg[] {
   switch (t.kind) {
@@ -37,7 +47,25 @@ export function legsOf(accountId: string, t: LegSource): Leg[] {
       if (t.fee > 0) legs.push({ ledgerAccount: PLATFORM, amount: -t.fee });
       return legs;
     }
+    case "compensation":
+      return [
+        { ledgerAccount: COMPENSATION, amount: -t.amount },
+        { ledgerAccount: accountId, amount: t.amount },
+      ];
+    case "repayment":
+      return [
+        { ledgerAccount: accountId, amount: -t.amount },
+        { ledgerAccount: COMPENSATION, amount: t.amount },
+      ];
   }
+}
+
+/** A payout's legs: money leaves the provider's balance for the outside world. */
+export function payoutLegs(providerId: string, amount: number): Leg[] {
+  return [
+    { ledgerAccount: providerId, amount: -amount },
+    { ledgerAccount: EXTERNAL, amount },
+  ];
 }
 
 /**

@@ -1,4 +1,4 @@
-import { legsOf } from "../core/legs";
+import { type LegSource, legsOf } from "../core/legs";
 
 /**
  * The export of an account's outbox (its journal and audit trail) to D1: hand-written SQL, on
@@ -31,6 +31,7 @@ export const TRANSFER_COLUMNS = [
   "mandate_id",
   "tags",
   "refund_of",
+  "dispute_id",
   "created_at",
 ] as const;
 /** D1 `audit_events` columns after `account_id`; the ledger's `audit` table has the same names. */
@@ -104,7 +105,7 @@ export async function exportPage(d1: D1Database, accountId: string, page: Outbox
     const legs: Cell[][] = [];
     for (const t of transfers) {
       const transfer = {
-        kind: t[T.kind] as "credit" | "capture" | "refund",
+        kind: t[T.kind] as LegSource["kind"],
         amount: Number(t[T.amount]),
         fee: Number(t[T.fee]),
         provider_id: t[T.provider] as string | null,

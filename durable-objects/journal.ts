@@ -1,9 +1,12 @@
-import { newId } from "../core/ids";
+import { type IdPrefix, newId } from "../core/ids";
 import { appendAudit, type AuditEntry, type AuditHead, readAuditHead } from "./audit-log";
 import { toHold } from "./rows";
 import { MIGRATIONS } from "./schema";
 import { Sql } from "./sql";
 import type { Balance, CaptureDetail, Hold, Transfer } from "./types";
+
+/** A transfer's id says what it is: a refund `rf_`, a compensation `cp_`, a repayment `rp_`. */
+const ID_PREFIX: Record<Transfer["kind"], IdPrefix> = { credit: "tr", capture: "tr", refund: "rf", compensation: "cp", repayment: "rp" };
 
 export type Meta = { accountId: string; currency: string; frozen: boolean };
 
@@ -57,14 +60,17 @@ export class Journal {
     hold?: Hold;
     /** A refund: the capture it refunds, whose call it describes. */
     refundOf?: Transfer;
+    /** A compensation or repayment: the disputed capture, whose call it describes (not refunded). */
+    disputedCharge?: Transfer;
+    disputeId?: string;
     now: number;
     detail?: CaptureDetail;
   }): Transfer {
-    const call = t.hold ?? t.refundOf;
+    const call = t.hold ?? t.refundOf ?? t.disputedCharge;
     const seq = (this.heads.transferSeq ?? Number(this.sql.one("SELECT COALESCE(MAX(seq), 0) AS seq FROM transfers")?.seq)) + 1;
     const transfer: Transfer = {
       // A refund is a transfer too, named `rf_` so that the id alone says what it is.
-      id: newId(t.kind === "refund" ? "rf" : "tr"),
+      id: newId(ID_PREFIX[t.kind]),
       seq,
       kind: t.kind,
       amount: t.amount,
@@ -82,12 +88,13 @@ export class Journal {
       shortfall: t.detail?.shortfall ?? 0,
       reason: t.detail?.reason ?? null,
       refund_of: t.refundOf?.id ?? null,
+      dispute_id: t.disputeId ?? null,
       created_at: new Date(t.now).toISOString(),
     };
     this.sql.exec(
       `INSERT INTO transfers (seq, id, kind, amount, fee, hold_id, request_id, service_id, provider_id, agent_key_id, reference, created_at,
-         usage, shortfall, reason, mandate_id, tags, refund_of)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         usage, shortfall, reason, mandate_id, tags, refund_of, dispute_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       seq,
       transfer.id,
       transfer.kind,
@@ -106,6 +113,7 @@ export class Journal {
       transfer.mandate_id,
       transfer.tags ? JSON.stringify(transfer.tags) : null,
       transfer.refund_of,
+      transfer.dispute_id,
     );
     this.heads.transferSeq = seq;
     return transfer;

@@ -24,6 +24,7 @@ export function toTransfer(r: Row, currency: string): Transfer {
     shortfall: Number(r.shortfall ?? 0),
     reason: textOrNull(r.reason),
     refund_of: textOrNull(r.refund_of),
+    dispute_id: textOrNull(r.dispute_id),
     created_at: iso(r.created_at),
   };
 }

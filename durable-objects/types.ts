@@ -10,7 +10,7 @@ import type { MandateViolation } from "./mandate-check";
 
 export type Balance = { currency: string; posted: number; pending: number; available: number };
 
-export type TransferKind = "credit" | "capture" | "refund";
+export type TransferKind = "credit" | "capture" | "refund" | "compensation" | "repayment";
 
 export type Transfer = {
   id: string;
@@ -36,6 +36,8 @@ export type Transfer = {
   reason: string | null;
   /** A refund's capture (the transfer it gives money back for); null for other kinds. */
   refund_of: string | null;
+  /** The dispute this transfer settles (a compensation, a repayment, a dispute's refund); null otherwise. */
+  dispute_id: string | null;
   created_at: string;
 };
 

@@ -27,6 +27,8 @@ export const services = sqliteTable(
     feeBps: integer("fee_bps"),
     /** How long a hold for deferred usage waits for the provider's report before it expires. */
     holdTimeoutS: integer("hold_timeout_s").notNull().default(3600),
+    /** JSON `{max_latency_ms, refund}`: calls the origin answered slower than this are refunded at settlement. */
+    sla: text("sla"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
@@ -95,6 +97,8 @@ export const transfers = sqliteTable(
     tags: text("tags"),
     /** A refund's capture (the `id` of a transfer of the same account); null for other kinds. */
     refundOf: text("refund_of"),
+    /** The dispute a compensation, a repayment or a dispute's refund settles; null otherwise. */
+    disputeId: text("dispute_id"),
     createdAt: integer("created_at").notNull(),
     exportedAt: integer("exported_at").notNull().default(sql`(unixepoch('subsec') * 1000)`),
   },
@@ -129,7 +133,65 @@ export const ledgerEntries = sqliteTable(
     primaryKey({ columns: [t.accountId, t.seq, t.leg] }),
     index("ledger_entries_account").on(t.ledgerAccount),
     index("ledger_entries_created").on(t.createdAt),
+    // A provider's balance is a sum over its legs by currency and age (pending vs available).
+    index("ledger_entries_balance").on(t.ledgerAccount, t.currency, t.createdAt),
   ],
+);
+
+/**
+ * Disputes of charges, exported from the payer's Durable Object (which alone changes them) and
+ * kept here so providers and the operator can find them. `version` grows with every change; the
+ * export and the routes upsert only a newer version, so their writes commute.
+ */
+export const disputes = sqliteTable(
+  "disputes",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    /** The disputed charge (a capture of `account_id`); one dispute per charge, ever. */
+    transferId: text("transfer_id").notNull(),
+    providerId: text("provider_id"),
+    serviceId: text("service_id"),
+    reason: text("reason").notNull(),
+    detail: text("detail"),
+    amount: integer("amount").notNull(),
+    /** What the compensation account credited the payer at once (`unauthorized`); 0 otherwise. */
+    compensated: integer("compensated").notNull().default(0),
+    currency: text("currency").notNull(),
+    status: text("status", { enum: ["open", "accepted", "won_by_payer", "won_by_provider"] }).notNull(),
+    evidence: text("evidence"),
+    contestedAt: integer("contested_at"),
+    createdAt: integer("created_at").notNull(),
+    resolvedAt: integer("resolved_at"),
+    version: integer("version").notNull(),
+  },
+  (t) => [
+    uniqueIndex("disputes_transfer").on(t.transferId),
+    index("disputes_provider").on(t.providerId, t.createdAt),
+    index("disputes_account").on(t.accountId, t.createdAt),
+  ],
+);
+
+/**
+ * Money paid out to providers. A payout's check against the provider's available balance and its
+ * write (this row and its two legs in `ledger_entries`, under `account_id` = the provider) are one
+ * D1 transaction, so racing payouts never exceed what is available (I15).
+ */
+export const payouts = sqliteTable(
+  "payouts",
+  {
+    id: text("id").primaryKey(),
+    providerId: text("provider_id").notNull(),
+    /** 1, 2, 3 … per provider: the `seq` of the payout's legs. */
+    seq: integer("seq").notNull(),
+    amount: integer("amount").notNull(),
+    currency: text("currency").notNull(),
+    reference: text("reference"),
+    idempotencyKey: text("idempotency_key"),
+    fingerprint: text("fingerprint"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("payouts_seq").on(t.providerId, t.seq), uniqueIndex("payouts_idempotency").on(t.providerId, t.idempotencyKey)],
 );
 
 /**

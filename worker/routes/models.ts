@@ -15,7 +15,10 @@ export const Transfer = z
   .object({
     id: z.string(),
     seq: z.number().int().openapi({ description: "Gapless per-account journal sequence." }),
-    kind: z.enum(["credit", "capture", "refund"]).openapi({ description: "A refund credits the payer back part or all of a capture." }),
+    kind: z.enum(["credit", "capture", "refund", "compensation", "repayment"]).openapi({
+      description:
+        "A refund credits the payer back part or all of a capture; a compensation credits the payer from the platform's compensation account when it disputes a charge as unauthorized; a repayment returns that compensation when the provider's earnings refund the charge.",
+    }),
     amount: z.number().int(),
     fee: z.number().int().openapi({ description: "Platform fee within `amount` (captures); for a refund, the part of the capture's fee it returns." }),
     currency: z.string(),
@@ -42,6 +45,7 @@ export const Transfer = z
     shortfall: z.number().int().openapi({ description: "Usage cost beyond the hold, not captured." }),
     reason: z.string().nullable().openapi({ description: "Why it settled so: origin_succeeded, client_disconnected, origin_failed, usage_reported…" }),
     refund_of: z.string().nullable().openapi({ description: "A refund's capture; null for other kinds." }),
+    dispute_id: z.string().nullable().openapi({ description: "The dispute a compensation, a repayment or a dispute's refund settles; null otherwise." }),
     created_at: z.string(),
   })
   .openapi("Transfer");

@@ -81,6 +81,7 @@ export async function createService(db: Db, providerId: string, input: ServiceCr
     timeoutMs: input.timeout_ms,
     holdTimeoutS: input.hold_timeout_s,
     feeBps: input.fee_bps ?? null,
+    sla: null,
     createdAt: now,
     updatedAt: now,
   };
