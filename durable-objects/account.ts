@@ -1,6 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { Admin, LiveKeys } from "./admin";
 import { credit } from "./credit";
+import type { Dispute, DisputeStepResult, OpenDisputeInput, OpenDisputeResult, RespondDisputeInput, ResolveDisputeInput } from "./dispute-types";
+import { Disputes } from "./disputes";
 import { Holds } from "./holds";
 import { Journal } from "./journal";
 import { Outbox } from "./outbox";
@@ -51,7 +53,7 @@ import type {
  * - turns.ts: the order requests run in (reserves gathered into one commit) and `mutate`, the
  *   shape of every administrative write;
  * - journal.ts: storage, schema, the append-only journal and audit chain with in-memory heads;
- * - reserve.ts, holds.ts, credit.ts, refunds.ts: the money (every money method is one `transactionSync`
+ * - reserve.ts, holds.ts, credit.ts, refunds.ts, disputes.ts: the money (every money method is one `transactionSync`
  *   with no `await` inside, and writes its audit event in the same transaction);
  * - admin.ts: agent keys, mandates and the kill switches; reads.ts: what readers see;
  * - outbox.ts: the one alarm, which expires holds and exports the journal and audit to D1.
@@ -68,6 +70,7 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
   private readonly holds: Holds;
   private readonly admin: Admin;
   private readonly reads: Reads;
+  private readonly disputes: Disputes;
 
   constructor(ctx: DurableObjectState, env: LedgerEnv) {
     super(ctx, env);
@@ -78,6 +81,7 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
     this.holds = new Holds(this.journal, this.outbox, this.turns, this.keys);
     this.admin = new Admin(this.journal, this.turns, this.outbox, this.keys);
     this.reads = new Reads(this.journal, this.keys);
+    this.disputes = new Disputes(this.journal, this.turns, this.outbox);
     // An account that was never opened keeps no schema, so a forged key for a made-up
     // account id writes nothing.
     if (this.journal.isOpened()) this.journal.migrate();
@@ -99,6 +103,21 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
   /** Gives back (part of) a capture; the refunds of one capture never sum past it (I5). */
   refund(input: RefundInput): Promise<RefundResult> {
     return refund(this.journal, this.turns, this.outbox, input);
+  }
+
+  /** The owner disputes a charge; `unauthorized` is compensated at once (I14). */
+  openDispute(input: OpenDisputeInput): Promise<OpenDisputeResult> {
+    return this.disputes.open(input);
+  }
+
+  /** The provider accepts a dispute (its earnings refund the charge) or contests it. */
+  respondToDispute(input: RespondDisputeInput): Promise<DisputeStepResult> {
+    return this.disputes.respond(input);
+  }
+
+  /** The operator decides an open dispute; a dispute reaches one final state (I14). */
+  resolveDispute(input: ResolveDisputeInput): Promise<DisputeStepResult> {
+    return this.disputes.resolve(input);
   }
 
   /** Key check, mandate check and hold in one transaction (I2, I9). */
@@ -203,6 +222,10 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
 
   auditEvents(limit: number, cursor: number | null): Promise<Page<AuditEvent>> {
     return this.#read(() => this.reads.auditEvents(limit, cursor));
+  }
+
+  dispute(id: string): Promise<Dispute | null> {
+    return this.#read(() => this.disputes.read(id));
   }
 
   auditHead(): Promise<{ seq: number; hash: string | null; exported_seq: number } | null> {

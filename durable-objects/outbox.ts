@@ -71,6 +71,19 @@ export class Outbox {
     if (next !== null) await this.scheduleAlarm(next);
   }
 
+  /**
+   * Exports now, the caller waiting for D1, so that what it just wrote can be found there when it
+   * answers (a dispute must be findable by its provider at once). If D1 fails, the alarm retries.
+   */
+  async exportNow(): Promise<void> {
+    try {
+      await this.exportToD1();
+    } catch (err) {
+      console.error("export to D1 failed; the alarm retries", err);
+      await this.scheduleAlarm(Date.now() + EXPORT_RETRY_MS);
+    }
+  }
+
   /** How far the journal has reached D1 (for the reconciler, I7): rows after `exported_seq` are not yet exported. */
   cursor(): { exported_seq: number; journal_seq: number } {
     const row = this.journal.sql.one("SELECT exported_seq AS e, (SELECT COALESCE(MAX(seq), 0) FROM transfers) AS j FROM export_state WHERE id = 1");
@@ -86,14 +99,20 @@ export class Outbox {
       const page = sql.one(outboxPageSql, meta.currency, EXPORT_BATCH);
       // At-least-once: if we die after D1 commits but before the cursors move, the next run
       // sends the same rows and D1's ON CONFLICT DO NOTHING on (account, seq) drops them.
-      const sent = await exportPage(this.db, meta.accountId, { transfers: String(page?.transfers ?? "[]"), audit: String(page?.audit ?? "[]") });
-      if (sent.transfers === 0 && sent.audit === 0) return;
+      const sent = await exportPage(this.db, meta.accountId, {
+        transfers: String(page?.transfers ?? "[]"),
+        audit: String(page?.audit ?? "[]"),
+        disputes: String(page?.disputes ?? "[]"),
+      });
+      if (sent.transfers === 0 && sent.audit === 0 && sent.disputes === 0) return;
       sql.exec(
-        "UPDATE export_state SET exported_seq = MAX(exported_seq, COALESCE(?, 0)), audit_exported_seq = MAX(audit_exported_seq, COALESCE(?, 0)) WHERE id = 1",
+        `UPDATE export_state SET exported_seq = MAX(exported_seq, COALESCE(?, 0)), audit_exported_seq = MAX(audit_exported_seq, COALESCE(?, 0)),
+           disputes_exported_version = MAX(disputes_exported_version, COALESCE(?, 0)) WHERE id = 1`,
         sent.lastSeq,
         sent.lastAuditSeq,
+        sent.lastDisputeVersion,
       );
-      if (sent.transfers < EXPORT_BATCH && sent.audit < EXPORT_BATCH) return;
+      if (sent.transfers < EXPORT_BATCH && sent.audit < EXPORT_BATCH && sent.disputes < EXPORT_BATCH) return;
     }
   }
 

@@ -4,7 +4,8 @@ import { isAmount, type Journal } from "./journal";
 import { exportDue, type Outbox } from "./outbox";
 import { toTransfer } from "./rows";
 import type { Turns } from "./turns";
-import type { RefundInput, RefundResult } from "./types";
+import type { Sql } from "./sql";
+import type { Actor, RefundInput, RefundResult, Transfer } from "./types";
 
 /**
  * Refunds: money a capture took, given back to the payer. A refund is its own journal transfer
@@ -31,34 +32,69 @@ export async function refund(journal: Journal, turns: Turns, outbox: Outbox, inp
     if (!row || (input.providerId !== null && row.provider_id !== input.providerId)) return { ok: false, code: "not_found" };
     if (row.kind !== "capture") return { ok: false, code: "not_refundable" };
     const capture = toTransfer(row, meta.currency);
-    const before = Number(sql.one("SELECT COALESCE(SUM(amount), 0) AS n FROM transfers WHERE refund_of = ?", capture.id)?.n ?? 0);
-    const refundable = capture.amount - before;
+    // What an open dispute claims is neither refundable nor disputable until the dispute ends.
+    const refundable = capture.amount - refundedOf(sql, capture.id) - claimedByOpenDispute(sql, capture.id);
     const amount = input.amount ?? refundable;
     if (amount === 0 || amount > refundable) return { ok: false, code: "refund_exceeds_charge", refundable };
     const now = Date.now();
-    // Debits are the account's net charges: a refund lowers them, so `debits ≥ 0` and the
-    // no-overdraft CHECK (I2) hold as they are (debits never drop below what was captured and not refunded).
-    sql.exec("UPDATE balance SET debits = debits - ? WHERE id = 1", amount);
-    const fee = refundFeePart(capture, before, amount);
-    const transfer = journal.appendTransfer({ kind: "refund", amount, fee, refundOf: capture, detail: { reason: input.reason ?? "refund" }, now });
-    journal.audit(
-      {
-        actor: input.actor,
-        event: "refund",
-        agent_key_id: capture.agent_key_id,
-        mandate_id: capture.mandate_id,
-        service_id: capture.service_id,
-        request_id: capture.request_id,
-        amount,
-        outcome: "ok",
-        reason: `${capture.id}: ${input.reason ?? "refund"}`,
-      },
-      now,
-    );
+    const transfer = appendRefund(journal, capture, amount, { actor: input.actor, reason: input.reason ?? "refund", now });
     const response = { ok: true as const, replayed: false, transfer, balance: journal.readBalance() };
     rememberAnswer(sql, key, input.fingerprint, response, now);
     return response;
   });
   if (result.ok && !result.replayed) await outbox.scheduleAlarm(exportDue());
   return result;
+}
+
+/** What the refunds of a capture have given back so far. */
+export function refundedOf(sql: Sql, captureId: string): number {
+  return Number(sql.one("SELECT COALESCE(SUM(amount), 0) AS n FROM transfers WHERE refund_of = ?", captureId)?.n ?? 0);
+}
+
+/** What an open dispute of a capture claims (0: none open). */
+export function claimedByOpenDispute(sql: Sql, captureId: string): number {
+  return Number(sql.one("SELECT COALESCE(SUM(amount), 0) AS n FROM disputes WHERE transfer_id = ? AND status = 'open'", captureId)?.n ?? 0);
+}
+
+/**
+ * Appends a refund of `amount` of `capture` (the caller has checked it is refundable) with its
+ * audit event: the payer's net charges go down by `amount`, the provider gives back its share and
+ * the platform the fee part (refundFeePart). Runs inside the caller's transaction.
+ */
+export function appendRefund(
+  journal: Journal,
+  capture: Transfer,
+  amount: number,
+  how: { actor: Actor; reason: string; disputeId?: string; now: number },
+): Transfer {
+  const sql = journal.sql;
+  const before = refundedOf(sql, capture.id);
+  // Debits are the account's net charges: a refund lowers them, so `debits ≥ 0` and the
+  // no-overdraft CHECK (I2) hold as they are (debits never drop below what was captured and not refunded).
+  sql.exec("UPDATE balance SET debits = debits - ? WHERE id = 1", amount);
+  const fee = refundFeePart(capture, before, amount);
+  const transfer = journal.appendTransfer({
+    kind: "refund",
+    amount,
+    fee,
+    refundOf: capture,
+    disputeId: how.disputeId,
+    detail: { reason: how.reason },
+    now: how.now,
+  });
+  journal.audit(
+    {
+      actor: how.actor,
+      event: "refund",
+      agent_key_id: capture.agent_key_id,
+      mandate_id: capture.mandate_id,
+      service_id: capture.service_id,
+      request_id: capture.request_id,
+      amount,
+      outcome: "ok",
+      reason: `${capture.id}: ${how.reason}`,
+    },
+    how.now,
+  );
+  return transfer;
 }

@@ -24,6 +24,7 @@ import { hostnameRoutes } from "./routes/hostnames";
 import { documentProxy } from "./routes/proxied";
 import { reconciliationRoutes } from "./routes/reconciliation";
 import { refundRoutes } from "./routes/refunds";
+import { disputeRoutes } from "./routes/disputes";
 import { serviceRoutes } from "./routes/services";
 import { uncollectedRoutes } from "./routes/uncollected";
 import { usageRoutes } from "./routes/usage";
@@ -120,6 +121,7 @@ export function buildApp() {
   app.route("/", ledgerRoutes);
   app.route("/", reconciliationRoutes);
   app.route("/", refundRoutes);
+  app.route("/", disputeRoutes);
   app.route("/", agentKeyRoutes);
   app.route("/", serviceRoutes);
   app.route("/", uncollectedRoutes);

@@ -17,6 +17,10 @@ export type Env = {
   AUTH_FAILURE_LIMIT?: string;
   /** Comma-separated: the gateway's own public hosts, never routed by custom hostname nor claimable. */
   GATEWAY_HOSTS?: string;
+  /** Micro-units (of the account's currency) an `unauthorized` dispute is credited at once, at most. */
+  COMPENSATION_LIMIT?: string;
+  /** Days after a charge during which its payer may dispute it. */
+  DISPUTE_WINDOW_DAYS?: string;
 };
 
 const Base64Url32 = /^[A-Za-z0-9_-]{43}$/;
@@ -72,6 +76,10 @@ const Config = z.object({
     .default("false")
     .transform((v) => v === "true"),
   AUTH_FAILURE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(20),
+  // What the platform's compensation account credits an `unauthorized` dispute at once, at most
+  // (micro-units of the account's currency; 0 turns immediate compensation off).
+  COMPENSATION_LIMIT: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(100_000_000),
+  DISPUTE_WINDOW_DAYS: z.coerce.number().int().min(1).max(3_650).default(60),
   // The hosts the gateway answers on (its workers.dev name, its own domain). A service may not
   // claim them, and requests to them never go through custom-hostname routing (SECURITY.md).
   // localhost, 127.x and [::1] are always the gateway's (worker/services/hostnames.ts).

@@ -2,7 +2,7 @@
  * The world the shared auth suite runs in: two of every role, so every protected route can be
  * tried on an object its caller does not own.
  */
-import { OPERATOR, createAccount, createAgentKey, createProvider, createService, credit, postMandate, unique } from "./helpers";
+import { OPERATOR, api, createAccount, createAgentKey, createProvider, createService, credit, postMandate, unique } from "./helpers";
 import { DB, exportNow, paidCall } from "./ledger-helpers";
 
 export type Role = "operator" | "providerA" | "providerB" | "ownerA" | "ownerB" | "agentA" | "agentB";
@@ -26,6 +26,11 @@ export type World = {
   spareKeyId: string;
   /** A charge (capture) of account A of 1000, paid to provider A and exported to D1: the refund routes refund it. */
   chargeA: string;
+  /** Another charge of account A, undisputed: the route that opens a dispute opens one on it. */
+  undisputedChargeA: string;
+  /** Open disputes of account A's charges: one for the provider to answer, one for the operator to resolve. */
+  disputeToAnswer: string;
+  disputeToResolve: string;
 };
 
 export const mandateTerms = () => ({ intent: "auth suite", max_total: 10, max_per_call: 1, valid_until: new Date(Date.now() + 3_600_000).toISOString() });
@@ -43,9 +48,12 @@ export async function buildWorld(): Promise<World> {
   const sA = await createService(pA.key, { prices: [{ per_call: 1 }], hostnames: [hostnameA] });
   const sB = await createService(pB.key, { prices: [{ per_call: 1 }] });
   const sC = await createService(pA.key, { prices: [{ per_call: 1_000 }] });
-  await paidCall(sC.slug, agA.key);
+  for (let i = 0; i < 4; i++) await paidCall(sC.slug, agA.key);
   await exportNow(aA.id);
-  const chargeA = await DB.prepare("SELECT id FROM transfers WHERE account_id = ? AND kind = 'capture'").bind(aA.id).first<{ id: string }>();
+  const charges = await DB.prepare("SELECT id FROM transfers WHERE account_id = ? AND kind = 'capture' ORDER BY seq").bind(aA.id).all<{ id: string }>();
+  const [chargeA, undisputedChargeA, toAnswer, toResolve] = charges.results.map((r) => r.id);
+  const dispute = async (transferId: string | undefined) =>
+    (await api(`/v1/accounts/${aA.id}/disputes`, { key: aA.ownerKey, body: { transfer_id: transferId, reason: "defective" } })).body.id as string;
   return {
     keys: { operator: OPERATOR, providerA: pA.key, providerB: pB.key, ownerA: aA.ownerKey, ownerB: aB.ownerKey, agentA: agA.key, agentB: agB.key },
     providerA: pA.id,
@@ -58,6 +66,9 @@ export async function buildWorld(): Promise<World> {
     revocableKeyId: revocable.id,
     mandateA: (await postMandate(aA.id, aA.ownerKey, mandateTerms())).id,
     spareKeyId: spare.id,
-    chargeA: String(chargeA?.id),
+    chargeA: String(chargeA),
+    undisputedChargeA: String(undisputedChargeA),
+    disputeToAnswer: await dispute(toAnswer),
+    disputeToResolve: await dispute(toResolve),
   };
 }

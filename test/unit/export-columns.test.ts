@@ -1,14 +1,14 @@
 import { getTableColumns } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import { describe, expect, it } from "vitest";
-import { auditEvents, ledgerEntries, transfers } from "../../worker/db/schema";
-import { AUDIT_COLUMNS, exportPage, TRANSFER_COLUMNS } from "../../durable-objects/export-page";
+import { auditEvents, disputes, ledgerEntries, transfers } from "../../worker/db/schema";
+import { AUDIT_COLUMNS, DISPUTE_COLUMNS, exportPage, TRANSFER_COLUMNS } from "../../durable-objects/export-page";
 
 // The D1 export writes its INSERT column lists by hand (it runs inside the ledger's Durable Object),
 // apart from the drizzle schema that owns the tables. These tests tie the two together: a column
 // added to, renamed in or dropped from a table fails here until the export follows.
 
-/** The INSERT statements `exportPage` sends for one page holding a transfer and an audit event, by table. */
+/** The INSERT statements `exportPage` sends for one page holding a transfer, an audit event and a dispute, by table. */
 async function insertColumns(): Promise<Map<string, string[]>> {
   const sql: string[] = [];
   const d1 = {
@@ -22,7 +22,8 @@ async function insertColumns(): Promise<Map<string, string[]>> {
     (c) => ({ seq: 1, id: "tr_1", kind: "credit", amount: 100, currency: "USD", shortfall: 0, fee: 0, created_at: 1 })[c as string] ?? null,
   );
   const audit = AUDIT_COLUMNS.map((c) => (c === "seq" ? 1 : "x"));
-  await exportPage(d1, "acct_1", { transfers: JSON.stringify([transfer]), audit: JSON.stringify([audit]) });
+  const dispute = DISPUTE_COLUMNS.map((c) => (c === "version" ? 1 : "x"));
+  await exportPage(d1, "acct_1", { transfers: JSON.stringify([transfer]), audit: JSON.stringify([audit]), disputes: JSON.stringify([dispute]) });
   const out = new Map<string, string[]>();
   for (const q of sql) {
     const m = /^INSERT INTO (\w+) \(([^)]+)\)/.exec(q);
@@ -46,6 +47,7 @@ describe("the D1 export's column lists match worker/db/schema.ts", () => {
     ["transfers", transfers],
     ["ledger_entries", ledgerEntries],
     ["audit_events", auditEvents],
+    ["disputes", disputes],
   ] as const)("%s: every column the export writes exists, and every column it leaves out has a default", async (name, table) => {
     const written = (await insertColumns()).get(name);
     expect(written, `no INSERT INTO ${name}`).toBeDefined();
@@ -59,5 +61,6 @@ describe("the D1 export's column lists match worker/db/schema.ts", () => {
     const inserts = await insertColumns();
     expect(inserts.get("transfers")).toEqual(["account_id", ...TRANSFER_COLUMNS]);
     expect(inserts.get("audit_events")).toEqual(["account_id", ...AUDIT_COLUMNS]);
+    expect(inserts.get("disputes")).toEqual(["account_id", ...DISPUTE_COLUMNS]);
   });
 });

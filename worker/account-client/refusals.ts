@@ -1,3 +1,4 @@
+import type { DisputeStepResult, OpenDisputeResult } from "../../durable-objects/dispute-types";
 import type { CreditResult, RefundResult, ReserveResult, UsageReportResult } from "../../durable-objects/types";
 import { ApiError } from "../errors";
 
@@ -89,5 +90,31 @@ export function refundRefusal(r: Refused<RefundResult>): ApiError {
       return new ApiError("refund_exceeds_charge", `This charge has ${r.refundable} micro-units left to refund.`, { refundable: r.refundable });
     default:
       return new ApiError("not_found", "No such charge.");
+  }
+}
+
+/** Why a dispute could not be opened; `windowDays` is the configured dispute window. */
+export function openDisputeRefusal(r: Refused<OpenDisputeResult>, windowDays: number): ApiError {
+  switch (r.code) {
+    case "dispute_exists":
+      return new ApiError("dispute_exists", `This charge is already disputed (${r.dispute_id}); a charge is disputed once.`, { dispute_id: r.dispute_id });
+    case "dispute_window_closed":
+      return new ApiError("dispute_window_closed", `A charge can be disputed for ${windowDays} days after it was made.`);
+    case "nothing_to_dispute":
+      return new ApiError("nothing_to_dispute", "This charge was refunded in full.");
+    default:
+      return new ApiError("not_found", "No such charge.");
+  }
+}
+
+/** Why a provider's answer or the operator's decision was refused. */
+export function disputeStepRefusal(r: Refused<DisputeStepResult>): ApiError {
+  switch (r.code) {
+    case "dispute_closed":
+      return new ApiError("dispute_closed", `This dispute is already ${r.status}; its outcome is final.`, { status: r.status });
+    case "already_contested":
+      return new ApiError("conflict", "This dispute was already contested; the operator decides it.");
+    default:
+      return new ApiError("not_found", "No such dispute.");
   }
 }

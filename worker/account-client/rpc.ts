@@ -1,3 +1,4 @@
+import type { DisputeStepResult, OpenDisputeInput, OpenDisputeResult, RespondDisputeInput, ResolveDisputeInput } from "../../durable-objects/dispute-types";
 import type {
   CreditInput,
   CreditResult,
@@ -38,4 +39,7 @@ export const rpc = {
   open: (stub: LedgerStub, accountId: string, currency: string): Promise<OpenResult> => stub.open({ accountId, currency, actor: "operator" }),
   credit: (stub: LedgerStub, input: CreditInput): Promise<CreditResult> => stub.credit(input),
   refund: (stub: LedgerStub, input: RefundInput): Promise<RefundResult> => stub.refund(input),
+  openDispute: (stub: LedgerStub, input: OpenDisputeInput): Promise<OpenDisputeResult> => stub.openDispute(input),
+  respondToDispute: (stub: LedgerStub, input: RespondDisputeInput): Promise<DisputeStepResult> => stub.respondToDispute(input),
+  resolveDispute: (stub: LedgerStub, input: ResolveDisputeInput): Promise<DisputeStepResult> => stub.resolveDispute(input),
 };

@@ -100,7 +100,7 @@ async function d1Rows(d1: D1Database, ids: readonly string[]) {
   const [t, l] = await d1.batch<Record<string, unknown>>([
     d1
       .prepare(
-        `SELECT account_id, seq, id, kind, amount, fee, currency, provider_id, refund_of, created_at FROM transfers WHERE account_id IN (${marks}) ORDER BY account_id, seq`,
+        `SELECT account_id, seq, id, kind, amount, fee, currency, provider_id, refund_of, dispute_id, created_at FROM transfers WHERE account_id IN (${marks}) ORDER BY account_id, seq`,
       )
       .bind(...ids),
     d1
@@ -117,6 +117,7 @@ async function d1Rows(d1: D1Database, ids: readonly string[]) {
       currency: String(r.currency),
       provider_id: r.provider_id == null ? null : String(r.provider_id),
       refund_of: r.refund_of == null ? null : String(r.refund_of),
+      dispute_id: r.dispute_id == null ? null : String(r.dispute_id),
       created_at: Number(r.created_at),
     };
     push(transfers, String(r.account_id), row);
@@ -140,6 +141,7 @@ async function readJournal(env: Pick<Env, "ACCOUNT">, accountId: string): Promis
     currency: t.currency,
     provider_id: t.provider_id,
     refund_of: t.refund_of,
+    dispute_id: t.dispute_id,
     created_at: Date.parse(t.created_at),
   }));
 }

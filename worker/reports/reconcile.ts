@@ -4,8 +4,9 @@ import { legsOf } from "../../core/legs";
 /**
  * The reconciler's comparison, pure: one account's journal as its Durable Object holds it against
  * what D1 holds, checking I1 (each transfer's legs sum to zero), I7 (every DO transfer exactly
- * once in D1 with the same content; nothing in D1 the DO lacks), I8 (D1's seqs are 1..n) and I5
- * (a capture's refunds never sum past it, nor return more than its fee).
+ * once in D1 with the same content; nothing in D1 the DO lacks), I8 (D1's seqs are 1..n), I5
+ * (a capture's refunds never sum past it, nor return more than its fee) and I14 (a dispute's
+ * compensation is repaid at most once and never more than it was).
  */
 export type DiscrepancyKind = "missing" | "duplicate" | "amount_mismatch" | "sequence_gap" | "unbalanced" | "unknown_in_d1" | "ledger_not_opened";
 
@@ -16,6 +17,8 @@ export type JournalRow = Pick<Transfer, "seq" | "id" | "kind" | "amount" | "fee"
   created_at: number;
   /** A refund's capture (absent or null for other kinds). */
   refund_of?: string | null;
+  /** The dispute a compensation, repayment or dispute's refund settles (absent or null otherwise). */
+  dispute_id?: string | null;
 };
 export type D1TransferRow = JournalRow;
 export type D1LegRow = { seq: number; leg: number; ledger_account: string; amount: number };
@@ -47,6 +50,7 @@ export function reconcileAccount(s: AccountSnapshot, opts: { now: number; graceM
   checkSequence(s.d1Transfers, report);
   checkLegs(s.accountId, s.d1Transfers, s.d1Legs, report);
   checkRefunds(s.d1Transfers, report);
+  checkCompensations(s.d1Transfers, report);
 
   const d1ById = new Map<string, D1TransferRow[]>();
   for (const t of s.d1Transfers) d1ById.set(t.id, [...(d1ById.get(t.id) ?? []), t]);
@@ -100,6 +104,8 @@ export function orphanAccounts(accountIds: readonly string[]): Discrepancy[] {
   }));
 }
 
+const JOURNAL_KINDS: ReadonlySet<string> = new Set<Transfer["kind"]>(["credit", "capture", "refund", "compensation", "repayment"]);
+
 type Report = (seq: number | null, kind: DiscrepancyKind, detail: string) => void;
 
 /** I8: D1's seqs for the account are 1, 2, 3 … with no hole below the highest. */
@@ -138,6 +144,25 @@ function checkRefunds(rows: readonly D1TransferRow[], report: Report): void {
   }
 }
 
+/** I14 over D1's rows: per dispute, at most one compensation and one repayment, the repayment no more than the compensation. */
+function checkCompensations(rows: readonly D1TransferRow[], report: Report): void {
+  const byDispute = new Map<string, { compensation: D1TransferRow[]; repayment: D1TransferRow[] }>();
+  for (const t of rows) {
+    if ((t.kind !== "compensation" && t.kind !== "repayment") || !t.dispute_id) continue;
+    const entry = byDispute.get(t.dispute_id) ?? { compensation: [], repayment: [] };
+    entry[t.kind].push(t);
+    byDispute.set(t.dispute_id, entry);
+  }
+  for (const [id, { compensation, repayment }] of byDispute) {
+    const seq = Math.max(...[...compensation, ...repayment].map((t) => t.seq));
+    const paid = compensation.reduce((n, t) => n + t.amount, 0);
+    const repaid = repayment.reduce((n, t) => n + t.amount, 0);
+    if (compensation.length > 1 || repayment.length > 1 || repaid > paid) {
+      report(seq, "amount_mismatch", `dispute ${id}: ${compensation.length} compensation(s) of ${paid}, ${repayment.length} repayment(s) of ${repaid}`);
+    }
+  }
+}
+
 /** I1 per transfer: legs sum to zero, one debit leg (a refund: one credit leg), and they are the legs the transfer implies. */
 function checkLegs(accountId: string, transfers: readonly D1TransferRow[], legs: readonly D1LegRow[], report: Report): void {
   const bySeq = new Map<number, D1LegRow[]>();
@@ -163,7 +188,7 @@ function checkLegs(accountId: string, transfers: readonly D1TransferRow[], legs:
       report(t.seq, "unbalanced", `transfer ${t.id}: legs sum to ${sum}${singles === 1 ? "" : `, with ${singles} ${side} legs (expected 1)`}`);
       continue;
     }
-    const expected = t.kind === "credit" || t.kind === "capture" || t.kind === "refund" ? legsOf(accountId, t) : null;
+    const expected = JOURNAL_KINDS.has(t.kind) ? legsOf(accountId, t) : null;
     const same = expected?.length === mine.length && expected.every((e, i) => e.ledgerAccount === mine[i]?.ledger_account && e.amount === mine[i]?.amount);
     if (!same) {
       const shown = mine.map((l) => `${l.ledger_account} ${l.amount}`).join(", ");
@@ -177,7 +202,7 @@ function checkLegs(accountId: string, transfers: readonly D1TransferRow[], legs:
 
 function differences(a: JournalRow, b: D1TransferRow): string[] {
   const out: string[] = [];
-  for (const k of ["seq", "kind", "amount", "fee", "currency", "provider_id", "refund_of", "created_at"] as const) {
+  for (const k of ["seq", "kind", "amount", "fee", "currency", "provider_id", "refund_of", "dispute_id", "created_at"] as const) {
     if ((a[k] ?? null) !== (b[k] ?? null)) out.push(`${k}: journal ${String(a[k])}, D1 ${String(b[k])}`);
   }
   return out;
