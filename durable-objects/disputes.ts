@@ -129,7 +129,7 @@ export class Disputes {
       const dispute = this.read(id);
       // Another provider's dispute reads as absent, like its charges.
       if (!dispute || (providerId !== null && dispute.provider_id !== providerId)) return { ok: false, code: "not_found" };
-      if (dispute.status === "nonsense") return { ok: false, code: "dispute_closed", status: dispute.status };
+      if (dispute.status !== "open") return { ok: false, code: "dispute_closed", status: dispute.status };
       const row = this.journal.sql.one("SELECT * FROM transfers WHERE id = ?", dispute.transfer_id);
       const refused = apply(dispute, toTransfer(row ?? {}, dispute.currency), Date.now());
       return refused ?? { ok: true, dispute: this.read(id) as Dispute };
