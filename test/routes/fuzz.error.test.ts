@@ -91,6 +91,17 @@ const ENDPOINTS: Record<string, Endpoint> = {
   "patch /v1/services/{id}": { role: "providerA", path: (w) => `/v1/services/${w.serviceA.id}`, valid: () => ({ name: "renamed", timeout_ms: 2_000 }) },
   "post /v1/reconciliation/repairs": { role: "operator", path: () => "/v1/reconciliation/repairs", valid: (w) => ({ account_id: w.accountA }) },
   "post /v1/refunds": { role: "providerA", path: () => "/v1/refunds", valid: (w) => ({ transfer_id: w.chargeA, amount: 1, reason: "fuzz" }) },
+  "post /v1/accounts/{id}/disputes": {
+    role: "ownerA",
+    path: (w) => `/v1/accounts/${w.accountA}/disputes`,
+    valid: (w) => ({ transfer_id: w.undisputedChargeA, reason: "defective", detail: "fuzz" }),
+  },
+  "post /v1/disputes/{id}/respond": {
+    role: "providerA",
+    path: (w) => `/v1/disputes/${w.disputeToAnswer}/respond`,
+    valid: () => ({ accept: false, evidence: "fuzz" }),
+  },
+  "post /v1/disputes/{id}/resolve": { role: "operator", path: (w) => `/v1/disputes/${w.disputeToResolve}/resolve`, valid: () => ({ winner: "payer" }) },
   "post /v1/usage": { role: "providerA", path: () => "/v1/usage", valid: (w) => ({ request_id: `req_${w.accountA.slice(5)}_${"0".repeat(20)}`, units: 1 }) },
 };
 

@@ -23,11 +23,16 @@ const DisputeCreate = z
   .openapi("DisputeCreate");
 
 const DisputeResponse = z
-  .discriminatedUnion("accept", [
-    z.object({ accept: z.literal(true) }).strict(),
-    z.object({ accept: z.literal(false), evidence: z.string().min(1).max(10_000) }).strict(),
-  ])
-  .openapi("DisputeResponse", { description: "`{accept: true}` refunds the charge from the provider's earnings; `{accept: false, evidence}` contests it." });
+  .object({
+    accept: z.boolean().openapi({ description: "`true` refunds the charge from the provider's earnings; `false` contests it." }),
+    evidence: z.string().min(1).max(10_000).optional().openapi({ description: "Why the charge stands: required to contest, refused with an acceptance." }),
+  })
+  .strict()
+  .refine((r) => r.accept === (r.evidence === undefined), {
+    message: "evidence: required to contest (accept: false), and only then",
+    path: ["evidence"],
+  })
+  .openapi("DisputeResponse");
 
 const DisputeResolution = z
   .object({ winner: z.enum(["payer", "provider"]) })
@@ -149,7 +154,7 @@ export const disputeRoutes = router()
         disputeId: id,
         providerId,
         accept: body.accept,
-        evidence: body.accept ? null : body.evidence,
+        evidence: body.evidence ?? null,
       });
       if (!result.ok) throw disputeStepRefusal(result);
       return c.json(result.dispute, 200);
