@@ -25,6 +25,7 @@ import { documentProxy } from "./routes/proxied";
 import { reconciliationRoutes } from "./routes/reconciliation";
 import { refundRoutes } from "./routes/refunds";
 import { serviceRoutes } from "./routes/services";
+import { statementRoutes } from "./routes/statements";
 import { uncollectedRoutes } from "./routes/uncollected";
 import { usageRoutes } from "./routes/usage";
 import { usageReportRoutes } from "./routes/usage-reports";
@@ -128,6 +129,7 @@ export function buildApp() {
   app.route("/", meRoutes);
   app.route("/", usageRoutes);
   app.route("/", wellKnownRoutes);
+  app.route("/", statementRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   documentProxy(app);
