@@ -55,7 +55,9 @@ beforeAll(async () => {
   await paidCall(svcA.slug, p.agentKey);
   await paidCall(svcB.slug, p.agentKey, "team=ml");
   await exportNow(p.accountId);
-  const charges = await DB.prepare("SELECT id, service_id FROM transfers WHERE account_id = ? AND kind = 'capture' ORDER BY seq").bind(p.accountId).all<{ id: string; service_id: string }>();
+  const charges = await DB.prepare("SELECT id, service_id FROM transfers WHERE account_id = ? AND kind = 'capture' ORDER BY seq")
+    .bind(p.accountId)
+    .all<{ id: string; service_id: string }>();
   const refund = await api("/v1/refunds", { key: prov.key, body: { transfer_id: charges.results[0]?.id, amount: 300 } });
   expect(refund.status, JSON.stringify(refund.body)).toBe(201);
   await exportNow(p.accountId);
@@ -117,8 +119,16 @@ describe("GET /v1/accounts/{id}/invoices/{month}", () => {
 
   it("month boundaries: the last millisecond of May is May's, the first of June is June's", async () => {
     const may = await invoice("2020-05");
-    expect(may.lines).toEqual([{ service_id: svcA.id, name: "Fee service", calls: 1, amount: 1_000, tags: [{ name: "team", value: "ops", calls: 1, amount: 1_000 }] }]);
-    expect(may).toMatchObject({ credits: [], debits: [], payments: { count: 0, amount: 0 }, totals: { charges: 1_000, credits: 0, total: 1_000 }, final: true });
+    expect(may.lines).toEqual([
+      { service_id: svcA.id, name: "Fee service", calls: 1, amount: 1_000, tags: [{ name: "team", value: "ops", calls: 1, amount: 1_000 }] },
+    ]);
+    expect(may).toMatchObject({
+      credits: [],
+      debits: [],
+      payments: { count: 0, amount: 0 },
+      totals: { charges: 1_000, credits: 0, total: 1_000 },
+      final: true,
+    });
     const june = await invoice("2020-06");
     expect(june.lines).toMatchObject([{ calls: 1, amount: 4_000 }]);
     expect(june.totals).toEqual({ charges: 4_000, credits: 0, total: 4_000 });

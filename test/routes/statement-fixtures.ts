@@ -40,7 +40,22 @@ export async function insertTransfer(accountId: string, t: FixtureTransfer): Pro
     DB.prepare(
       "INSERT INTO transfers (account_id, seq, id, kind, amount, currency, service_id, provider_id, usage, fee, tags, refund_of, dispute_id, created_at) " +
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    ).bind(accountId, seq, id, t.kind, t.amount, currency, t.serviceId ?? null, providerId, t.usage ? JSON.stringify(t.usage) : null, fee, tags, t.refundOf ?? null, t.disputeId ?? null, t.at),
+    ).bind(
+      accountId,
+      seq,
+      id,
+      t.kind,
+      t.amount,
+      currency,
+      t.serviceId ?? null,
+      providerId,
+      t.usage ? JSON.stringify(t.usage) : null,
+      fee,
+      tags,
+      t.refundOf ?? null,
+      t.disputeId ?? null,
+      t.at,
+    ),
     ...legsOf(accountId, { kind: t.kind, amount: t.amount, fee, provider_id: providerId }).map((l, i) =>
       DB.prepare(
         "INSERT INTO ledger_entries (account_id, seq, leg, transfer_id, ledger_account, amount, currency, tags, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -59,7 +74,14 @@ export async function insertPayout(providerId: string, amount: number, currency:
   payoutSeqs.set(providerId, seq);
   const id = newId("po");
   await DB.batch([
-    DB.prepare("INSERT INTO payouts (id, provider_id, seq, amount, currency, created_at) VALUES (?, ?, ?, ?, ?, ?)").bind(id, providerId, seq, amount, currency, at),
+    DB.prepare("INSERT INTO payouts (id, provider_id, seq, amount, currency, created_at) VALUES (?, ?, ?, ?, ?, ?)").bind(
+      id,
+      providerId,
+      seq,
+      amount,
+      currency,
+      at,
+    ),
     ...payoutLegs(providerId, amount).map((l, i) =>
       DB.prepare(
         "INSERT INTO ledger_entries (account_id, seq, leg, transfer_id, ledger_account, amount, currency, tags, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)",

@@ -20,7 +20,16 @@ let usd: Payer;
 let eur: Payer;
 let month: string;
 
-type Figures = { currency: string; opening_balance: number; services: { service_id: string; net: number; gross: number; fees: number; calls: number; units: number }[]; refunds: number; disputes: number; tips: number; payouts: number; closing_balance: number };
+type Figures = {
+  currency: string;
+  opening_balance: number;
+  services: { service_id: string; net: number; gross: number; fees: number; calls: number; units: number }[];
+  refunds: number;
+  disputes: number;
+  tips: number;
+  payouts: number;
+  closing_balance: number;
+};
 
 async function statement(m: string, key = OPERATOR): Promise<{ currencies: Figures[] } & Record<string, unknown>> {
   const r = await api(`/v1/providers/${prov.id}/statements/${m}`, { key });
@@ -67,7 +76,15 @@ beforeAll(async () => {
   svcUnits = await createService(prov.key, { name: "Units service", prices: [DEFERRED_UNITS] });
   const e = await api("/v1/services", {
     key: OPERATOR,
-    body: { slug: `eur-${prov.id.slice(-8)}`, name: "Euro service", origin: originUrl(), prices: [{ per_call: 500 }], provider_id: prov.id, fee_bps: 500, currency: "EUR" },
+    body: {
+      slug: `eur-${prov.id.slice(-8)}`,
+      name: "Euro service",
+      origin: originUrl(),
+      prices: [{ per_call: 500 }],
+      provider_id: prov.id,
+      fee_bps: 500,
+      currency: "EUR",
+    },
   });
   expect(e.status, JSON.stringify(e.body)).toBe(201);
   svcEur = e.body;
@@ -116,13 +133,24 @@ describe("GET /v1/providers/{id}/statements/{month}", () => {
     expect(u.services.find((x) => x.service_id === svcUnits.id)).toMatchObject({ name: "Units service", calls: 2, units: 8, gross: 80 });
     // The plain refund gives back 400 less its 40 of fee; the dispute's refund 1000 less 100; compensation and repayment are not the provider's.
     expect(u).toMatchObject({ opening_balance: 3_500, refunds: -360, disputes: -900, tips: 0, payouts: -500 });
-    expect(byCurrency(s, "EUR")).toMatchObject({ opening_balance: 0, services: [{ service_id: svcEur.id, calls: 2, gross: 1_000, fees: 50, net: 950 }], refunds: 0, payouts: 0, closing_balance: 950 });
+    expect(byCurrency(s, "EUR")).toMatchObject({
+      opening_balance: 0,
+      services: [{ service_id: svcEur.id, calls: 2, gross: 1_000, fees: 50, net: 950 }],
+      refunds: 0,
+      payouts: 0,
+      closing_balance: 950,
+    });
     for (const c of s.currencies) await expectMatchesLedger(month, c);
   });
 
   it("month boundaries: the last millisecond of May is May's, the first of June is June's", async () => {
     const may = byCurrency(await statement("2020-05"), "USD");
-    expect(may).toMatchObject({ opening_balance: 0, services: [{ service_id: svcA.id, calls: 1, units: 2, gross: 2_000, fees: 200, net: 1_800 }], payouts: 0, closing_balance: 1_800 });
+    expect(may).toMatchObject({
+      opening_balance: 0,
+      services: [{ service_id: svcA.id, calls: 1, units: 2, gross: 2_000, fees: 200, net: 1_800 }],
+      payouts: 0,
+      closing_balance: 1_800,
+    });
     const june = byCurrency(await statement("2020-06"), "USD");
     expect(june).toMatchObject({ opening_balance: 1_800, services: [{ calls: 1, gross: 3_000, net: 2_700 }], payouts: -1_000, closing_balance: 3_500 });
     await expectMatchesLedger("2020-05", may);
@@ -131,7 +159,9 @@ describe("GET /v1/providers/{id}/statements/{month}", () => {
 
   it("a month with no activity: opening = closing, no services; before any leg: no currencies", async () => {
     const july = await statement("2020-07");
-    expect(july.currencies).toEqual([{ currency: "USD", opening_balance: 3_500, services: [], refunds: 0, disputes: 0, tips: 0, payouts: 0, closing_balance: 3_500 }]);
+    expect(july.currencies).toEqual([
+      { currency: "USD", opening_balance: 3_500, services: [], refunds: 0, disputes: 0, tips: 0, payouts: 0, closing_balance: 3_500 },
+    ]);
     expect((await statement("2020-04")).currencies).toEqual([]);
     expect((await statement("2020-07")).final).toBe(true);
   });
@@ -153,11 +183,25 @@ describe("GET /v1/providers/{id}/statements/{month}", () => {
       const mine = rows.filter((r) => r[2] === c.currency);
       const figure = (line: string) => Number(mine.find((r) => r[3] === line)?.[10]);
       const services = mine.filter((r) => r[3] === "service");
-      expect(services.map((r) => ({ service_id: r[4], calls: Number(r[6]), units: Number(r[7]), gross: Number(r[8]), fees: Number(r[9]), net: Number(r[10]) }))).toEqual(
-        c.services.map(({ service_id, calls, units, gross, fees, net }) => ({ service_id, calls, units, gross, fees, net })),
-      );
-      const parsed = { opening_balance: figure("opening_balance"), refunds: figure("refunds"), disputes: figure("disputes"), tips: figure("tips"), payouts: figure("payouts"), closing_balance: figure("closing_balance") };
-      expect(parsed).toEqual({ opening_balance: c.opening_balance, refunds: c.refunds, disputes: c.disputes, tips: c.tips, payouts: c.payouts, closing_balance: c.closing_balance });
+      expect(
+        services.map((r) => ({ service_id: r[4], calls: Number(r[6]), units: Number(r[7]), gross: Number(r[8]), fees: Number(r[9]), net: Number(r[10]) })),
+      ).toEqual(c.services.map(({ service_id, calls, units, gross, fees, net }) => ({ service_id, calls, units, gross, fees, net })));
+      const parsed = {
+        opening_balance: figure("opening_balance"),
+        refunds: figure("refunds"),
+        disputes: figure("disputes"),
+        tips: figure("tips"),
+        payouts: figure("payouts"),
+        closing_balance: figure("closing_balance"),
+      };
+      expect(parsed).toEqual({
+        opening_balance: c.opening_balance,
+        refunds: c.refunds,
+        disputes: c.disputes,
+        tips: c.tips,
+        payouts: c.payouts,
+        closing_balance: c.closing_balance,
+      });
       const movements = mine.filter((r) => r[3] !== "closing_balance").reduce((s, r) => s + Number(r[10]), 0);
       expect(movements).toBe(parsed.closing_balance);
     }
