@@ -46,7 +46,10 @@ export const statementRoutes = router()
       summary: "The provider's statement for a UTC month: balances, earnings per service, refunds, disputes, payouts (the provider, operator)",
       description: "Per currency: opening_balance + Σ services' net + refunds + disputes + tips + payouts = closing_balance, exactly. See docs/STATEMENTS.md.",
       security: bearer,
-      request: { params: MonthParams, query: z.object({ format: z.enum(["json", "csv"]).default("json") }) },
+      request: {
+        params: MonthParams,
+        query: z.object({ format: z.enum(["json", "csv"]).default("json").openapi({ description: "`csv`: one record per figure (RFC 4180)." }) }),
+      },
       responses: {
         200: { description: "OK", content: { "application/json": { schema: ProviderStatement }, "text/csv": TextBody } },
         ...errors(400, 401, 404, 422),
@@ -70,7 +73,12 @@ export const statementRoutes = router()
       summary: "The account's invoice for a UTC month: charges per service with tag subtotals, credits, debits (owner, operator)",
       description: "`format=html` is a printable page. The number is TG-<YYYYMM>-<account id tail>: stable, one per account and month. See docs/STATEMENTS.md.",
       security: bearer,
-      request: { params: MonthParams, query: z.object({ format: z.enum(["json", "csv", "html"]).default("json") }) },
+      request: {
+        params: MonthParams,
+        query: z.object({
+          format: z.enum(["json", "csv", "html"]).default("json").openapi({ description: "`csv`: one record per line (RFC 4180); `html`: a printable page." }),
+        }),
+      },
       responses: {
         200: { description: "OK", content: { "application/json": { schema: AccountInvoice }, "text/csv": TextBody, "text/html": TextBody } },
         ...errors(400, 401, 404, 422),
