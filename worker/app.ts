@@ -26,6 +26,7 @@ import { reconciliationRoutes } from "./routes/reconciliation";
 import { refundRoutes } from "./routes/refunds";
 import { disputeRoutes } from "./routes/disputes";
 import { serviceRoutes } from "./routes/services";
+import { statementRoutes } from "./routes/statements";
 import { uncollectedRoutes } from "./routes/uncollected";
 import { usageRoutes } from "./routes/usage";
 import { usageReportRoutes } from "./routes/usage-reports";
@@ -130,6 +131,7 @@ export function buildApp() {
   app.route("/", meRoutes);
   app.route("/", usageRoutes);
   app.route("/", wellKnownRoutes);
+  app.route("/", statementRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   documentProxy(app);

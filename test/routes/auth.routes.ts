@@ -382,6 +382,26 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     alsoAllowed: ["operator"],
     wrong: notAccountOwner,
   },
+  // Monthly documents: a provider's statement, an account's invoice.
+  {
+    name: "/v1/providers/{id}/statements/{month}",
+    method: "GET",
+    path: (w) => `/v1/providers/${w.providerA}/statements/2026-01`,
+    allowed: "providerA",
+    ok: 200,
+    alsoAllowed: ["operator"],
+    // Another provider, an owner or an agent cannot tell the provider exists.
+    wrong: notServiceOwner,
+  },
+  {
+    name: "/v1/accounts/{id}/invoices/{month}",
+    method: "GET",
+    path: (w) => `/v1/accounts/${w.accountA}/invoices/2026-01`,
+    allowed: "ownerA",
+    ok: 200,
+    alsoAllowed: ["operator"],
+    wrong: notAccountOwner,
+  },
 ];
 
 /** The documented route a row names: its method and path template (the name up to any " (…)"). */

@@ -21,3 +21,26 @@ export function resolvePeriod(from: string | undefined, to: string | undefined, 
 }
 
 export const iso = (ms: number) => new Date(ms).toISOString();
+
+/** A UTC calendar month as `YYYY-MM` (month 01–12, four-digit year). */
+export const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
+
+/** The UTC calendar month `YYYY-MM` as a half-open period: its first millisecond to the next month's. */
+export function monthPeriod(month: string): Period {
+  const m = MONTH.exec(month);
+  if (!m) throw new ApiError("invalid_request", "month: expected YYYY-MM, e.g. 2026-03");
+  const [year, index] = [Number(m[1]), Number(m[2]) - 1];
+  return { from: utcMonthStart(year, index), to: utcMonthStart(year, index + 1) };
+}
+
+/** Date.UTC would read years 0–99 as 1900–1999; setUTCFullYear takes the year as written. */
+function utcMonthStart(year: number, monthIndex: number): number {
+  return new Date(0).setUTCFullYear(year, monthIndex, 1);
+}
+
+/**
+ * D1 trails the ledgers by the export (about a second; a retry after a failure takes longer), so a
+ * month's documents are final once it ended this long ago; before that they may still change.
+ */
+export const FINAL_AFTER_MS = 5 * 60_000;
+export const isFinal = (period: Period, now = Date.now()) => now >= period.to + FINAL_AFTER_MS;
