@@ -1,10 +1,12 @@
 /**
- * Seeded, model-based simulation of one AccountLedger (I1–I13 under faults).
+ * Seeded, model-based simulation of one AccountLedger (I1–I14 under faults).
  *
  * fast-check generates sequences of up to MAX_STEPS operations — credits (with idempotency keys,
  * repeated = duplicate delivery, same key with another body, bursts of the same key at once),
  * reserves (amounts up to and over what is available, live, revoked and unknown keys, proxied-call
  * idempotency keys, bursts that race for the balance), captures (0, part, all, more, twice), voids,
+ * refunds (part, the rest, more than is left), disputes (compensated or not) and their decisions
+ * (once, or both ways at once),
  * expiries (a 1 ms hold, or time passing for several holds, then the alarm), alarm runs (export,
  * delivered twice), crashes between steps (`abortAllDurableObjects`, `evictDurableObject`; both
  * reach only this test file's objects), crashes *during* a credit, a capture and
@@ -195,7 +197,7 @@ async function checkAll(m: LedgerModel, r: Real, o: { exportedAll?: boolean }): 
   });
   const captured = journal.filter((t) => t.kind === "capture").map((t) => t.hold_id);
   expect(new Set(captured).size, "one capture per hold").toBe(captured.length);
-  const sum = journal.reduce((s, t) => s + (t.kind === "credit" ? t.amount : -t.amount), 0);
+  const sum = journal.reduce((s, t) => s + (t.kind === "capture" || t.kind === "repayment" ? -t.amount : t.amount), 0);
   expect(sum, "journal sums to posted (I1)").toBe(m.posted);
 
   // The audit trail: a verifying chain with exactly the model's events (I5), and every hold's
@@ -971,6 +973,21 @@ const STEPS: fc.Arbitrary<fc.AsyncCommand<LedgerModel, Real>>[] = [
     2,
     fc.tuple(fc.constantFrom<"scheduled" | "direct">("scheduled", "direct"), fc.boolean()).map(([how, twice]) => new Alarm(how, twice)),
   ),
+  // Weighted up: they only apply once a capture (or a dispute) exists.
+  ...w(
+    5,
+    fc.tuple(nat, fc.constantFrom<"part" | "rest" | "over">("part", "part", "rest", "over"), frac).map(([n, spec, f]) => new Refund(n, spec, f)),
+  ),
+  ...w(
+    4,
+    fc
+      .tuple(nat, fc.constantFrom<"unauthorized" | "defective">("unauthorized", "defective"), fc.constantFrom(0, 300, 1_000_000))
+      .map(([n, why, limit]) => new OpenDispute(n, why, limit)),
+  ),
+  ...w(
+    4,
+    fc.tuple(nat, fc.constantFrom<"payer" | "provider">("payer", "provider"), fc.boolean()).map(([n, who, race]) => new DecideDispute(n, who, race)),
+  ),
   fc.constantFrom<"abort" | "evict">("abort", "evict").map((k) => new Crash(k)),
   creditAmount.map((a) => new CrashDuringCredit(a)),
   fc.tuple(nat, frac).map(([h, f]) => new CrashDuringCapture(h, f)),
@@ -981,7 +998,115 @@ const STEPS: fc.Arbitrary<fc.AsyncCommand<LedgerModel, Real>>[] = [
 ];
 
 // ---------------------------------------------------------------------------------------------
-// One run: a fresh account with three keys (the third revoked) and an opening credit, the steps,
+// After the call: refunds and disputes of the captures so far (I5, I14)
+// ---------------------------------------------------------------------------------------------
+
+const capturesOf = (m: Readonly<LedgerModel>) => m.journal.flatMap((t, i) => (t.kind === "capture" ? [i] : []));
+
+class Refund extends Step {
+  constructor(
+    readonly n: number,
+    readonly spec: "part" | "rest" | "over",
+    readonly frac: number,
+  ) {
+    super();
+  }
+  override check(m: Readonly<LedgerModel>) {
+    return capturesOf(m).length > 0;
+  }
+  protected async act(m: LedgerModel, r: Real) {
+    const idx = pick(capturesOf(m), this.n) as number;
+    const capture = m.journal[idx]!;
+    const amount = this.spec === "rest" ? null : this.spec === "part" ? Math.max(1, Math.floor(capture.amount * this.frac)) : capture.amount + 1;
+    const expected = m.refund(idx, amount);
+    const res = await r.stub.refund({
+      actor: "operator",
+      transferId: capture.id!,
+      providerId: null,
+      amount,
+      reason: null,
+      idempotencyKey: null,
+      fingerprint: "",
+    });
+    count(`refund:${expected.kind}`);
+    if (expected.kind === "ok") {
+      expect(res).toMatchObject({
+        ok: true,
+        transfer: { kind: "refund", fee: expected.fee, refund_of: capture.id, seq: m.journal.length },
+        balance: m.balance,
+      });
+      if (res.ok) m.journal.at(-1)!.id = res.transfer.id;
+    } else expect(res, "refunds stay within the charge (I5)").toEqual({ ok: false, code: "refund_exceeds_charge", refundable: expected.refundable });
+  }
+  toString() {
+    return `Refund(#${this.n},${this.spec}${this.spec === "part" ? `:${this.frac.toFixed(2)}` : ""})`;
+  }
+}
+
+class OpenDispute extends Step {
+  constructor(
+    readonly n: number,
+    readonly reason: "unauthorized" | "defective",
+    readonly limit: number,
+  ) {
+    super();
+  }
+  override check(m: Readonly<LedgerModel>) {
+    return capturesOf(m).length > 0;
+  }
+  protected async act(m: LedgerModel, r: Real) {
+    const idx = pick(capturesOf(m), this.n) as number;
+    const expected = m.openDispute(idx, this.reason, this.limit);
+    const res = await r.stub.openDispute({
+      actor: "owner",
+      transferId: m.journal[idx]!.id!,
+      reason: this.reason,
+      detail: null,
+      compensationLimit: this.limit,
+      windowMs: 86_400_000,
+    });
+    count(`dispute:${expected.kind}`);
+    if (expected.kind !== "ok") return void expect(res).toMatchObject({ ok: false, code: expected.kind });
+    expect(res).toMatchObject({ ok: true, dispute: { amount: expected.amount, compensated: expected.compensated, status: "open" } });
+    if (!res.ok) throw new Error("unreachable");
+    m.addDispute({ id: res.dispute.id, captureIdx: idx, reason: this.reason, amount: expected.amount, compensated: expected.compensated });
+    expect(res.balance, "compensated at once").toEqual(m.balance);
+  }
+  toString() {
+    return `OpenDispute(#${this.n},${this.reason},limit=${this.limit})`;
+  }
+}
+
+/** The operator decides a dispute, once or twice at once with opposite winners: one lands (I14). */
+class DecideDispute extends Step {
+  constructor(
+    readonly n: number,
+    readonly winner: "payer" | "provider",
+    readonly race: boolean,
+  ) {
+    super();
+  }
+  override check(m: Readonly<LedgerModel>) {
+    return m.disputes.length > 0;
+  }
+  protected async act(m: LedgerModel, r: Real) {
+    const d = pick(m.disputes, this.n)!;
+    const winners: ("payer" | "provider")[] = this.race ? [this.winner, this.winner === "payer" ? "provider" : "payer"] : [this.winner];
+    const results = await Promise.all(winners.map((winner) => r.stub.resolveDispute({ actor: "operator", disputeId: d.id, winner })));
+    const landed = results.flatMap((res, i) => (res.ok ? [winners[i]!] : []));
+    expect(landed.length, "at most one decision lands").toBeLessThanOrEqual(1);
+    const outcome = m.decide(d, landed[0] ?? this.winner);
+    count(`decide:${outcome}`);
+    expect(landed.length, "an open dispute takes exactly one decision").toBe(outcome === "done" ? 1 : 0);
+    for (const res of results) if (!res.ok) expect(res).toMatchObject({ code: "dispute_closed" });
+  }
+  toString() {
+    return `DecideDispute(#${this.n},${this.winner}${this.race ? ",race" : ""})`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One run: a fresh account with three keys (the third revoked), an opening credit and charge, the steps,
 // then recovery.
 // ---------------------------------------------------------------------------------------------
 
@@ -1010,6 +1135,13 @@ async function setup(): Promise<{ model: LedgerModel; real: Real }> {
   });
   if (!opened.ok) throw new Error("opening credit failed");
   model.journal[0]!.id = opened.transfer.id;
+  // And an opening charge, so that refunds and disputes have something to act on from the first step.
+  const requestId = newId("req");
+  const charge = { keyHash: model.keys[0]!.hash, requestId, serviceId: "svc_sim", providerId: PROVIDERS[0], feeBps: 250, amount: 1_000 };
+  const held = await real.stub.reserve({ ...charge, currency: "USD", ttlMs: 60_000 });
+  if (!held.ok || model.reserve(0, 1_000, requestId, null).kind !== "ok") throw new Error("opening reserve failed");
+  const hold = model.addHold({ id: held.hold_id, requestId, keyIdx: 0, amount: 1_000, feeBps: 250, providerId: PROVIDERS[0], tiny: false }, null);
+  expectCapture(model, model.capture(hold, 1_000), await real.stub.capture({ holdId: hold.id, amount: 1_000 }), hold, 1_000);
   return { model, real };
 }
 
@@ -1054,7 +1186,7 @@ describe("AccountLedger simulation against a reference model", () => {
     );
   });
 
-  it("keeps I1–I13 after every step under crashes, duplicate deliveries and D1 failures", { timeout: 600_000 }, async () => {
+  it("keeps I1–I14 after every step under crashes, duplicate deliveries and D1 failures", { timeout: 600_000 }, async () => {
     await fc.assert(
       fc.asyncProperty(fc.commands(STEPS, { maxCommands: MAX_STEPS, size: "max", replayPath: REPLAY_PATH }), async (cmds) => {
         const world = await setup();

@@ -7,6 +7,7 @@
  * own state (export cursors) and against the journal the model predicts.
  */
 import type { HoldState } from "../../durable-objects/types";
+import { refundFeePart } from "../../core/legs";
 import { platformFee } from "../../core/pricing/fees";
 
 export type ModelKey = { id: string; hash: string; revoked: boolean };
@@ -27,7 +28,26 @@ export type ModelHold = {
   uncollected?: boolean;
 };
 
-export type ModelTransfer = { id: string | null; kind: "credit" | "capture"; amount: number; fee: number; holdId: string | null };
+export type ModelTransfer = {
+  id: string | null;
+  kind: "credit" | "capture" | "refund" | "compensation" | "repayment";
+  amount: number;
+  fee: number;
+  holdId: string | null;
+};
+
+/** A dispute of a capture (`captureIdx`: its place in the journal). */
+export type ModelDispute = {
+  id: string;
+  captureIdx: number;
+  reason: string;
+  amount: number;
+  compensated: number;
+  status: "open" | "won_by_payer" | "won_by_provider";
+};
+
+export type RefundOutcome = { kind: "ok"; fee: number } | { kind: "refund_exceeds_charge"; refundable: number };
+export type DisputeOutcome = { kind: "ok"; amount: number; compensated: number } | { kind: "dispute_exists" } | { kind: "nothing_to_dispute" };
 
 /** What one audit event must say (the chain itself is checked by verifyChain). */
 export type AuditExpect = { event: string; outcome: string; amount: number | null; request_id: string | null; reason: string | null };
@@ -67,6 +87,9 @@ export class LedgerModel {
   keys: ModelKey[] = [];
   holds: ModelHold[] = [];
   journal: ModelTransfer[] = [];
+  /** What each capture's refunds gave back so far, by the capture's journal index. */
+  refunded = new Map<number, number>();
+  disputes: ModelDispute[] = [];
   audit: AuditStep[] = [];
   /** Credit idempotency keys: the first answer, replayed to every repeat with the same body. */
   creditKeys = new Map<string, { fingerprint: string; first: unknown }>();
@@ -194,6 +217,85 @@ export class LedgerModel {
     };
     if (into) into.push(event);
     else this.audit.push(event);
+  }
+
+  /** The request a capture charged for (its hold's), which its refunds and disputes name too. */
+  requestOf(captureIdx: number): string | null {
+    const holdId = this.journal[captureIdx]?.holdId;
+    return this.holds.find((h) => h.id === holdId)?.requestId ?? null;
+  }
+
+  /** A refund of the capture at `captureIdx`; `amount` null: all that is refundable (I5). */
+  refund(captureIdx: number, amount: number | null): RefundOutcome {
+    const capture = this.journal[captureIdx] as ModelTransfer;
+    const claimed = this.disputes.find((d) => d.captureIdx === captureIdx && d.status === "open")?.amount ?? 0;
+    const refundable = capture.amount - (this.refunded.get(captureIdx) ?? 0) - claimed;
+    const amt = amount ?? refundable;
+    if (amt === 0 || amt > refundable) return { kind: "refund_exceeds_charge", refundable };
+    return { kind: "ok", fee: this.appendRefund(captureIdx, amt, "refund") };
+  }
+
+  private appendRefund(captureIdx: number, amount: number, why: string): number {
+    const capture = this.journal[captureIdx] as ModelTransfer;
+    const before = this.refunded.get(captureIdx) ?? 0;
+    const fee = refundFeePart(capture, before, amount);
+    this.refunded.set(captureIdx, before + amount);
+    this.debits -= amount;
+    this.journal.push({ id: null, kind: "refund", amount, fee, holdId: null });
+    this.pushAudit({ event: "refund", outcome: "ok", amount, request_id: this.requestOf(captureIdx), reason: `${capture.id}: ${why}` });
+    return fee;
+  }
+
+  /** What opening a dispute of the capture must answer; on `ok` the caller adds it with `addDispute`. */
+  openDispute(captureIdx: number, reason: string, limit: number): DisputeOutcome {
+    if (this.disputes.some((d) => d.captureIdx === captureIdx)) return { kind: "dispute_exists" };
+    const amount = (this.journal[captureIdx] as ModelTransfer).amount - (this.refunded.get(captureIdx) ?? 0);
+    if (amount <= 0) return { kind: "nothing_to_dispute" };
+    return { kind: "ok", amount, compensated: reason === "unauthorized" ? Math.min(amount, limit) : 0 };
+  }
+
+  addDispute(d: Omit<ModelDispute, "status">): void {
+    this.disputes.push({ ...d, status: "open" });
+    const capture = this.journal[d.captureIdx] as ModelTransfer;
+    const request_id = this.requestOf(d.captureIdx);
+    this.pushAudit({ event: "dispute_opened", outcome: "ok", amount: d.amount, request_id, reason: `${d.id} on ${capture.id}: ${d.reason}` });
+    if (d.compensated > 0) {
+      this.credits += d.compensated;
+      this.journal.push({ id: null, kind: "compensation", amount: d.compensated, fee: 0, holdId: null });
+      this.pushAudit({
+        event: "compensation",
+        outcome: "ok",
+        amount: d.compensated,
+        request_id,
+        reason: `${d.id}: credited at once from the compensation account`,
+      });
+    }
+  }
+
+  /** The operator's decision: the payer wins (refund, then repayment) or the provider (nothing moves). Null: already final. */
+  decide(d: ModelDispute, winner: "payer" | "provider"): "done" | "dispute_closed" {
+    if (d.status !== "open") return "dispute_closed";
+    const request_id = this.requestOf(d.captureIdx);
+    if (winner === "provider") {
+      d.status = "won_by_provider";
+      this.pushAudit({ event: "dispute_resolved", outcome: "ok", amount: 0, request_id, reason: `${d.id}: won_by_provider` });
+      return "done";
+    }
+    this.appendRefund(d.captureIdx, d.amount, `dispute ${d.id}: ${d.reason}`);
+    if (d.compensated > 0) {
+      this.credits -= d.compensated;
+      this.journal.push({ id: null, kind: "repayment", amount: d.compensated, fee: 0, holdId: null });
+      this.pushAudit({
+        event: "compensation_repaid",
+        outcome: "ok",
+        amount: d.compensated,
+        request_id,
+        reason: `${d.id}: the provider's refund repays the compensation`,
+      });
+    }
+    d.status = "won_by_payer";
+    this.pushAudit({ event: "dispute_resolved", outcome: "ok", amount: d.amount, request_id, reason: `${d.id}: won_by_payer` });
+    return "done";
   }
 
   revoke(keyIdx: number): boolean {
