@@ -19,6 +19,7 @@ import { auditRoutes } from "./routes/audit";
 import { ledgerRoutes } from "./routes/ledger";
 import { mandateRoutes } from "./routes/mandates";
 import { meRoutes } from "./routes/me";
+import { payoutRoutes } from "./routes/payouts";
 import { providerRoutes } from "./routes/providers";
 import { hostnameRoutes } from "./routes/hostnames";
 import { documentProxy } from "./routes/proxied";
@@ -120,6 +121,7 @@ export function buildApp() {
   app.route("/", ledgerRoutes);
   app.route("/", reconciliationRoutes);
   app.route("/", refundRoutes);
+  app.route("/", payoutRoutes);
   app.route("/", agentKeyRoutes);
   app.route("/", serviceRoutes);
   app.route("/", uncollectedRoutes);

@@ -17,6 +17,8 @@ export type Env = {
   AUTH_FAILURE_LIMIT?: string;
   /** Comma-separated: the gateway's own public hosts, never routed by custom hostname nor claimable. */
   GATEWAY_HOSTS?: string;
+  /** Seconds a provider's earnings stay pending before they may be paid out (default 172800, two days). */
+  PAYOUT_DELAY_S?: string;
 };
 
 const Base64Url32 = /^[A-Za-z0-9_-]{43}$/;
@@ -72,6 +74,9 @@ const Config = z.object({
     .default("false")
     .transform((v) => v === "true"),
   AUTH_FAILURE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(20),
+  // How long a provider's earnings stay pending (not payable) after the charge: room for refunds
+  // and disputes before the money leaves. 0 pays out at once; at most a year.
+  PAYOUT_DELAY_S: z.coerce.number().int().min(0).max(31_536_000).default(172_800),
   // The hosts the gateway answers on (its workers.dev name, its own domain). A service may not
   // claim them, and requests to them never go through custom-hostname routing (SECURITY.md).
   // localhost, 127.x and [::1] are always the gateway's (worker/services/hostnames.ts).
