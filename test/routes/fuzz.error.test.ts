@@ -91,6 +91,11 @@ const ENDPOINTS: Record<string, Endpoint> = {
   "patch /v1/services/{id}": { role: "providerA", path: (w) => `/v1/services/${w.serviceA.id}`, valid: () => ({ name: "renamed", timeout_ms: 2_000 }) },
   "post /v1/reconciliation/repairs": { role: "operator", path: () => "/v1/reconciliation/repairs", valid: (w) => ({ account_id: w.accountA }) },
   "post /v1/refunds": { role: "providerA", path: () => "/v1/refunds", valid: (w) => ({ transfer_id: w.chargeA, amount: 1, reason: "fuzz" }) },
+  "post /v1/providers/{id}/payouts": {
+    role: "operator",
+    path: (w) => `/v1/providers/${w.providerA}/payouts`,
+    valid: () => ({ amount: 1, currency: "USD", reference: "fuzz" }),
+  },
   "post /v1/usage": { role: "providerA", path: () => "/v1/usage", valid: (w) => ({ request_id: `req_${w.accountA.slice(5)}_${"0".repeat(20)}`, units: 1 }) },
 };
 
@@ -430,7 +435,7 @@ async function snapshot(w: World) {
     db
       .prepare(
         `SELECT (SELECT COUNT(*) FROM providers) AS providers, (SELECT COUNT(*) FROM accounts) AS accounts, (SELECT COUNT(*) FROM services) AS services,
-                (SELECT COUNT(*) FROM service_hostnames) AS hostnames`,
+                (SELECT COUNT(*) FROM service_hostnames) AS hostnames, (SELECT COUNT(*) FROM payouts) AS payouts`,
       )
       .first(),
     db
