@@ -41,8 +41,9 @@ export type PayoutResult =
  *    only if step 1 wrote it;
  * 3. reads of what happened: this payout, the key's payout, and what is available now.
  *
- * The statements are D1's own (a batch of raw statements); the rule of what is available is the
- * query builder's fragments (available.ts), rendered here, so the check and the balance read agree.
+ * The statements go to D1's own `batch()` (drizzle's takes no raw SQL); the rule of what is
+ * available is the query builder's fragments (available.ts), rendered here, so the check and the
+ * balance read cannot disagree.
  */
 export async function payOut(d1: D1Database, r: PayoutRequest): Promise<PayoutResult> {
   const id = newId("po");
@@ -54,7 +55,7 @@ export async function payOut(d1: D1Database, r: PayoutRequest): Promise<PayoutRe
   const legInsert = (leg: Leg, index: number) =>
     statement(sql`INSERT INTO ${ledgerEntries} (account_id, seq, leg, transfer_id, ledger_account, amount, currency, tags, created_at)
       SELECT provider_id, seq, ${index}, id, ${leg.ledgerAccount}, ${leg.amount}, currency, NULL, created_at FROM ${payouts} WHERE id = ${id}`);
-  const [, , , mine, byKey, now] = await d1.batch<Record<string, unknown>>([
+  const results = await d1.batch<Record<string, unknown>>([
     statement(sql`INSERT INTO ${payouts} (id, provider_id, seq, amount, currency, reference, idempotency_key, fingerprint, created_at)
       SELECT ${id}, ${r.providerId}, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ${payouts} WHERE provider_id = ${r.providerId}),
         ${r.amount}, ${r.currency}, ${r.reference}, ${r.idempotencyKey}, ${r.fingerprint}, ${r.now}
@@ -65,6 +66,7 @@ export async function payOut(d1: D1Database, r: PayoutRequest): Promise<PayoutRe
     statement(sql`SELECT ${PAYOUT_COLUMNS} FROM ${payouts} WHERE provider_id = ${r.providerId} AND idempotency_key = ${r.idempotencyKey}`),
     statement(sql`SELECT CAST((${available}) AS TEXT) AS available`),
   ]);
+  const [mine, byKey, availableNow] = results.slice(-3);
   const paid = mine?.results[0];
   if (paid) return { ok: true, payout: payoutRow(paid), replayed: false };
   // A null key matches no row (NULL = NULL is not true).
@@ -72,7 +74,7 @@ export async function payOut(d1: D1Database, r: PayoutRequest): Promise<PayoutRe
   if (earlier) {
     return earlier.fingerprint === r.fingerprint ? { ok: true, payout: payoutRow(earlier), replayed: true } : { ok: false, code: "idempotency_mismatch" };
   }
-  return { ok: false, code: "insufficient_provider_funds", available: exactSum(now?.results[0]?.available) };
+  return { ok: false, code: "insufficient_provider_funds", available: exactSum(availableNow?.results[0]?.available) };
 }
 
 const dialect = new SQLiteAsyncDialect();
