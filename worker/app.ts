@@ -19,6 +19,7 @@ import { auditRoutes } from "./routes/audit";
 import { ledgerRoutes } from "./routes/ledger";
 import { mandateRoutes } from "./routes/mandates";
 import { meRoutes } from "./routes/me";
+import { payoutRoutes } from "./routes/payouts";
 import { providerRoutes } from "./routes/providers";
 import { hostnameRoutes } from "./routes/hostnames";
 import { documentProxy } from "./routes/proxied";
@@ -123,6 +124,7 @@ export function buildApp() {
   app.route("/", reconciliationRoutes);
   app.route("/", refundRoutes);
   app.route("/", disputeRoutes);
+  app.route("/", payoutRoutes);
   app.route("/", agentKeyRoutes);
   app.route("/", serviceRoutes);
   app.route("/", uncollectedRoutes);

@@ -21,6 +21,8 @@ export type Env = {
   COMPENSATION_LIMIT?: string;
   /** Days after a charge during which its payer may dispute it. */
   DISPUTE_WINDOW_DAYS?: string;
+  /** Seconds a provider's earnings stay pending before they may be paid out (default 172800, two days). */
+  PAYOUT_DELAY_S?: string;
 };
 
 const Base64Url32 = /^[A-Za-z0-9_-]{43}$/;
@@ -80,6 +82,9 @@ const Config = z.object({
   // (micro-units of the account's currency; 0 turns immediate compensation off).
   COMPENSATION_LIMIT: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(100_000_000),
   DISPUTE_WINDOW_DAYS: z.coerce.number().int().min(1).max(3_650).default(60),
+  // How long a provider's earnings stay pending (not payable) after the charge: room for refunds
+  // and disputes before the money leaves. 0 pays out at once; at most a year.
+  PAYOUT_DELAY_S: z.coerce.number().int().min(0).max(31_536_000).default(172_800),
   // The hosts the gateway answers on (its workers.dev name, its own domain). A service may not
   // claim them, and requests to them never go through custom-hostname routing (SECURITY.md).
   // localhost, 127.x and [::1] are always the gateway's (worker/services/hostnames.ts).

@@ -311,6 +311,37 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     ok: 200,
     wrong: notOperator,
   },
+  // A provider's money: the provider itself or the operator; anyone else cannot tell it exists.
+  {
+    name: "/v1/providers/{id}/balance",
+    method: "GET",
+    path: (w) => `/v1/providers/${w.providerA}/balance`,
+    allowed: "providerA",
+    ok: 200,
+    alsoAllowed: ["operator"],
+    wrong: notServiceOwner,
+  },
+  {
+    name: "/v1/providers/{id}/payouts (list)",
+    method: "GET",
+    path: (w) => `/v1/providers/${w.providerA}/payouts`,
+    allowed: "providerA",
+    ok: 200,
+    alsoAllowed: ["operator"],
+    wrong: notServiceOwner,
+  },
+  {
+    name: "/v1/providers/{id}/payouts",
+    method: "POST",
+    path: (w) => `/v1/providers/${w.providerA}/payouts`,
+    body: () => ({ amount: 1, currency: "USD" }),
+    allowed: "operator",
+    // Past auth, provider A's earnings are still pending (PAYOUT_DELAY_S), so nothing is paid:
+    // 422 insufficient_provider_funds is proof the operator reached the handler.
+    ok: 422,
+    // Operator-only: the provider itself is refused too, with 403.
+    wrong: { ...notOperator, providerB: 403 },
+  },
   { name: "/v1/me", method: "GET", path: () => "/v1/me", allowed: "agentA", ok: 200, wrong: notAgent },
   { name: "/s/{slug}/{path} (proxy)", method: "GET", path: (w) => `/s/${w.serviceA.slug}/echo/auth`, allowed: "agentA", ok: 200, wrong: notAgent },
   // The proxy forwards every method /openapi.json documents; each is a paid call for an agent key only.

@@ -102,6 +102,11 @@ const ENDPOINTS: Record<string, Endpoint> = {
     valid: () => ({ accept: false, evidence: "fuzz" }),
   },
   "post /v1/disputes/{id}/resolve": { role: "operator", path: (w) => `/v1/disputes/${w.disputeToResolve}/resolve`, valid: () => ({ winner: "payer" }) },
+  "post /v1/providers/{id}/payouts": {
+    role: "operator",
+    path: (w) => `/v1/providers/${w.providerA}/payouts`,
+    valid: () => ({ amount: 1, currency: "USD", reference: "fuzz" }),
+  },
   "post /v1/usage": { role: "providerA", path: () => "/v1/usage", valid: (w) => ({ request_id: `req_${w.accountA.slice(5)}_${"0".repeat(20)}`, units: 1 }) },
 };
 
@@ -441,7 +446,7 @@ async function snapshot(w: World) {
     db
       .prepare(
         `SELECT (SELECT COUNT(*) FROM providers) AS providers, (SELECT COUNT(*) FROM accounts) AS accounts, (SELECT COUNT(*) FROM services) AS services,
-                (SELECT COUNT(*) FROM service_hostnames) AS hostnames`,
+                (SELECT COUNT(*) FROM service_hostnames) AS hostnames, (SELECT COUNT(*) FROM payouts) AS payouts`,
       )
       .first(),
     db

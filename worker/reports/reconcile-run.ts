@@ -12,6 +12,7 @@ import {
   reconcileTotals,
 } from "./reconcile";
 import { exactSum } from "../../core/pricing/amount";
+import { reconcilePayouts } from "./reconcile-payouts";
 import { oldestFirst } from "./pages";
 import { rpc } from "../account-client/rpc";
 import { ledgerFor } from "../account-client/stub";
@@ -41,7 +42,7 @@ export type ReconcileResult = {
  * Reconciles a page of accounts. The order of reads is what makes a concurrent export harmless:
  * each DO's export cursor first, then D1, then the DO's journal. D1 then holds at least every row
  * up to the cursor read, and the journal (which only grows) holds every row D1 showed.
- * Whole-ledger checks (I1 totals, rows of unknown accounts) run on the first page of a full run.
+ * Whole-ledger checks (I1 totals, rows of unknown accounts, payouts) run on the first page of a full run.
  */
 export async function reconcilePage(env: Pick<Env, "DB" | "ACCOUNT">, opts: ReconcileOptions): Promise<ReconcileResult> {
   const now = opts.now ?? Date.now();
@@ -146,18 +147,48 @@ async function readJournal(env: Pick<Env, "ACCOUNT">, accountId: string): Promis
   }));
 }
 
-/** I1 over all of D1 (per currency), and ledger rows whose account the accounts table lacks. */
+/** The ids whose legs are payouts' (`account_id` = the provider): providers, and any payout's provider. */
+const PAYOUT_HOLDERS = "SELECT id FROM providers UNION SELECT provider_id FROM payouts";
+
+/**
+ * I1 over all of D1 (per currency), ledger rows whose account the accounts table lacks, and every
+ * payout against its legs (reconcile-payouts.ts). A provider's legs under its own id are its
+ * payouts', which the payout check covers, so they are not reported as an unknown account.
+ * Payouts are rare operator acts: all of them are read at once.
+ */
 async function wholeLedger(d1: D1Database): Promise<Discrepancy[]> {
-  const [sums, orphans] = await d1.batch<Record<string, unknown>>([
+  const [sums, orphans, payouts, payoutLegRows] = await d1.batch<Record<string, unknown>>([
     // As text: the sum is exact in SQLite; a JavaScript number past 2^53 − 1 would round it.
     d1.prepare("SELECT currency, CAST(SUM(amount) AS TEXT) AS total FROM ledger_entries GROUP BY currency ORDER BY currency"),
     d1.prepare(
-      "SELECT account_id FROM transfers WHERE account_id NOT IN (SELECT id FROM accounts) UNION SELECT account_id FROM ledger_entries WHERE account_id NOT IN (SELECT id FROM accounts) ORDER BY 1",
+      `SELECT account_id FROM transfers WHERE account_id NOT IN (SELECT id FROM accounts) UNION SELECT account_id FROM ledger_entries WHERE account_id NOT IN (SELECT id FROM accounts) AND account_id NOT IN (${PAYOUT_HOLDERS}) ORDER BY 1`,
+    ),
+    d1.prepare("SELECT id, provider_id, seq, amount, currency FROM payouts ORDER BY provider_id, seq"),
+    d1.prepare(
+      `SELECT account_id, seq, leg, transfer_id, ledger_account, amount, currency FROM ledger_entries WHERE account_id IN (${PAYOUT_HOLDERS}) ORDER BY account_id, seq, leg`,
     ),
   ]);
   return [
     ...reconcileTotals((sums?.results ?? []).map((r) => ({ currency: String(r.currency), total: exactSum(r.total) }))),
     ...orphanAccounts((orphans?.results ?? []).map((r) => String(r.account_id))),
+    ...reconcilePayouts(
+      (payouts?.results ?? []).map((r) => ({
+        id: String(r.id),
+        provider_id: String(r.provider_id),
+        seq: Number(r.seq),
+        amount: Number(r.amount),
+        currency: String(r.currency),
+      })),
+      (payoutLegRows?.results ?? []).map((r) => ({
+        account_id: String(r.account_id),
+        seq: Number(r.seq),
+        leg: Number(r.leg),
+        transfer_id: String(r.transfer_id),
+        ledger_account: String(r.ledger_account),
+        amount: Number(r.amount),
+        currency: String(r.currency),
+      })),
+    ),
   ];
 }
 

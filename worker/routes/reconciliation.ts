@@ -27,7 +27,7 @@ const ReconcileQuery = z.object({
 
 const Discrepancy = z
   .object({
-    account_id: z.string().nullable().openapi({ description: "Null for whole-ledger findings." }),
+    account_id: z.string().nullable().openapi({ description: "The account, or for a payout the provider; null for whole-ledger findings." }),
     seq: z.number().int().nullable(),
     kind: z.enum(["missing", "duplicate", "amount_mismatch", "sequence_gap", "unbalanced", "unknown_in_d1", "ledger_not_opened"]),
     detail: z.string(),
