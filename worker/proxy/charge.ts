@@ -64,15 +64,18 @@ export class ServedCall {
       const detail = rule.meter === "units" ? { usage: { units }, shortfall } : {};
       if (copy) ctx.waitUntil(hold.keptAliveDuring(copy.body).then((kept) => hold.capture(amount, detail, stored(amount, kept))));
       else hold.capture(amount, detail);
-      return this.respond(served, { "tollgate-charge": String(amount), "tollgate-balance": String(hold.available + hold.amount - amount) });
+      const refunded = hold.refundOnCapture === undefined ? 0 : amount;
+      const after = hold.available + hold.amount - amount + refunded;
+      return this.respond(served, this.withRefund({ "tollgate-charge": String(amount), "tollgate-balance": String(after) }));
     }
 
-    const pending = { "tollgate-hold": String(hold.amount) };
     if (rule.deferred) {
-      // Deferred: the provider reports usage later (POST /v1/usage); the hold waits for it.
+      // Deferred: the provider reports usage later (POST /v1/usage); the hold waits for it. Its
+      // capture is not the Worker's, so an SLA breach is not carried to it (docs/REFUNDS.md).
       if (copy) ctx.waitUntil(copy.body.then((kept) => hold.keepResponse(stored(null, kept))));
-      return this.respond(served, pending);
+      return this.respond(served, { "tollgate-hold": String(hold.amount) });
     }
+    const pending = this.withRefund({ "tollgate-hold": String(hold.amount) });
     if (!served) {
       const { amount } = settlement(rule, {}, hold.amount);
       hold.capture(amount, {}, copy ? stored(amount, await copy.body) : undefined);
@@ -102,6 +105,14 @@ export class ServedCall {
       })(),
     );
     return this.respond(readable, pending);
+  }
+
+  /**
+   * `tollgate-refund: sla_breach` when the call's charge is refunded in full as it lands (its
+   * origin answered slower than the service's SLA): the agent knows before the body arrives.
+   */
+  private withRefund(extra: Record<string, string>): Record<string, string> {
+    return this.hold.refundOnCapture === undefined ? extra : { ...extra, "tollgate-refund": this.hold.refundOnCapture };
   }
 
   /** The origin's response headers for the agent: hop-by-hop and `tollgate-*` dropped, redirects rewritten. */
