@@ -60,7 +60,9 @@ describe("sla: set, shown, changed, cleared", () => {
     const spec = (await api("/openapi.json")).body;
     const schemas = spec.components.schemas;
     expect(JSON.stringify(schemas.Service.properties.sla)).toContain("ServiceSla");
-    expect(schemas.ServiceSla).toMatchObject({ properties: { max_latency_ms: { type: "integer", minimum: 1, maximum: 600_000 }, refund: { enum: ["full", "none"] } } });
+    expect(schemas.ServiceSla).toMatchObject({
+      properties: { max_latency_ms: { type: "integer", minimum: 1, maximum: 600_000 }, refund: { enum: ["full", "none"] } },
+    });
     expect(Object.keys(schemas.ServiceCreate.properties)).toContain("sla");
     expect(Object.keys(schemas.ServicePatch.properties)).toContain("sla");
   });
