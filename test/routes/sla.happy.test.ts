@@ -145,6 +145,35 @@ describe("automatic refunds by outcome (SLA)", () => {
     await reconcileClean(p.accountId);
   });
 
+  it("an idempotent slow call is refunded once; its replay says so and moves no money", async () => {
+    const svc = await slaService({ max_latency_ms: SLA_MS, refund: "full" });
+    const p = await payer(100_000);
+    const keyed = { key: p.agentKey, headers: { "idempotency-key": unique("idem") } };
+    const first = await call(`/s/${svc.slug}${SLOW}`, keyed);
+    expect([first.status, first.headers.get("tollgate-refund")]).toEqual([200, "sla_breach"]);
+    const body = await first.text();
+    // The capture that ends the key is sent at once; a retry may meet it in flight (409) first.
+    let again = await call(`/s/${svc.slug}${SLOW}`, keyed);
+    for (let i = 0; again.status === 409 && i < 50; i++) {
+      await again.text();
+      await new Promise((r) => setTimeout(r, 50));
+      again = await call(`/s/${svc.slug}${SLOW}`, keyed);
+    }
+    expect([again.status, again.headers.get("idempotent-replayed"), again.headers.get("tollgate-refund"), await again.text()]).toEqual([
+      200,
+      "true",
+      "sla_breach",
+      body,
+    ]);
+    expect((await settledJournal(p)).map((t) => [t.kind, t.amount])).toEqual([
+      ["credit", 100_000],
+      ["capture", PER_CALL],
+      ["refund", PER_CALL],
+    ]);
+    expect(await settledBalance(p.accountId)).toMatchObject({ posted: 100_000, pending: 0 });
+    await reconcileClean(p.accountId);
+  });
+
   it("race: concurrent slow calls of one payer are each refunded exactly once", async () => {
     const svc = await slaService({ max_latency_ms: SLA_MS, refund: "full" });
     const p = await payer(100_000);

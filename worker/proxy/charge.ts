@@ -53,9 +53,7 @@ export class ServedCall {
     const [served, copied] = keep !== null && upstream.body ? upstream.body.tee() : [upstream.body, null];
     const copy = keep !== null ? copyOf(copied) : null;
     const stored = (charge: number | null, kept: KeptBody): StoredResponse | null =>
-      kept.complete && keep !== null
-        ? { status: upstream.status, headers: Object.fromEntries(this.headers()), body: kept.base64, request_id: keep, charge }
-        : null;
+      kept.complete && keep !== null ? { status: upstream.status, headers: this.keptHeaders(), body: kept.base64, request_id: keep, charge } : null;
 
     if (chargeAtHeaders(rule)) {
       // The price is known now: the response says what it costs and what is left after it.
@@ -113,6 +111,11 @@ export class ServedCall {
    */
   private withRefund(extra: Record<string, string>): Record<string, string> {
     return this.hold.refundOnCapture === undefined ? extra : { ...extra, "tollgate-refund": this.hold.refundOnCapture };
+  }
+
+  /** The headers a replay of this call gets: the origin's, and whether its charge was refunded. */
+  private keptHeaders(): Record<string, string> {
+    return this.withRefund(Object.fromEntries(this.headers()));
   }
 
   /** The origin's response headers for the agent: hop-by-hop and `tollgate-*` dropped, redirects rewritten. */
