@@ -62,9 +62,10 @@ export class ServedCall {
       const detail = rule.meter === "units" ? { usage: { units }, shortfall } : {};
       if (copy) ctx.waitUntil(hold.keptAliveDuring(copy.body).then((kept) => hold.capture(amount, detail, stored(amount, kept))));
       else hold.capture(amount, detail);
-      const refunded = hold.refundOnCapture === undefined ? 0 : amount;
-      const after = hold.available + hold.amount - amount + refunded;
-      return this.respond(served, this.withRefund({ "tollgate-charge": String(amount), "tollgate-balance": String(after) }));
+      const charged = { "tollgate-charge": String(amount), "tollgate-balance": String(hold.available + hold.amount - amount) };
+      // A breach refunds the whole charge as it lands: the balance after the call is as before it.
+      if (hold.refundOnCapture === undefined || amount === 0) return this.respond(served, charged);
+      return this.respond(served, this.withRefund({ ...charged, "tollgate-balance": String(hold.available + hold.amount) }));
     }
 
     if (rule.deferred) {
