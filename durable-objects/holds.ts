@@ -6,11 +6,13 @@ import { isAmount, type Journal } from "./journal";
 import { utcDay } from "./mandate-check";
 import { mandateRow, settleUnder } from "./mandates";
 import { exportDue, type Outbox } from "./outbox";
+import { appendRefund } from "./refunds";
 import { reserveNow } from "./reserve";
 import { toHold } from "./rows";
 import type { Turns } from "./turns";
 import type {
   Actor,
+  AutoRefund,
   CaptureDetail,
   CaptureInput,
   CaptureResult,
@@ -76,10 +78,10 @@ export class Holds {
   }
 
   /** Settles a pending hold for `amount` ≤ the hold; the rest is released (I4). */
-  async capture({ holdId, amount, detail = {} }: CaptureInput): Promise<CaptureResult> {
+  async capture({ holdId, amount, detail = {}, refund }: CaptureInput): Promise<CaptureResult> {
     await this.turns.inTurn();
     const result = this.journal.txn((): CaptureResult => {
-      const captured = this.captureNow(holdId, amount, detail);
+      const captured = this.captureNow(holdId, amount, detail, undefined, refund);
       return captured.ok ? { ...captured, balance: this.journal.readBalance() } : captured;
     });
     if (result.ok && result.transfer) await this.outbox.scheduleAlarm(exportDue());
@@ -167,9 +169,9 @@ export class Holds {
 
   /** Each capture in its own transaction: one that is refused does not undo the others. */
   private settleEach(settlements: readonly Settlement[]): SettlementOutcome[] {
-    return settlements.map(({ holdId, amount, detail, keep }): SettlementOutcome => {
+    return settlements.map(({ holdId, amount, detail, keep, refund }): SettlementOutcome => {
       const result = this.journal.txn(() => {
-        const captured = this.captureNow(holdId, amount, detail);
+        const captured = this.captureNow(holdId, amount, detail, undefined, refund);
         // The key's final state lands with the capture: never captured yet unreplayable (stuck).
         if (captured.ok && keep !== undefined) endCall(this.sql, holdId, keep);
         return captured;
@@ -179,7 +181,12 @@ export class Holds {
     });
   }
 
-  private captureNow(holdId: string, amount: number, detail: CaptureDetail, actor?: Actor): Captured {
+  /**
+   * `refund`: the capture is refunded in full in this same transaction (an SLA breach, decided by
+   * the Worker): never a charge without its refund, and the refund bounded by the capture (I5),
+   * which nothing else can have refunded yet. A resent capture finds its hold captured and adds nothing.
+   */
+  private captureNow(holdId: string, amount: number, detail: CaptureDetail, actor?: Actor, refund?: AutoRefund): Captured {
     const now = Date.now();
     const reason = detail.reason ?? "origin_succeeded";
     // One statement on the common path: the hold ends here only if it is pending and covers the
@@ -204,7 +211,9 @@ export class Holds {
       amount > 0
         ? this.journal.appendTransfer({ kind: "capture", amount, fee: platformFee(amount, hold.fee_bps), hold, now, detail: { ...detail, reason } })
         : null;
-    return { ok: true, hold, transfer };
+    if (refund === undefined || transfer === null) return { ok: true, hold, transfer };
+    const refunded = appendRefund(this.journal, transfer, amount, { actor: "system", reason: refund, now });
+    return { ok: true, hold, transfer, refund: refunded };
   }
 
   /**

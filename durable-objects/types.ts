@@ -182,7 +182,13 @@ export type CaptureDetail = { usage?: Usage & { estimated?: boolean }; shortfall
  * `keep` is for a call made with an Idempotency-Key: the response a retry gets back, or null to
  * free the key (the call did not complete); it lands in the capture's own transaction.
  */
-export type Settlement = { holdId: string; amount: number; detail: CaptureDetail; keep?: StoredResponse | null };
+export type Settlement = { holdId: string; amount: number; detail: CaptureDetail; keep?: StoredResponse | null; refund?: AutoRefund };
+
+/**
+ * Why a capture is refunded in full in its own transaction, decided by the Worker before the
+ * capture was sent (the origin answered slower than the service's SLA allows).
+ */
+export type AutoRefund = "sla_breach";
 /** Whether a queued capture landed; a hold found already captured counts (an earlier attempt landed). */
 export type SettlementOutcome = { hold_id: string; ok: true } | { hold_id: string; ok: false; code: string };
 
@@ -202,11 +208,12 @@ export type ReserveResult =
   | { ok: false; code: "currency_mismatch"; account_currency: string; service_currency: string };
 
 export type CaptureResult =
-  | { ok: true; hold: Hold; transfer: Transfer | null; balance: Balance }
+  /** `refund`: the capture's automatic refund, when one was asked for and there was a charge. */
+  | { ok: true; hold: Hold; transfer: Transfer | null; refund?: Transfer; balance: Balance }
   | Failure<"unknown_hold" | "amount_exceeds_hold" | "invalid_amount">
   | { ok: false; code: "hold_not_pending"; state: HoldState };
 
-export type CaptureInput = { holdId: string; amount: number; detail?: CaptureDetail };
+export type CaptureInput = { holdId: string; amount: number; detail?: CaptureDetail; refund?: AutoRefund };
 export type ReleaseInput = { holdId: string; reason: string };
 
 export type ExtendResult = { ok: true; expires_at: string } | Failure<"unknown_hold"> | { ok: false; code: "hold_not_pending"; state: HoldState };

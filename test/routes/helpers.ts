@@ -109,7 +109,16 @@ export async function createAgentKey(accountId: string, ownerKey: string, name =
   return { id: r.body.id, key: r.body.key };
 }
 
-export type ServiceInput = { slug?: string; origin?: string; prices?: unknown[]; hostnames?: string[]; timeout_ms?: number; name?: string; currency?: string };
+export type ServiceInput = {
+  slug?: string;
+  origin?: string;
+  prices?: unknown[];
+  hostnames?: string[];
+  timeout_ms?: number;
+  name?: string;
+  currency?: string;
+  sla?: unknown;
+};
 
 /** A service of `providerKey`'s provider; defaults: the demo origin, 2000 per call. */
 export async function createService(providerKey: string, input: ServiceInput = {}): Promise<any> {

@@ -129,8 +129,11 @@ export async function reserveCarryingCaptures(
   }
 }
 
-function plain({ holdId, amount, detail, keep }: Queued): Capture {
-  return keep === undefined ? { holdId, amount, detail } : { holdId, amount, detail, keep };
+function plain({ holdId, amount, detail, keep, refund }: Queued): Capture {
+  const capture: Capture = { holdId, amount, detail };
+  if (keep !== undefined) capture.keep = keep;
+  if (refund !== undefined) capture.refund = refund;
+  return capture;
 }
 
 /** A refused capture is not retried: the ledger said why (e.g. the hold expired first). */

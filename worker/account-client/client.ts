@@ -1,4 +1,4 @@
-import type { CaptureDetail, ReserveInput, StoredResponse } from "../../durable-objects/types";
+import type { AutoRefund, CaptureDetail, ReserveInput, Settlement, StoredResponse } from "../../durable-objects/types";
 import type { Env } from "../env";
 import { type Lifetime, queueCapture, reserveCarryingCaptures } from "./capture-queue";
 import { callLedger } from "./failures";
@@ -49,9 +49,15 @@ export class AccountClient {
     return value.ok ? new Hold(this, value, input.ttlMs) : value;
   }
 
-  /** Queues a served call's capture: it rides with the account's next reserve, or goes within 100 ms. */
-  capture(holdId: string, amount: number, detail: CaptureDetail, keep?: StoredResponse | null): void {
-    queueCapture(this.ctx, this.accountId, keep === undefined ? { holdId, amount, detail } : { holdId, amount, detail, keep }, this.fresh);
+  /**
+   * Queues a served call's capture: it rides with the account's next reserve, or goes within 100 ms.
+   * `refund`: the ledger refunds it in full in the capture's transaction (an SLA breach).
+   */
+  capture(holdId: string, amount: number, detail: CaptureDetail, keep?: StoredResponse | null, refund?: AutoRefund): void {
+    const capture: Settlement = { holdId, amount, detail };
+    if (keep !== undefined) capture.keep = keep;
+    if (refund !== undefined) capture.refund = refund;
+    queueCapture(this.ctx, this.accountId, capture, this.fresh);
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { CaptureDetail, ReserveResult, StoredResponse } from "../../durable-objects/types";
+import type { AutoRefund, CaptureDetail, ReserveResult, StoredResponse } from "../../durable-objects/types";
 import type { AccountClient } from "./client";
 
 type Reserved = Extract<ReserveResult, { ok: true }>;
@@ -29,9 +29,15 @@ export class Hold {
     this.currency = reserved.currency;
   }
 
+  /**
+   * Set when the call is to be refunded in full as its capture lands (the origin broke the
+   * service's SLA); the capture carries it to the ledger, which writes both in one transaction.
+   */
+  refundOnCapture: AutoRefund | undefined;
+
   /** Queues the capture of `amount` (capture-queue.ts); `keep` ends an idempotent call's key with it. */
   capture(amount: number, detail: CaptureDetail, keep?: StoredResponse | null): void {
-    this.client.capture(this.id, amount, detail, keep);
+    this.client.capture(this.id, amount, detail, keep, this.refundOnCapture);
   }
 
   /** Releases the hold in the background: nothing is charged. */

@@ -53,9 +53,7 @@ export class ServedCall {
     const [served, copied] = keep !== null && upstream.body ? upstream.body.tee() : [upstream.body, null];
     const copy = keep !== null ? copyOf(copied) : null;
     const stored = (charge: number | null, kept: KeptBody): StoredResponse | null =>
-      kept.complete && keep !== null
-        ? { status: upstream.status, headers: Object.fromEntries(this.headers()), body: kept.base64, request_id: keep, charge }
-        : null;
+      kept.complete && keep !== null ? { status: upstream.status, headers: this.keptHeaders(), body: kept.base64, request_id: keep, charge } : null;
 
     if (chargeAtHeaders(rule)) {
       // The price is known now: the response says what it costs and what is left after it.
@@ -64,15 +62,19 @@ export class ServedCall {
       const detail = rule.meter === "units" ? { usage: { units }, shortfall } : {};
       if (copy) ctx.waitUntil(hold.keptAliveDuring(copy.body).then((kept) => hold.capture(amount, detail, stored(amount, kept))));
       else hold.capture(amount, detail);
-      return this.respond(served, { "tollgate-charge": String(amount), "tollgate-balance": String(hold.available + hold.amount - amount) });
+      const charged = { "tollgate-charge": String(amount), "tollgate-balance": String(hold.available + hold.amount - amount) };
+      // A breach refunds the whole charge as it lands: the balance after the call is as before it.
+      if (hold.refundOnCapture === undefined || amount === 0) return this.respond(served, charged);
+      return this.respond(served, this.withRefund({ ...charged, "tollgate-balance": String(hold.available + hold.amount) }));
     }
 
-    const pending = { "tollgate-hold": String(hold.amount) };
     if (rule.deferred) {
-      // Deferred: the provider reports usage later (POST /v1/usage); the hold waits for it.
+      // Deferred: the provider reports usage later (POST /v1/usage); the hold waits for it. Its
+      // capture is not the Worker's, so an SLA breach is not carried to it (docs/REFUNDS.md).
       if (copy) ctx.waitUntil(copy.body.then((kept) => hold.keepResponse(stored(null, kept))));
-      return this.respond(served, pending);
+      return this.respond(served, { "tollgate-hold": String(hold.amount) });
     }
+    const pending = this.withRefund({ "tollgate-hold": String(hold.amount) });
     if (!served) {
       const { amount } = settlement(rule, {}, hold.amount);
       hold.capture(amount, {}, copy ? stored(amount, await copy.body) : undefined);
@@ -102,6 +104,19 @@ export class ServedCall {
       })(),
     );
     return this.respond(readable, pending);
+  }
+
+  /**
+   * `tollgate-refund: sla_breach` when the call's charge is refunded in full as it lands (its
+   * origin answered slower than the service's SLA): the agent knows before the body arrives.
+   */
+  private withRefund(extra: Record<string, string>): Record<string, string> {
+    return this.hold.refundOnCapture === undefined ? extra : { ...extra, "tollgate-refund": this.hold.refundOnCapture };
+  }
+
+  /** The headers a replay of this call gets: the origin's, and whether its charge was refunded. */
+  private keptHeaders(): Record<string, string> {
+    return this.withRefund(Object.fromEntries(this.headers()));
   }
 
   /** The origin's response headers for the agent: hop-by-hop and `tollgate-*` dropped, redirects rewritten. */

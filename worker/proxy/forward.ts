@@ -1,6 +1,10 @@
 import { forwardRequestHeaders } from "./headers";
 
-export type OriginOutcome = { ok: true; response: Response } | { ok: false; reason: "origin_timeout" | "origin_unreachable" };
+/**
+ * `latencyMs`: from sending the request to the origin until its response headers arrived (the
+ * service's SLA is judged on it; a streamed body's time is not part of it).
+ */
+export type OriginOutcome = { ok: true; response: Response; latencyMs: number } | { ok: false; reason: "origin_timeout" | "origin_unreachable" };
 
 /** `origin` + the path after the slug + the query; the origin's own path prefix is kept. */
 export function upstreamUrl(origin: string, path: string, search: string): string {
@@ -29,6 +33,7 @@ export async function callOrigin(
   }, timeoutMs);
   try {
     const hasBody = request.method !== "GET" && request.method !== "HEAD";
+    const sentAt = Date.now();
     const response = await fetch(target, {
       method: request.method,
       headers,
@@ -36,7 +41,7 @@ export async function callOrigin(
       redirect: "manual",
       signal: controller.signal,
     });
-    return { ok: true, response };
+    return { ok: true, response, latencyMs: Date.now() - sentAt };
   } catch (err) {
     if (!timedOut) console.warn("origin unreachable", target, String(err));
     return { ok: false, reason: timedOut ? "origin_timeout" : "origin_unreachable" };

@@ -116,6 +116,8 @@ export async function proxyCall(c: Context<AppEnv>, service: Service, path: stri
     const outcome = await callOrigin(request, target, { ...covered, ...signature }, service.timeout_ms, body);
     // 3. Respond, and 4. charge by what the origin did (charge.ts): a failure costs nothing.
     if (!outcome.ok) return originFailed(hold, outcome.reason);
+    // Slower than the service promised: the charge, whatever it comes to, is refunded as it lands.
+    if (service.sla?.refund === "full" && outcome.latencyMs > service.sla.max_latency_ms) hold.refundOnCapture = "sla_breach";
     const served = new ServedCall(c.executionCtx, outcome.response, hold, { origin: service.origin, target, request: request.url, base });
     if (served.status >= 400) return await served.refused();
     const keep = idempotency !== null ? requestId : null;

@@ -33,6 +33,7 @@ export function documentProxy(app: OpenAPIHono<AppEnv>): void {
             "tollgate-request-id": header("This call's id, also forwarded to the origin."),
             "tollgate-charge": header("What the call cost, in micro-units (when known at the headers)."),
             "tollgate-balance": header("The account's available balance after the charge."),
+            "tollgate-refund": header("sla_breach: the origin answered slower than the service's SLA; the charge is refunded in full as it settles."),
           },
         },
         400: problem("non_canonical_request (path, userinfo, Host), invalid_request (Transfer-Encoding with Content-Length, control characters)"),

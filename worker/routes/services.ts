@@ -9,7 +9,7 @@ import { PriceRule } from "../../core/pricing/rules";
 import { invalidateServices } from "../services/cache";
 import { assertClaimable } from "../services/hostnames";
 import { assertPublicOrigin } from "../services/origin-policy";
-import { ServiceCreate, ServicePatch } from "../services/schema";
+import { ServiceCreate, ServicePatch, Sla } from "../services/schema";
 import { createService, getService, listServices, updateService } from "../services/store";
 import { Verification, verificationMaterial } from "../services/verification";
 import { serviceTransfers } from "../reports/queries";
@@ -47,6 +47,7 @@ const Service = z
     timeout_ms: z.number().int(),
     hold_timeout_s: z.number().int(),
     fee_bps: z.number().int().nullable(),
+    sla: Sla.nullable().openapi({ description: "Calls answered slower than max_latency_ms are refunded at settlement when refund is full (docs/REFUNDS.md)." }),
     created_at: z.string(),
     updated_at: z.string(),
     verification: Verification,

@@ -35,6 +35,21 @@ export const TimeoutMs = z.number().int().min(100).max(120_000);
 export const HoldTimeoutS = z.number().int().min(1).max(604_800);
 export const FeeBps = z.number().int().min(0).max(10_000);
 
+/**
+ * The service's latency promise (docs/REFUNDS.md, "Automatic refunds by outcome"): a call whose
+ * origin answered (its response headers) slower than `max_latency_ms` is refunded in full at
+ * settlement when `refund` is `full`; `none` states the promise without refunds. Up to 10 minutes,
+ * independent of `timeout_ms`: a call slower than the timeout is voided and costs nothing anyway.
+ */
+export const Sla = z
+  .object({
+    max_latency_ms: z.number().int().min(1).max(600_000),
+    refund: z.enum(["full", "none"]),
+  })
+  .strict()
+  .openapi("ServiceSla");
+export type Sla = z.infer<typeof Sla>;
+
 export const ServiceCreate = z
   .object({
     slug: Slug,
@@ -52,6 +67,8 @@ export const ServiceCreate = z
     hold_timeout_s: HoldTimeoutS.default(3600),
     /** Operator only: the platform's take rate on this service, overriding the global default. */
     fee_bps: FeeBps.optional(),
+    /** null or absent: no SLA. */
+    sla: Sla.nullable().default(null),
     /** Operator only: the provider the service belongs to. */
     provider_id: z.string().max(64).optional(),
   })
@@ -69,6 +86,8 @@ export const ServicePatch = z
     timeout_ms: TimeoutMs.optional(),
     hold_timeout_s: HoldTimeoutS.optional(),
     fee_bps: FeeBps.nullable().optional(),
+    /** null clears the SLA. */
+    sla: Sla.nullable().optional(),
   })
   .strict()
   .openapi("ServicePatch");

@@ -5,7 +5,7 @@ import { ApiError } from "../errors";
 import { newId } from "../../core/ids";
 import type { PriceRule } from "../../core/pricing/rules";
 import { type HostnameClaim, hostnameTaken, isHostnameTaken, newChallenge, toClaim } from "./hostnames";
-import type { ServiceCreate, ServicePatch } from "./schema";
+import type { ServiceCreate, ServicePatch, Sla } from "./schema";
 
 export type Service = {
   id: string;
@@ -22,6 +22,8 @@ export type Service = {
   hold_timeout_s: number;
   /** The service's own take rate; null means the platform default applies. */
   fee_bps: number | null;
+  /** The latency promise whose breach refunds a call (null: none). */
+  sla: Sla | null;
   created_at: string;
   updated_at: string;
 };
@@ -41,6 +43,7 @@ function toService(row: ServiceRow, hostnames: HostnameClaim[]): Service {
     timeout_ms: row.timeoutMs,
     hold_timeout_s: row.holdTimeoutS,
     fee_bps: row.feeBps,
+    sla: row.sla ? (JSON.parse(row.sla) as Sla) : null,
     created_at: new Date(row.createdAt).toISOString(),
     updated_at: new Date(row.updatedAt).toISOString(),
   };
@@ -81,7 +84,7 @@ export async function createService(db: Db, providerId: string, input: ServiceCr
     timeoutMs: input.timeout_ms,
     holdTimeoutS: input.hold_timeout_s,
     feeBps: input.fee_bps ?? null,
-    sla: null,
+    sla: input.sla ? JSON.stringify(input.sla) : null,
     createdAt: now,
     updatedAt: now,
   };
@@ -131,6 +134,7 @@ export async function updateService(db: Db, current: Service, patch: ServicePatc
   if (patch.timeout_ms !== undefined) set.timeoutMs = patch.timeout_ms;
   if (patch.hold_timeout_s !== undefined) set.holdTimeoutS = patch.hold_timeout_s;
   if (patch.fee_bps !== undefined) set.feeBps = patch.fee_bps;
+  if (patch.sla !== undefined) set.sla = patch.sla ? JSON.stringify(patch.sla) : null;
   const statements = [db.update(services).set(set).where(eq(services.id, current.id))] as const;
   try {
     if (patch.hostnames !== undefined) {
