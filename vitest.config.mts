@@ -27,12 +27,15 @@ export default defineConfig({
               // AUTH_FAILURE_LIMIT: route suites send hundreds of bad keys, all from one unnamed client;
               // the default (20/min) is tested with an env override (test/routes/keys.security.test.ts).
               // GATEWAY_HOSTS: a public host of the gateway, which no service may claim (hostnames.security).
+              // PAYOUT_DELAY_S: the production default, pinned so a developer's .dev.vars cannot change
+              // what the tests see (tests that want earnings available at once override it).
               bindings: {
                 OPERATOR_TOKEN: "test-operator-token-0123456789",
                 SIGNING_KEYS: TEST_SIGNING_KEYS,
                 ALLOW_PRIVATE_ORIGINS: "true",
                 AUTH_FAILURE_LIMIT: "1000000",
                 GATEWAY_HOSTS: "gateway.tollgate.test, api.tollgate.test",
+                PAYOUT_DELAY_S: "172800",
                 TEST_MIGRATIONS: migrations,
               },
             },
