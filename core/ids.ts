@@ -15,7 +15,7 @@ export function randomToken(n: number): string {
   return out;
 }
 
-export type IdPrefix = "acct" | "prov" | "svc" | "ak" | "req" | "hold" | "tr" | "rf" | "cp" | "rp" | "dp" | "po" | "mnd";
+export type IdPrefix = "acct" | "prov" | "svc" | "ak" | "req" | "hold" | "tr" | "rf" | "cp" | "rp" | "dp" | "po" | "mnd" | "pass" | "pln" | "tip";
 
 /** A prefixed id such as `acct_3k9…`: 20 random characters, about 103 bits. */
 export function newId(prefix: IdPrefix): string {

@@ -16,7 +16,7 @@ export type Leg = { ledgerAccount: string; amount: number };
  */
 /** What the legs of a transfer depend on (a journal transfer has these fields, among others). */
 export type LegSource = {
-  kind: "credit" | "capture" | "refund" | "compensation" | "repayment";
+  kind: "credit" | "capture" | "refund" | "compensation" | "repayment" | "tip";
   amount: number;
   fee: number;
   provider_id: string | null;
@@ -29,6 +29,8 @@ export function legsOf(accountId: string, t: LegSource): Leg[] {
         { ledgerAccount: EXTERNAL, amount: -t.amount },
         { ledgerAccount: accountId, amount: t.amount },
       ];
+    // A tip moves money like a charge: the payer pays, the provider earns it (less a fee, if any).
+    case "tip":
     case "capture": {
       const legs: Leg[] = [
         { ledgerAccount: accountId, amount: -t.amount },

@@ -1,12 +1,23 @@
 import { type IdPrefix, newId } from "../core/ids";
+import type { Tags } from "../core/tags";
 import { appendAudit, type AuditEntry, type AuditHead, readAuditHead } from "./audit-log";
 import { toHold } from "./rows";
 import { MIGRATIONS } from "./schema";
 import { Sql } from "./sql";
 import type { Balance, CaptureDetail, Hold, Transfer } from "./types";
 
-/** A transfer's id says what it is: a refund `rf_`, a compensation `cp_`, a repayment `rp_`. */
-const ID_PREFIX: Record<Transfer["kind"], IdPrefix> = { credit: "tr", capture: "tr", refund: "rf", compensation: "cp", repayment: "rp" };
+/** A transfer's id says what it is: a refund `rf_`, a compensation `cp_`, a repayment `rp_`, a tip `tip_`. */
+const ID_PREFIX: Record<Transfer["kind"], IdPrefix> = { credit: "tr", capture: "tr", refund: "rf", compensation: "cp", repayment: "rp", tip: "tip" };
+
+/** What a transfer says about the call or purchase it pays for (a hold or a capture has these fields). */
+export type CallRef = {
+  request_id: string | null;
+  service_id: string | null;
+  provider_id: string | null;
+  agent_key_id: string | null;
+  mandate_id: string | null;
+  tags: Tags | null;
+};
 
 export type Meta = { accountId: string; currency: string; frozen: boolean };
 
@@ -62,11 +73,13 @@ export class Journal {
     refundOf?: Transfer;
     /** A compensation or repayment: the disputed capture, whose call it describes (not refunded). */
     disputedCharge?: Transfer;
+    /** Money that moves with no hold (a pass bought or renewed, a tip): who, to whom, under what. */
+    call?: CallRef;
     disputeId?: string;
     now: number;
     detail?: CaptureDetail;
   }): Transfer {
-    const call = t.hold ?? t.refundOf ?? t.disputedCharge;
+    const call: CallRef | undefined = t.hold ?? t.refundOf ?? t.disputedCharge ?? t.call;
     const seq = (this.heads.transferSeq ?? Number(this.sql.one("SELECT COALESCE(MAX(seq), 0) AS seq FROM transfers")?.seq)) + 1;
     const transfer: Transfer = {
       // A refund is a transfer too, named `rf_` so that the id alone says what it is.

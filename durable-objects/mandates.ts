@@ -63,3 +63,15 @@ export function settleUnder(sql: Sql, mandateId: string, day: string, held: numb
   sql.exec("UPDATE mandates SET pending = pending - ?, spent = spent + ? WHERE id = ?", held, captured, mandateId);
   sql.exec("UPDATE mandate_days SET pending = pending - ?, spent = spent + ? WHERE mandate_id = ? AND day = ?", held, captured, mandateId, day);
 }
+
+/** Money spent under the mandate at once, with no hold first (a pass bought or renewed, a tip). */
+export function spendUnder(sql: Sql, mandateId: string, day: string, amount: number): void {
+  sql.exec("UPDATE mandates SET spent = spent + ? WHERE id = ?", amount, mandateId);
+  sql.exec(
+    `INSERT INTO mandate_days (mandate_id, day, spent) VALUES (?, ?, ?)
+     ON CONFLICT (mandate_id, day) DO UPDATE SET spent = spent + excluded.spent`,
+    mandateId,
+    day,
+    amount,
+  );
+}

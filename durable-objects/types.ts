@@ -10,7 +10,7 @@ import type { MandateViolation } from "./mandate-check";
 
 export type Balance = { currency: string; posted: number; pending: number; available: number };
 
-export type TransferKind = "credit" | "capture" | "refund" | "compensation" | "repayment";
+export type TransferKind = "credit" | "capture" | "refund" | "compensation" | "repayment" | "tip";
 
 export type Transfer = {
   id: string;

@@ -25,7 +25,7 @@ export type FixtureTransfer = {
   at: number;
 };
 
-const ID_PREFIX = { credit: "tr", capture: "tr", refund: "rf", compensation: "cp", repayment: "rp" } as const;
+const ID_PREFIX = { credit: "tr", capture: "tr", refund: "rf", compensation: "cp", repayment: "rp", tip: "tip" } as const;
 let nextSeq = 1_000_000;
 
 /** One settled transfer of `accountId` and its legs, as the export writes them; returns its id. */

@@ -29,6 +29,8 @@ export const services = sqliteTable(
     holdTimeoutS: integer("hold_timeout_s").notNull().default(3600),
     /** JSON `{max_latency_ms, refund}`: calls the origin answered slower than this are refunded at settlement. */
     sla: text("sla"),
+    /** JSON list of plans (passes agents can buy: a price for a duration, a call bundle, or both), each with its `pln_` id. */
+    plans: text("plans"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },

@@ -104,7 +104,7 @@ export function orphanAccounts(accountIds: readonly string[]): Discrepancy[] {
   }));
 }
 
-const JOURNAL_KINDS: ReadonlySet<string> = new Set<Transfer["kind"]>(["credit", "capture", "refund", "compensation", "repayment"]);
+const JOURNAL_KINDS: ReadonlySet<string> = new Set<Transfer["kind"]>(["credit", "capture", "refund", "compensation", "repayment", "tip"]);
 
 type Report = (seq: number | null, kind: DiscrepancyKind, detail: string) => void;
 

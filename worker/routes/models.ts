@@ -15,9 +15,9 @@ export const Transfer = z
   .object({
     id: z.string(),
     seq: z.number().int().openapi({ description: "Gapless per-account journal sequence." }),
-    kind: z.enum(["credit", "capture", "refund", "compensation", "repayment"]).openapi({
+    kind: z.enum(["credit", "capture", "refund", "compensation", "repayment", "tip"]).openapi({
       description:
-        "A refund credits the payer back part or all of a capture; a compensation credits the payer from the platform's compensation account when it disputes a charge as unauthorized; a repayment returns that compensation when the provider's earnings refund the charge.",
+        "A refund credits the payer back part or all of a capture; a compensation credits the payer from the platform's compensation account when it disputes a charge as unauthorized; a repayment returns that compensation when the provider's earnings refund the charge; a tip is a gift to a service's provider. A pass's purchase or renewal is a capture with no hold (`reason` pass_purchase or pass_renewal, `reference` the pass).",
     }),
     amount: z.number().int(),
     fee: z.number().int().openapi({ description: "Platform fee within `amount` (captures); for a refund, the part of the capture's fee it returns." }),

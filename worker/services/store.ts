@@ -85,6 +85,7 @@ export async function createService(db: Db, providerId: string, input: ServiceCr
     holdTimeoutS: input.hold_timeout_s,
     feeBps: input.fee_bps ?? null,
     sla: input.sla ? JSON.stringify(input.sla) : null,
+    plans: null,
     createdAt: now,
     updatedAt: now,
   };
