@@ -6,6 +6,8 @@ import { Disputes } from "./disputes";
 import { Holds } from "./holds";
 import { Journal } from "./journal";
 import { Outbox } from "./outbox";
+import type { BuyPassInput, BuyPassResult, CancelPassInput, CancelPassResult, Pass } from "./pass-types";
+import { Passes } from "./passes";
 import { Reads } from "./reads";
 import { refund } from "./refunds";
 import { Turns } from "./turns";
@@ -53,7 +55,7 @@ import type {
  * - turns.ts: the order requests run in (reserves gathered into one commit) and `mutate`, the
  *   shape of every administrative write;
  * - journal.ts: storage, schema, the append-only journal and audit chain with in-memory heads;
- * - reserve.ts, holds.ts, credit.ts, refunds.ts, disputes.ts: the money (every money method is one `transactionSync`
+ * - reserve.ts, holds.ts, credit.ts, refunds.ts, disputes.ts, passes.ts: the money (every money method is one `transactionSync`
  *   with no `await` inside, and writes its audit event in the same transaction);
  * - admin.ts: agent keys, mandates and the kill switches; reads.ts: what readers see;
  * - outbox.ts: the one alarm, which expires holds and exports the journal and audit to D1.
@@ -71,6 +73,7 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
   private readonly admin: Admin;
   private readonly reads: Reads;
   private readonly disputes: Disputes;
+  private readonly passes: Passes;
 
   constructor(ctx: DurableObjectState, env: LedgerEnv) {
     super(ctx, env);
@@ -82,6 +85,7 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
     this.admin = new Admin(this.journal, this.turns, this.outbox, this.keys);
     this.reads = new Reads(this.journal, this.keys);
     this.disputes = new Disputes(this.journal, this.turns, this.outbox);
+    this.passes = new Passes(this.journal, this.turns, this.outbox, this.keys);
     // An account that was never opened keeps no schema, so a forged key for a made-up
     // account id writes nothing.
     if (this.journal.isOpened()) this.journal.migrate();
@@ -118,6 +122,16 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
   /** The operator decides an open dispute; a dispute reaches one final state (I14). */
   resolveDispute(input: ResolveDisputeInput): Promise<DisputeStepResult> {
     return this.disputes.resolve(input);
+  }
+
+  /** Buys a pass of a service's plan: its price charged inside the key's mandate (I9, I16). */
+  buyPass(input: BuyPassInput): Promise<BuyPassResult> {
+    return this.passes.buy(input);
+  }
+
+  /** Stops a pass's renewal; it runs to its end. */
+  cancelPass(input: CancelPassInput): Promise<CancelPassResult> {
+    return this.passes.cancel(input);
   }
 
   /** Key check, mandate check and hold in one transaction (I2, I9). */
@@ -224,6 +238,10 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
     return this.#read(() => this.reads.auditEvents(limit, cursor));
   }
 
+  passList(limit: number, cursor: string | null): Promise<Page<Pass>> {
+    return this.#read(() => this.passes.list(limit, cursor));
+  }
+
   dispute(id: string): Promise<Dispute | null> {
     return this.#read(() => this.disputes.read(id));
   }
@@ -239,7 +257,10 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
 
   /** The one alarm: expire overdue holds (I10), export journal and audit (I7), schedule the next run. */
   override alarm(): Promise<void> {
-    return this.outbox.alarm((now) => this.holds.expire(now));
+    return this.outbox.alarm((now) => {
+      this.holds.expire(now);
+      this.passes.renewDue(now);
+    });
   }
 
   /** A read in its turn: the turn is the only await before it. */

@@ -6,6 +6,7 @@ import { isAmount, type Journal } from "./journal";
 import { utcDay } from "./mandate-check";
 import { mandateRow, settleUnder } from "./mandates";
 import { exportDue, type Outbox } from "./outbox";
+import { giveCallBack } from "./passes";
 import { appendRefund } from "./refunds";
 import { reserveNow } from "./reserve";
 import { toHold } from "./rows";
@@ -247,6 +248,8 @@ export class Holds {
     const ended = this.sql.exec("UPDATE holds SET state = ?, reason = ?, resolved_at = ? WHERE id = ? AND state = 'pending'", state, reason, now, hold.id);
     if (ended.rowsWritten !== 1) throw new Error(`hold ${hold.id} is no longer pending`);
     const after = { ...hold, state, captured: null, reason, resolved_at: new Date(now).toISOString() };
+    // A call that never completed does not use up its pass.
+    if (hold.pass_id) giveCallBack(this.sql, hold.pass_id);
     this.afterEnd(after, state, null, reason, now, actor);
     return after;
   }

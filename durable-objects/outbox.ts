@@ -21,8 +21,9 @@ export function exportDue(): number {
 
 /**
  * The account's one alarm and what it sends to D1: the journal and the audit trail after the
- * export cursors (I7), at least once. The alarm also expires overdue holds (I10) and forgets
- * old idempotency keys; the expiry itself is the holds' job, handed in as `expire`.
+ * export cursors (I7), at least once. The alarm also expires overdue holds (I10), renews or ends
+ * passes, and forgets old idempotency keys; the expiry itself is the holds' and passes' job,
+ * handed in as `expire`.
  */
 export class Outbox {
   /** When the one alarm is next due, mirrored in memory to avoid a storage read per write. */
@@ -116,10 +117,14 @@ export class Outbox {
     }
   }
 
-  /** The next thing the alarm must do on time: expire a hold, or forget an idempotency key. */
+  /** The next thing the alarm must do on time: expire a hold, renew or end a pass, or forget an idempotency key. */
   private nextExpiry(): number | null {
-    const row = this.journal.sql.one("SELECT MIN(expires_at) AS at FROM holds WHERE state = 'pending'");
-    const dues = [row?.at == null ? null : Number(row.at), nextCallKeyExpiry(this.journal.sql)].filter((at): at is number => at !== null);
+    const row = this.journal.sql.one(
+      `SELECT (SELECT MIN(expires_at) FROM holds WHERE state = 'pending') AS hold,
+         (SELECT MIN(expires_at) FROM passes WHERE status IN ('active', 'used_up')) AS pass`,
+    );
+    const at = (v: unknown) => (v == null ? null : Number(v));
+    const dues = [at(row?.hold), at(row?.pass), nextCallKeyExpiry(this.journal.sql)].filter((t): t is number => t !== null);
     return dues.length > 0 ? Math.min(...dues) : null;
   }
 }

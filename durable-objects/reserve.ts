@@ -5,6 +5,7 @@ import { priorCall, rememberCall } from "./call-keys";
 import { isAmount, type Journal } from "./journal";
 import { checkMandate, utcDay } from "./mandate-check";
 import { holdUnder, limitsOf, mandateRow, useOf } from "./mandates";
+import { coveringPass, drawCall } from "./passes";
 import { jsonOrNull } from "./sql";
 import type { ReserveInput, ReserveResult } from "./types";
 import { countCall, limitsOfKey, retryAfterSeconds, velocityCheck } from "./velocity";
@@ -53,8 +54,16 @@ export function reserveNow(journal: Journal, keys: LiveKeys, input: ReserveInput
       const prior = priorCall(sql, keyId, input.idempotency, now);
       if (prior) return prior;
     }
+    // A call one of the service's plans covers is served by an active pass of it, for 0; with no
+    // such pass it pays per call, or is refused when the plan is pass-only. No plans: no lookup.
+    const passId = input.passes ? coveringPass(sql, input.passes.planIds, now) : null;
+    if (input.passes?.passOnly && passId === null) {
+      refuse("pass_required");
+      return { ok: false, code: "pass_required" };
+    }
+    const amount = passId === null ? input.amount : 0;
     const velocity = limitsOfKey(key);
-    const over = velocityCheck(sql, keyId, velocity, now, input.amount);
+    const over = velocityCheck(sql, keyId, velocity, now, amount);
     if (over) {
       refuse(`velocity_${over}`);
       const detail = over === "calls" ? "The key's calls-per-minute limit is reached." : "The key's spend-per-minute limit is reached.";
@@ -62,10 +71,10 @@ export function reserveNow(journal: Journal, keys: LiveKeys, input: ReserveInput
     }
     const mandate = key.mandate_id == null ? null : mandateRow(sql, String(key.mandate_id));
     const day = utcDay(now);
-    const about = { agent_key_id: keyId, service_id: input.serviceId, request_id: input.requestId, amount: input.amount };
+    const about = { agent_key_id: keyId, service_id: input.serviceId, request_id: input.requestId, amount };
     const onMandate = mandate ? { mandate_id: String(mandate.id), intent_hash: String(mandate.intent_hash) } : {};
     if (mandate) {
-      const violation = checkMandate(limitsOf(mandate), { now, serviceSlug: input.serviceSlug ?? "", amount: input.amount }, useOf(sql, mandate, day));
+      const violation = checkMandate(limitsOf(mandate), { now, serviceSlug: input.serviceSlug ?? "", amount }, useOf(sql, mandate, day));
       if (violation) {
         journal.audit({ actor: `agent:${keyId}`, event: "hold", ...about, ...onMandate, outcome: "refused", reason: violation }, now);
         return { ok: false, code: violation, mandate_id: String(mandate.id), detail: `The key's mandate refuses this call (${violation}).` };
@@ -75,35 +84,39 @@ export function reserveNow(journal: Journal, keys: LiveKeys, input: ReserveInput
     // row would refuse an overdraft anyway), and says what is left.
     const held = sql.one(
       "UPDATE balance SET pending = pending + ?1 WHERE id = 1 AND credits - debits - pending >= ?1 RETURNING credits - debits - pending AS available",
-      input.amount,
+      amount,
     );
     if (!held) {
       journal.audit({ actor: `agent:${keyId}`, event: "hold", ...about, ...onMandate, outcome: "refused", reason: "insufficient_funds" }, now);
-      return { ok: false, code: "insufficient_funds", price: input.amount, available: journal.readBalance().available, currency: meta.currency };
+      return { ok: false, code: "insufficient_funds", price: amount, available: journal.readBalance().available, currency: meta.currency };
     }
     const holdId = newId("hold");
     const tags = mergeTags(jsonOrNull<Tags>(mandate?.tags), input.tags ?? {});
     sql.exec(
-      `INSERT INTO holds (id, request_id, agent_key_id, service_id, provider_id, fee_bps, amount, state, created_at, expires_at, rule, mandate_id, tags)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)`,
+      `INSERT INTO holds (id, request_id, agent_key_id, service_id, provider_id, fee_bps, amount, state, created_at, expires_at, rule, mandate_id, tags, pass_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)`,
       holdId,
       input.requestId,
       keyId,
       input.serviceId,
       input.providerId,
       input.feeBps,
-      input.amount,
+      amount,
       now,
       now + input.ttlMs,
       input.deferredRule ? JSON.stringify(input.deferredRule) : null,
       mandate ? String(mandate.id) : null,
       Object.keys(tags).length > 0 ? JSON.stringify(tags) : null,
+      passId,
     );
-    if (mandate) holdUnder(sql, String(mandate.id), day, input.amount);
-    countCall(sql, keyId, velocity, now, input.amount);
+    if (passId !== null) drawCall(sql, passId);
+    if (mandate) holdUnder(sql, String(mandate.id), day, amount);
+    countCall(sql, keyId, velocity, now, amount);
     if (input.idempotency) rememberCall(sql, keyId, input.idempotency, holdId, input.requestId, now);
     // A key without a mandate is bounded only by the balance: the trail says so.
-    journal.audit({ actor: `agent:${keyId}`, event: "hold", ...about, ...onMandate, outcome: "accepted", reason: mandate ? null : "no_mandate" }, now);
-    return { ok: true, hold_id: holdId, agent_key_id: keyId, amount: input.amount, available: Number(held.available), currency: meta.currency };
+    const reason = passId !== null ? `pass ${passId}` : mandate ? null : "no_mandate";
+    journal.audit({ actor: `agent:${keyId}`, event: "hold", ...about, ...onMandate, outcome: "accepted", reason }, now);
+    const reserved = { ok: true as const, hold_id: holdId, agent_key_id: keyId, amount, available: Number(held.available), currency: meta.currency };
+    return passId === null ? reserved : { ...reserved, pass_id: passId };
   });
 }

@@ -47,6 +47,7 @@ export function toHold(r: Row): Hold {
     deferred: r.rule != null,
     mandate_id: textOrNull(r.mandate_id),
     tags: jsonOrNull<Tags>(r.tags),
+    pass_id: textOrNull(r.pass_id),
   };
 }
 

@@ -7,6 +7,7 @@ import type { AuditRecord } from "../core/audit-chain";
 import type { Tags } from "../core/tags";
 import type { PriceRule, Usage } from "../core/pricing/rules";
 import type { MandateViolation } from "./mandate-check";
+import type { PassCoverage } from "./pass-types";
 
 export type Balance = { currency: string; posted: number; pending: number; available: number };
 
@@ -61,6 +62,8 @@ export type Hold = {
   deferred: boolean;
   mandate_id: string | null;
   tags: Tags | null;
+  /** The pass the call drew on (held for 0), or null. */
+  pass_id: string | null;
 };
 
 export type AgentKey = {
@@ -170,6 +173,8 @@ export type ReserveInput = {
   tags?: Tags;
   /** The agent's `Idempotency-Key` and a digest of the call, so a retry is not charged twice. */
   idempotency?: { key: string; fingerprint: string } | null;
+  /** The service's plans that cover this call (absent: none): an active pass of one serves it for 0. */
+  passes?: PassCoverage | null;
 };
 
 /** A settled call's response, kept for replay to a retry with the same Idempotency-Key. */
@@ -199,8 +204,9 @@ export type UsageReportResult =
   | Failure<"unknown_request" | "not_deferred">
   | { ok: false; code: "hold_not_pending"; state: HoldState };
 export type ReserveResult =
-  | { ok: true; hold_id: string; agent_key_id: string; amount: number; available: number; currency: string }
-  | Failure<"invalid_key" | "account_frozen" | "key_frozen" | "idempotency_mismatch" | "idempotency_in_flight" | "invalid_amount">
+  /** `pass_id`: the pass that serves the call (held for 0); absent when the call is paid. */
+  | { ok: true; hold_id: string; agent_key_id: string; amount: number; available: number; currency: string; pass_id?: string }
+  | Failure<"invalid_key" | "account_frozen" | "key_frozen" | "idempotency_mismatch" | "idempotency_in_flight" | "invalid_amount" | "pass_required">
   | { ok: false; code: "idempotency_replay"; response: StoredResponse }
   | { ok: false; code: "rate_limited"; retry_after: number; detail: string }
   | { ok: false; code: MandateViolation; mandate_id: string; detail: string }

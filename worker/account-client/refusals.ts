@@ -41,6 +41,8 @@ export function reserveRefusal(r: ReserveRefusal): ApiError {
     case "idempotency_mismatch":
     case "idempotency_in_flight":
       return asIs(r.code);
+    case "pass_required":
+      return new ApiError("pass_required", "The service sells this call only under a pass: buy one of its plans (GET /v1/services/{id}/pricing).");
     case "invalid_amount":
       // Prices are validated when a service is saved, so this is a gateway bug, not the agent's.
       return new ApiError("internal_error", "The call's price is not a valid amount.");
