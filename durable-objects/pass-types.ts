@@ -33,8 +33,8 @@ export type Pass = {
 export type PlanTerms = { id: string; name: string; price: number; duration_s: number | null; calls: number | null };
 
 /**
- * A pass bought by an agent (its key's mandate applies, as to a call) or by the owner
- * (`keyHash` null: the balance is the only limit).
+ * A pass bought by an agent (its key's mandate applies, as to a call; the audit trail names the
+ * key) or by the owner (`keyHash` null, `actor` the owner or operator: the balance is the only limit).
  */
 export type BuyPassInput = {
   actor: Actor;
@@ -64,6 +64,9 @@ export type BuyPassResult =
 /** Which of the service's plans cover a call (from the Worker, which matched them); `passOnly`: refuse the call without a pass. */
 export type PassCoverage = { planIds: string[]; passOnly: boolean };
 
-/** Stops a pass's renewal; `agentKeyId`: an agent may cancel only the passes its key bought. */
-export type CancelPassInput = { actor: Actor; passId: string; agentKeyId: string | null };
+/**
+ * Stops a pass's renewal. `agentKeyHash`: an agent may cancel only the passes its key bought
+ * (null: the owner or operator, `actor`). An agent's actor is its key, whatever `actor` says.
+ */
+export type CancelPassInput = { actor: Actor; passId: string; agentKeyHash: string | null };
 export type CancelPassResult = { ok: true; pass: Pass } | Failure<"not_found">;

@@ -53,7 +53,9 @@ export class Passes {
       if (meta.frozen) return { ok: false, code: "account_frozen" };
       if (key && key.frozen_at != null) return { ok: false, code: "key_frozen" };
       if (input.currency !== meta.currency) return { ok: false, code: "currency_mismatch", account_currency: meta.currency, service_currency: input.currency };
-      const idem = input.idempotencyKey ? `pass:${input.actor}:${input.idempotencyKey}` : null;
+      // An agent buys as itself (the Worker knows its key, not the key's id); its keys are its own.
+      const actor: Actor = key ? `agent:${String(key.id)}` : input.actor;
+      const idem = input.idempotencyKey ? `pass:${actor}:${input.idempotencyKey}` : null;
       const prior = priorAnswer<Extract<BuyPassResult, { ok: true }>>(this.sql, idem, input.fingerprint);
       if (prior) return prior;
       const now = Date.now();
@@ -61,7 +63,7 @@ export class Passes {
       const agentKeyId = key ? String(key.id) : null;
       const mandate = key?.mandate_id == null ? null : mandateRow(this.sql, String(key.mandate_id));
       const terms = { price: plan.price, feeBps: input.feeBps, serviceId: input.serviceId, serviceSlug: input.serviceSlug, providerId: input.providerId };
-      const paid = this.charge(id, terms, agentKeyId, mandate, "pass_purchase", input.actor, now);
+      const paid = this.charge(id, terms, agentKeyId, mandate, "pass_purchase", actor, now);
       if (!paid.ok) return paid;
       this.sql.exec(
         `INSERT INTO passes (id, plan_id, plan_name, service_id, service_slug, provider_id, fee_bps, price, duration_ms, calls, calls_left, status,
@@ -102,10 +104,12 @@ export class Passes {
     const result = this.journal.txn((): CancelPassResult => {
       const pass = this.read(input.passId);
       // An agent sees only the passes its own key bought; another key's reads as absent.
-      if (!pass || (input.agentKeyId !== null && pass.agent_key_id !== input.agentKeyId)) return { ok: false, code: "not_found" };
+      const agentKeyId = input.agentKeyHash === null ? null : String(this.keys.get(input.agentKeyHash)?.id ?? "none");
+      if (!pass || (agentKeyId !== null && pass.agent_key_id !== agentKeyId)) return { ok: false, code: "not_found" };
       if (pass.auto_renew) {
         this.sql.exec("UPDATE passes SET auto_renew = 0 WHERE id = ?", pass.id);
-        this.journal.audit({ actor: input.actor, event: "pass_cancelled", service_id: pass.service_id, outcome: "ok", reason: pass.id }, Date.now());
+        const actor: Actor = agentKeyId !== null ? `agent:${agentKeyId}` : input.actor;
+        this.journal.audit({ actor, event: "pass_cancelled", service_id: pass.service_id, outcome: "ok", reason: pass.id }, Date.now());
       }
       return { ok: true, pass: this.read(pass.id) as Pass };
     });

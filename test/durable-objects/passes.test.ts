@@ -145,7 +145,7 @@ describe("passes in the ledger (I16)", () => {
     expect(await acct.stub.balance()).toEqual(balanceOf(10_000, 0));
     const owner = await acct.stub.buyPass(buy(acct, { keyHash: null, actor: "owner", plan: plan({ calls: null, duration_s: 1 }), autoRenew: true }));
     if (!owner.ok) throw new Error("buy");
-    expect(await acct.stub.cancelPass({ actor: "owner", passId: owner.pass.id, agentKeyId: null })).toMatchObject({ ok: true, pass: { auto_renew: false } });
+    expect(await acct.stub.cancelPass({ actor: "owner", passId: owner.pass.id, agentKeyHash: null })).toMatchObject({ ok: true, pass: { auto_renew: false } });
     await sleep(1_100);
     await runAlarm(acct);
     expect((await acct.stub.passList(1, null)).data[0]).toMatchObject({ status: "expired", period: 1 });

@@ -16,6 +16,8 @@ export class Hold {
   /** The account's available balance after the hold. */
   readonly available: number;
   readonly currency: string;
+  /** The pass that serves the call (then `amount` is 0), or null. */
+  readonly passId: string | null;
 
   constructor(
     private readonly client: AccountClient,
@@ -27,6 +29,7 @@ export class Hold {
     this.amount = reserved.amount;
     this.available = reserved.available;
     this.currency = reserved.currency;
+    this.passId = reserved.pass_id ?? null;
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { DisputeStepResult, OpenDisputeResult } from "../../durable-objects/dispute-types";
+import type { BuyPassResult } from "../../durable-objects/pass-types";
 import type { CreditResult, RefundResult, ReserveResult, UsageReportResult } from "../../durable-objects/types";
 import { ApiError } from "../errors";
 
@@ -118,5 +119,24 @@ export function disputeStepRefusal(r: Refused<DisputeStepResult>): ApiError {
       return new ApiError("conflict", "This dispute was already contested; the operator decides it.");
     default:
       return new ApiError("not_found", "No such dispute.");
+  }
+}
+
+/** Why a pass could not be bought: as a call's refusal where the cause is the same (key, mandate, balance). */
+export function buyPassRefusal(r: Refused<BuyPassResult>): ApiError {
+  switch (r.code) {
+    case "not_found":
+      return new ApiError("not_found", "No such account.");
+    case "renewal_needs_duration":
+      return new ApiError("invalid_request", "auto_renew: only a plan with a duration renews (a call bundle without one is bought again when used up).");
+    case "invalid_amount":
+      return new ApiError("internal_error", "The plan's price is not a valid amount.");
+    case "insufficient_funds": {
+      const { price, available, currency } = r;
+      return new ApiError("insufficient_funds", `This pass costs ${price} and ${available} is available.`, { price, available, currency });
+    }
+    default:
+      // The rest are a reserve's codes with a reserve's meaning (the switch has taken the others).
+      return reserveRefusal(r as ReserveRefusal);
   }
 }

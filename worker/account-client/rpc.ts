@@ -1,4 +1,5 @@
 import type { DisputeStepResult, OpenDisputeInput, OpenDisputeResult, RespondDisputeInput, ResolveDisputeInput } from "../../durable-objects/dispute-types";
+import type { BuyPassInput, BuyPassResult, CancelPassInput, CancelPassResult } from "../../durable-objects/pass-types";
 import type {
   CreditInput,
   CreditResult,
@@ -42,4 +43,6 @@ export const rpc = {
   openDispute: (stub: LedgerStub, input: OpenDisputeInput): Promise<OpenDisputeResult> => stub.openDispute(input),
   respondToDispute: (stub: LedgerStub, input: RespondDisputeInput): Promise<DisputeStepResult> => stub.respondToDispute(input),
   resolveDispute: (stub: LedgerStub, input: ResolveDisputeInput): Promise<DisputeStepResult> => stub.resolveDispute(input),
+  buyPass: (stub: LedgerStub, input: BuyPassInput): Promise<BuyPassResult> => stub.buyPass(input),
+  cancelPass: (stub: LedgerStub, input: CancelPassInput): Promise<CancelPassResult> => stub.cancelPass(input),
 };

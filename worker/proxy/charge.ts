@@ -129,6 +129,8 @@ export class ServedCall {
   private respond(body: ReadableStream | null, extra: Record<string, string>): Response {
     const headers = this.headers();
     for (const [name, value] of Object.entries(extra)) headers.set(name, value);
+    // A call a pass served says which: its charge is 0 whatever its price rule would have made it.
+    if (this.hold.passId !== null) headers.set("tollgate-pass", this.hold.passId);
     return new Response(body, { status: this.upstream.status, statusText: this.upstream.statusText, headers });
   }
 }
