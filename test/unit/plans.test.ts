@@ -74,7 +74,12 @@ describe("PlanInputs and resolvePlans", () => {
     for (const b of bad) expect(PlanInputs.safeParse([b]).success, JSON.stringify(b)).toBe(false);
     expect(PlanInputs.safeParse(Array.from({ length: 20 }, () => ok)).success).toBe(true);
     expect(PlanInputs.safeParse(Array.from({ length: 21 }, () => ok)).success).toBe(false);
-    expect(PlanInputs.safeParse([{ ...ok, duration_s: 60 }, { ...ok, duration_s: 31_536_000 }]).success).toBe(true);
+    expect(
+      PlanInputs.safeParse([
+        { ...ok, duration_s: 60 },
+        { ...ok, duration_s: 31_536_000 },
+      ]).success,
+    ).toBe(true);
   });
 
   it("refuses an id listed twice", () => {

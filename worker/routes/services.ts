@@ -48,7 +48,7 @@ const Service = z
     hold_timeout_s: z.number().int(),
     fee_bps: z.number().int().nullable(),
     sla: Sla.nullable().openapi({ description: "Calls answered slower than max_latency_ms are refunded at settlement when refund is full (docs/REFUNDS.md)." }),
-    plans: z.array(PlanView).openapi({ description: "Passes agents can buy (docs/PROVIDERS.md, \"Plans\"); empty when none." }),
+    plans: z.array(PlanView).openapi({ description: 'Passes agents can buy (docs/PROVIDERS.md, "Plans"); empty when none.' }),
     created_at: z.string(),
     updated_at: z.string(),
     verification: Verification,
