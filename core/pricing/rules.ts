@@ -9,6 +9,24 @@ export const METERS = ["tokens", "bytes", "seconds", "units"] as const;
 export type Meter = (typeof METERS)[number];
 
 /**
+ * Which calls something applies to (a price rule, a plan): `method` exact (upper case), `path`
+ * a glob on the path after the slug (see `globMatch`). Empty fits every call.
+ */
+export const CallMatch = z
+  .object({
+    method: z
+      .string()
+      .regex(/^[A-Z]{1,16}$/, "an upper-case HTTP method")
+      .optional(),
+    path: z
+      .string()
+      .regex(/^\/[\x21-\x7e]{0,511}$/, "a path glob starting with /")
+      .optional(),
+  })
+  .strict();
+export type CallMatch = z.infer<typeof CallMatch>;
+
+/**
  * A price rule: the first rule whose `match` fits the call applies. `method` is exact (upper
  * case); `path` is a glob on the path after the slug where `*` matches any run of characters,
  * `/` included. A rule with no `match` fits every call.
@@ -26,19 +44,7 @@ export type Meter = (typeof METERS)[number];
  */
 export const PriceRule = z
   .object({
-    match: z
-      .object({
-        method: z
-          .string()
-          .regex(/^[A-Z]{1,16}$/, "an upper-case HTTP method")
-          .optional(),
-        path: z
-          .string()
-          .regex(/^\/[\x21-\x7e]{0,511}$/, "a path glob starting with /")
-          .optional(),
-      })
-      .strict()
-      .default({}),
+    match: CallMatch.default({}),
     per_call: Price.optional(),
     meter: z.enum(METERS).optional(),
     format: z.enum(["openai", "anthropic"]).optional(),
@@ -90,12 +96,15 @@ export type Usage = {
 
 /** The first rule that fits `method` and `path`, or null (the call is then refused, never free). */
 export function matchRule(rules: readonly PriceRule[], method: string, path: string): PriceRule | null {
-  for (const rule of rules) {
-    if (rule.match.method && rule.match.method !== method) continue;
-    if (rule.match.path && !globMatch(rule.match.path, path)) continue;
-    return rule;
-  }
+  for (const rule of rules) if (matchFits(rule.match, method, path)) return rule;
   return null;
+}
+
+/** Whether a call fits `match`: the same test for price rules and plans. */
+export function matchFits(match: CallMatch, method: string, path: string): boolean {
+  if (match.method && match.method !== method) return false;
+  if (match.path && !globMatch(match.path, path)) return false;
+  return true;
 }
 
 /**

@@ -86,9 +86,20 @@ const ENDPOINTS: Record<string, Endpoint> = {
   "post /v1/services": {
     role: "providerA",
     path: () => "/v1/services",
-    valid: () => ({ slug: unique("fuzz"), name: "Fuzz", origin: originUrl(), prices: [{ per_call: 1 }], timeout_ms: 1_000 }),
+    valid: () => ({
+      slug: unique("fuzz"),
+      name: "Fuzz",
+      origin: originUrl(),
+      prices: [{ per_call: 1 }],
+      timeout_ms: 1_000,
+      plans: [{ name: "Fuzz pass", price: 10, duration_s: 3_600, calls: 5, match: { method: "GET", path: "/v1/*" }, pass_only: true }],
+    }),
   },
-  "patch /v1/services/{id}": { role: "providerA", path: (w) => `/v1/services/${w.serviceA.id}`, valid: () => ({ name: "renamed", timeout_ms: 2_000 }) },
+  "patch /v1/services/{id}": {
+    role: "providerA",
+    path: (w) => `/v1/services/${w.serviceA.id}`,
+    valid: () => ({ name: "renamed", timeout_ms: 2_000, plans: [{ name: "Fuzz pass", price: 10, calls: 5 }] }),
+  },
   "post /v1/reconciliation/repairs": { role: "operator", path: () => "/v1/reconciliation/repairs", valid: (w) => ({ account_id: w.accountA }) },
   "post /v1/refunds": { role: "providerA", path: () => "/v1/refunds", valid: (w) => ({ transfer_id: w.chargeA, amount: 1, reason: "fuzz" }) },
   "post /v1/accounts/{id}/disputes": {
@@ -450,7 +461,7 @@ async function snapshot(w: World) {
       )
       .first(),
     db
-      .prepare("SELECT id, slug, name, origin, prices, timeout_ms, fee_bps, updated_at FROM services WHERE provider_id = ? ORDER BY id")
+      .prepare("SELECT id, slug, name, origin, prices, plans, timeout_ms, fee_bps, updated_at FROM services WHERE provider_id = ? ORDER BY id")
       .bind(w.providerA)
       .all(),
     a.balance(),

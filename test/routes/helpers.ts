@@ -118,6 +118,7 @@ export type ServiceInput = {
   name?: string;
   currency?: string;
   sla?: unknown;
+  plans?: unknown[];
 };
 
 /** A service of `providerKey`'s provider; defaults: the demo origin, 2000 per call. */

@@ -160,6 +160,8 @@ describe("GET /v1/services/{id}/pricing (public)", () => {
       currency: "USD",
       currency_note: expect.any(String),
       prices: [prices[0], { match: {}, per_call: 5 }],
+      plans: [],
+      plans_note: expect.any(String),
     });
     expect(JSON.stringify(r.body)).not.toContain("secret-base");
     expect(JSON.stringify(r.body)).not.toContain(prov.id);

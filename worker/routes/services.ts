@@ -9,7 +9,7 @@ import { PriceRule } from "../../core/pricing/rules";
 import { invalidateServices } from "../services/cache";
 import { assertClaimable } from "../services/hostnames";
 import { assertPublicOrigin } from "../services/origin-policy";
-import { ServiceCreate, ServicePatch, Sla } from "../services/schema";
+import { PlanView, ServiceCreate, ServicePatch, Sla } from "../services/schema";
 import { createService, getService, listServices, updateService } from "../services/store";
 import { Verification, verificationMaterial } from "../services/verification";
 import { serviceTransfers } from "../reports/queries";
@@ -48,6 +48,7 @@ const Service = z
     hold_timeout_s: z.number().int(),
     fee_bps: z.number().int().nullable(),
     sla: Sla.nullable().openapi({ description: "Calls answered slower than max_latency_ms are refunded at settlement when refund is full (docs/REFUNDS.md)." }),
+    plans: z.array(PlanView).openapi({ description: 'Passes agents can buy (docs/PROVIDERS.md, "Plans"); empty when none.' }),
     created_at: z.string(),
     updated_at: z.string(),
     verification: Verification,
@@ -55,7 +56,16 @@ const Service = z
   .openapi("Service");
 
 const Pricing = z
-  .object({ id: z.string(), slug: z.string(), name: z.string(), currency: z.string(), currency_note: z.string(), prices: z.array(PriceRule) })
+  .object({
+    id: z.string(),
+    slug: z.string(),
+    name: z.string(),
+    currency: z.string(),
+    currency_note: z.string(),
+    prices: z.array(PriceRule),
+    plans: z.array(PlanView),
+    plans_note: z.string(),
+  })
   .openapi("Pricing");
 
 const SettledTransfer = z
@@ -76,6 +86,9 @@ const SettledTransfer = z
     created_at: z.string(),
   })
   .openapi("SettledTransfer");
+
+const PLANS_NOTE =
+  "A pass, bought once at a plan's price, covers the calls its match fits until duration_s has passed or its calls are used, whichever comes first; calls a pass_only plan matches are refused without one.";
 
 /** The provider whose services a principal may manage; undefined for the operator (all). */
 function managedBy(p: Principal): string | undefined {
@@ -214,6 +227,8 @@ export const serviceRoutes = router()
           currency: service.currency,
           currency_note: `Amounts are micro-units of ${service.currency}; only accounts in ${service.currency} may call this service.`,
           prices: service.prices,
+          plans: service.plans,
+          plans_note: PLANS_NOTE,
         },
         200,
       );

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { PriceRules } from "../../core/pricing/rules";
+import { PlanInputs } from "../../core/pricing/plans";
+import { CallMatch, PriceRules } from "../../core/pricing/rules";
 // The same ISO 4217 rule as an account's currency: a service and an account match by equality.
 import { Currency } from "../routes/common";
 
@@ -50,6 +51,19 @@ export const Sla = z
   .openapi("ServiceSla");
 export type Sla = z.infer<typeof Sla>;
 
+/** A plan as stored and shown (core/pricing/plans.ts `Plan`). */
+export const PlanView = z
+  .object({
+    id: z.string().openapi({ example: "pln_0123456789abcdefghij" }),
+    name: z.string(),
+    price: z.number().int().openapi({ description: "Micro-units of the service's currency, paid once for the pass." }),
+    duration_s: z.number().int().nullable().openapi({ description: "How long a pass lasts from purchase; null: until its calls are used." }),
+    calls: z.number().int().nullable().openapi({ description: "How many calls a pass covers; null: unlimited while it lasts." }),
+    match: CallMatch.openapi({ description: "The calls a pass covers, as a price rule's match; empty: every call." }),
+    pass_only: z.boolean().openapi({ description: "Calls this plan matches are refused to an agent without a pass." }),
+  })
+  .openapi("Plan");
+
 export const ServiceCreate = z
   .object({
     slug: Slug,
@@ -69,6 +83,8 @@ export const ServiceCreate = z
     fee_bps: FeeBps.optional(),
     /** null or absent: no SLA. */
     sla: Sla.nullable().default(null),
+    /** Passes agents can buy; absent or empty: none. */
+    plans: PlanInputs.optional(),
     /** Operator only: the provider the service belongs to. */
     provider_id: z.string().max(64).optional(),
   })
@@ -88,6 +104,8 @@ export const ServicePatch = z
     fee_bps: FeeBps.nullable().optional(),
     /** null clears the SLA. */
     sla: Sla.nullable().optional(),
+    /** Replaces the list: keep a plan by sending its `id`, drop it by leaving it out. */
+    plans: PlanInputs.optional(),
   })
   .strict()
   .openapi("ServicePatch");

@@ -3,6 +3,7 @@ import type { Db } from "../db/client";
 import { serviceHostnames, services } from "../db/schema";
 import { ApiError } from "../errors";
 import { newId } from "../../core/ids";
+import { type Plan, type PlanInput, resolvePlans } from "../../core/pricing/plans";
 import type { PriceRule } from "../../core/pricing/rules";
 import { type HostnameClaim, hostnameTaken, isHostnameTaken, newChallenge, toClaim } from "./hostnames";
 import type { ServiceCreate, ServicePatch, Sla } from "./schema";
@@ -24,13 +25,15 @@ export type Service = {
   fee_bps: number | null;
   /** The latency promise whose breach refunds a call (null: none). */
   sla: Sla | null;
+  /** Passes agents can buy (core/pricing/plans.ts); empty when none. */
+  plans: Plan[];
   created_at: string;
   updated_at: string;
 };
 
-type ServiceRow = typeof services.$inferSelect;
+export type ServiceRow = typeof services.$inferSelect;
 
-function toService(row: ServiceRow, hostnames: HostnameClaim[]): Service {
+export function toService(row: ServiceRow, hostnames: HostnameClaim[]): Service {
   return {
     id: row.id,
     provider_id: row.providerId,
@@ -44,12 +47,13 @@ function toService(row: ServiceRow, hostnames: HostnameClaim[]): Service {
     hold_timeout_s: row.holdTimeoutS,
     fee_bps: row.feeBps,
     sla: row.sla ? (JSON.parse(row.sla) as Sla) : null,
+    plans: row.plans ? (JSON.parse(row.plans) as Plan[]) : [],
     created_at: new Date(row.createdAt).toISOString(),
     updated_at: new Date(row.updatedAt).toISOString(),
   };
 }
 
-async function hostnamesOf(db: Db, ids: string[]): Promise<Map<string, HostnameClaim[]>> {
+export async function hostnamesOf(db: Db, ids: string[]): Promise<Map<string, HostnameClaim[]>> {
   const byService = new Map<string, HostnameClaim[]>(ids.map((id) => [id, []]));
   if (ids.length === 0) return byService;
   const rows = await db.select().from(serviceHostnames).where(inArray(serviceHostnames.serviceId, ids)).orderBy(asc(serviceHostnames.hostname));
@@ -71,6 +75,19 @@ function conflictOr(err: unknown): never {
  */
 const newClaims = (serviceId: string, hostnames: readonly string[]) => hostnames.map((hostname) => ({ hostname, serviceId, challenge: newChallenge() }));
 
+/**
+ * The plans column for a plan list as sent: new plans get ids, kept ids must be the service's
+ * own (`current`), or the request fails with nothing changed. An empty list stores null.
+ */
+function plansColumn(input: readonly PlanInput[], current: readonly Plan[]): string | null {
+  const resolved = resolvePlans(input, new Set(current.map((p) => p.id)), () => newId("pln"));
+  if (!resolved.plans) {
+    const detail = resolved.issues.map((i) => `${i.path}: ${i.message}`).join("; ");
+    throw new ApiError("invalid_request", detail, { errors: resolved.issues });
+  }
+  return resolved.plans.length > 0 ? JSON.stringify(resolved.plans) : null;
+}
+
 export async function createService(db: Db, providerId: string, input: ServiceCreate): Promise<Service> {
   const now = Date.now();
   const row: ServiceRow = {
@@ -85,7 +102,7 @@ export async function createService(db: Db, providerId: string, input: ServiceCr
     holdTimeoutS: input.hold_timeout_s,
     feeBps: input.fee_bps ?? null,
     sla: input.sla ? JSON.stringify(input.sla) : null,
-    plans: null,
+    plans: plansColumn(input.plans ?? [], []),
     createdAt: now,
     updatedAt: now,
   };
@@ -136,6 +153,8 @@ export async function updateService(db: Db, current: Service, patch: ServicePatc
   if (patch.hold_timeout_s !== undefined) set.holdTimeoutS = patch.hold_timeout_s;
   if (patch.fee_bps !== undefined) set.feeBps = patch.fee_bps;
   if (patch.sla !== undefined) set.sla = patch.sla ? JSON.stringify(patch.sla) : null;
+  // The list is replaced whole; ids are checked against the plans read just now.
+  if (patch.plans !== undefined) set.plans = plansColumn(patch.plans, current.plans);
   const statements = [db.update(services).set(set).where(eq(services.id, current.id))] as const;
   try {
     if (patch.hostnames !== undefined) {
