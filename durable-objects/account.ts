@@ -238,7 +238,7 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
     return this.#read(() => this.reads.auditEvents(limit, cursor));
   }
 
-  passList(limit: number, cursor: string | null): Promise<Page<Pass>> {
+  passList(limit: number, cursor: string | null): Promise<Page<Pass> | null> {
     return this.#read(() => this.passes.list(limit, cursor));
   }
 

@@ -69,4 +69,4 @@ export type PassCoverage = { planIds: string[]; passOnly: boolean };
  * (null: the owner or operator, `actor`). An agent's actor is its key, whatever `actor` says.
  */
 export type CancelPassInput = { actor: Actor; passId: string; agentKeyHash: string | null };
-export type CancelPassResult = { ok: true; pass: Pass } | Failure<"not_found">;
+export type CancelPassResult = { ok: true; pass: Pass } | Failure<"not_found" | "invalid_key">;

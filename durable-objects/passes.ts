@@ -44,7 +44,8 @@ export class Passes {
     await this.turns.inTurn();
     const result = this.journal.txn((): BuyPassResult => {
       const meta = this.journal.meta();
-      if (!meta) return { ok: false, code: "not_found" };
+      // An agent key naming an account that does not exist is just a wrong key.
+      if (!meta) return { ok: false, code: input.keyHash === null ? "not_found" : "invalid_key" };
       const { plan } = input;
       if (!isAmount(plan.price) || plan.price === 0) return { ok: false, code: "invalid_amount" };
       if (input.autoRenew && plan.duration_s === null) return { ok: false, code: "renewal_needs_duration" };
@@ -102,9 +103,11 @@ export class Passes {
   async cancel(input: CancelPassInput): Promise<CancelPassResult> {
     await this.turns.inTurn();
     const result = this.journal.txn((): CancelPassResult => {
-      const pass = this.read(input.passId);
+      const agent = input.agentKeyHash === null ? null : this.journal.meta() && this.keys.get(input.agentKeyHash);
+      if (input.agentKeyHash !== null && !agent) return { ok: false, code: "invalid_key" };
+      const pass = this.journal.meta() ? this.read(input.passId) : null;
       // An agent sees only the passes its own key bought; another key's reads as absent.
-      const agentKeyId = input.agentKeyHash === null ? null : String(this.keys.get(input.agentKeyHash)?.id ?? "none");
+      const agentKeyId = agent ? String(agent.id) : null;
       if (!pass || (agentKeyId !== null && pass.agent_key_id !== agentKeyId)) return { ok: false, code: "not_found" };
       if (pass.auto_renew) {
         this.sql.exec("UPDATE passes SET auto_renew = 0 WHERE id = ?", pass.id);
@@ -117,8 +120,9 @@ export class Passes {
     return result;
   }
 
-  /** The account's passes, newest first. */
-  list(limit: number, before: string | null): { data: Pass[]; next_cursor: string | null } {
+  /** The account's passes, newest first; null when the account's ledger was never opened. */
+  list(limit: number, before: string | null): { data: Pass[]; next_cursor: string | null } | null {
+    if (!this.journal.meta()) return null;
     const rows = this.sql.all(
       `SELECT * FROM passes WHERE (?1 IS NULL OR (created_at, id) < (SELECT created_at, id FROM passes WHERE id = ?1)) ORDER BY created_at DESC, id DESC LIMIT ?2`,
       before,

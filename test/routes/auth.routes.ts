@@ -342,6 +342,35 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     // Operator-only: the provider itself is refused too, with 403.
     wrong: { ...notOperator, providerB: 403 },
   },
+  {
+    name: "/v1/passes",
+    method: "POST",
+    path: () => "/v1/passes",
+    body: (w) => ({ plan_id: w.planA }),
+    allowed: "agentA",
+    ok: 201,
+    alsoAllowed: ["ownerA"],
+    wrong: { providerA: 403, operator: 403 },
+  },
+  {
+    name: "/v1/accounts/{id}/passes",
+    method: "GET",
+    path: (w) => `/v1/accounts/${w.accountA}/passes`,
+    allowed: "ownerA",
+    ok: 200,
+    alsoAllowed: ["operator"],
+    wrong: notAccountOwner,
+  },
+  {
+    name: "/v1/passes/{id}",
+    method: "DELETE",
+    path: (w) => `/v1/passes/${w.passA}`,
+    allowed: "agentA",
+    ok: 200,
+    alsoAllowed: ["ownerA"],
+    // Another account's keys cannot tell the pass exists; providers and the operator do not hold passes.
+    wrong: { agentB: 404, ownerB: 404, providerA: 403, operator: 403 },
+  },
   { name: "/v1/me", method: "GET", path: () => "/v1/me", allowed: "agentA", ok: 200, wrong: notAgent },
   { name: "/s/{slug}/{path} (proxy)", method: "GET", path: (w) => `/s/${w.serviceA.slug}/echo/auth`, allowed: "agentA", ok: 200, wrong: notAgent },
   // The proxy forwards every method /openapi.json documents; each is a paid call for an agent key only.

@@ -31,6 +31,9 @@ export type World = {
   /** Open disputes of account A's charges: one for the provider to answer, one for the operator to resolve. */
   disputeToAnswer: string;
   disputeToResolve: string;
+  /** A plan of service A (100 calls for 1), and a pass of it bought by agent A. */
+  planA: string;
+  passA: string;
 };
 
 export const mandateTerms = () => ({ intent: "auth suite", max_total: 10, max_per_call: 1, valid_until: new Date(Date.now() + 3_600_000).toISOString() });
@@ -45,7 +48,8 @@ export async function buildWorld(): Promise<World> {
     createAgentKey(aA.id, aA.ownerKey, "spare"),
   ]);
   const hostnameA = `${unique("auth")}.example.test`;
-  const sA = await createService(pA.key, { prices: [{ per_call: 1 }], hostnames: [hostnameA] });
+  const sA = await createService(pA.key, { prices: [{ per_call: 1 }], hostnames: [hostnameA], plans: [{ name: "auth", price: 1, calls: 100 }] });
+  const planA = String(sA.plans[0].id);
   const sB = await createService(pB.key, { prices: [{ per_call: 1 }] });
   const sC = await createService(pA.key, { prices: [{ per_call: 1_000 }] });
   for (let i = 0; i < 4; i++) await paidCall(sC.slug, agA.key);
@@ -70,5 +74,7 @@ export async function buildWorld(): Promise<World> {
     undisputedChargeA: String(undisputedChargeA),
     disputeToAnswer: await dispute(toAnswer),
     disputeToResolve: await dispute(toResolve),
+    planA,
+    passA: (await api("/v1/passes", { key: agA.key, body: { plan_id: planA } })).body.id as string,
   };
 }

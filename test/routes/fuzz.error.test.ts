@@ -118,6 +118,7 @@ const ENDPOINTS: Record<string, Endpoint> = {
     path: (w) => `/v1/providers/${w.providerA}/payouts`,
     valid: () => ({ amount: 1, currency: "USD", reference: "fuzz" }),
   },
+  "post /v1/passes": { role: "agentA", path: () => "/v1/passes", valid: (w) => ({ plan_id: w.planA, auto_renew: false }) },
   "post /v1/usage": { role: "providerA", path: () => "/v1/usage", valid: (w) => ({ request_id: `req_${w.accountA.slice(5)}_${"0".repeat(20)}`, units: 1 }) },
 };
 

@@ -30,7 +30,14 @@ describe("passes over the API", () => {
     expect(passes.body.data).toMatchObject([{ id: bought.body.id, status: "used_up", calls_left: 0 }]);
     const journal = await api(`/v1/accounts/${w.p.accountId}/transfers?limit=10`, { key: w.p.ownerKey });
     const purchase = journal.body.data.find((t: any) => t.reason === "pass_purchase");
-    expect(purchase).toMatchObject({ kind: "capture", amount: 2_500, hold_id: null, reference: bought.body.id, service_id: w.svc.id, agent_key_id: w.p.agentKeyId });
+    expect(purchase).toMatchObject({
+      kind: "capture",
+      amount: 2_500,
+      hold_id: null,
+      reference: bought.body.id,
+      service_id: w.svc.id,
+      agent_key_id: w.p.agentKeyId,
+    });
   });
 
   it("50 calls at once on a 5-call pass: exactly 5 are served by it", async () => {

@@ -127,6 +127,8 @@ export function buyPassRefusal(r: Refused<BuyPassResult>): ApiError {
   switch (r.code) {
     case "not_found":
       return new ApiError("not_found", "No such account.");
+    case "invalid_key":
+      return new ApiError("invalid_key");
     case "renewal_needs_duration":
       return new ApiError("invalid_request", "auto_renew: only a plan with a duration renews (a call bundle without one is bought again when used up).");
     case "invalid_amount":

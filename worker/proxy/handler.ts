@@ -8,6 +8,7 @@ import { config, type AppEnv } from "../env";
 import { ApiError, problemResponse } from "../errors";
 import { requestIdFor } from "../../core/ids";
 import type { ReserveInput } from "../../durable-objects/types";
+import { plansCovering } from "../../core/pricing/plans";
 import { parseTagsHeader } from "./tags-header";
 import { MAX_BOUND_BODY, requestBound } from "../metering/bound";
 import { matchRule, quote, type PriceRule, type RequestBound } from "../../core/pricing/rules";
@@ -79,6 +80,9 @@ export async function proxyCall(c: Context<AppEnv>, service: Service, path: stri
     serviceSlug: service.slug,
     tags,
     idempotency,
+    // Which plans cover the call, decided here from the cached service (no plans: nothing to do);
+    // the ledger looks for a pass of one of them in the reserve's own transaction.
+    passes: plansCovering(service.plans, request.method, path),
   };
 
   // 1. Reserve. It may be retried (once, on a fresh stub) only when running it twice is

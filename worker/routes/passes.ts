@@ -30,7 +30,9 @@ const Pass = z
     service_id: z.string(),
     provider_id: z.string(),
     price: z.number().int().openapi({ description: "What each period costs, in micro-units." }),
-    status: z.enum(["active", "used_up", "expired", "lapsed"]).openapi({ description: "`lapsed`: a renewal its authorization did not allow (`lapse_reason`)." }),
+    status: z
+      .enum(["active", "used_up", "expired", "lapsed"])
+      .openapi({ description: "`lapsed`: a renewal its authorization did not allow (`lapse_reason`)." }),
     starts_at: z.string(),
     expires_at: z.string().nullable().openapi({ description: "Null: a call bundle with no end." }),
     calls: z.number().int().nullable().openapi({ description: "Calls per period; null: no call limit while it lasts." }),
@@ -104,6 +106,7 @@ export const passRoutes = router()
       requireAccountAccess(c.var.principal, id);
       const { limit, cursor } = c.req.valid("query");
       const result = await ledgerFor(c.env, id).passList(limit, passCursor.decode(cursor));
+      if (!result) throw new ApiError("not_found", "No such account.");
       return c.json({ data: result.data, next_cursor: passCursor.encode(result.next_cursor) }, 200);
     },
   )
@@ -120,7 +123,7 @@ export const passRoutes = router()
       const p = buyer(c.var.principal);
       const { id } = c.req.valid("param");
       const result = await rpc.cancelPass(ledgerFor(c.env, p.accountId), { actor: "owner", passId: id, agentKeyHash: p.role === "agent" ? p.keyHash : null });
-      if (!result.ok) throw new ApiError("not_found", "No such pass.");
+      if (!result.ok) throw result.code === "invalid_key" ? new ApiError("invalid_key") : new ApiError("not_found", "No such pass.");
       return c.json(result.pass, 200);
     },
   );
