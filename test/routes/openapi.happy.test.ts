@@ -98,7 +98,13 @@ describe("/openapi.json", () => {
     expect(doc.components.securitySchemes.api_key).toEqual({ type: "apiKey", in: "header", name: "x-api-key" });
     const op = doc.paths["/s/{slug}/{path}"].get;
     expect(op.security).toEqual([{ bearer: [] }, { api_key: [] }]);
-    expect(Object.keys(op.responses["200"].headers)).toEqual(["tollgate-request-id", "tollgate-charge", "tollgate-balance", "tollgate-refund"]);
+    expect(Object.keys(op.responses["200"].headers)).toEqual([
+      "tollgate-request-id",
+      "tollgate-charge",
+      "tollgate-balance",
+      "tollgate-refund",
+      "tollgate-pass",
+    ]);
     expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(["400", "401", "402", "404", "502", "504"]));
   });
 

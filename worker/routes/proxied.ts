@@ -34,11 +34,12 @@ export function documentProxy(app: OpenAPIHono<AppEnv>): void {
             "tollgate-charge": header("What the call cost, in micro-units (when known at the headers)."),
             "tollgate-balance": header("The account's available balance after the charge."),
             "tollgate-refund": header("sla_breach: the origin answered slower than the service's SLA; the charge is refunded in full as it settles."),
+            "tollgate-pass": header("The pass that served the call (then tollgate-charge is 0)."),
           },
         },
         400: problem("non_canonical_request (path, userinfo, Host), invalid_request (Transfer-Encoding with Content-Length, control characters)"),
         401: problem("unauthorized, invalid_key"),
-        402: problem("insufficient_funds (with price and available)"),
+        402: problem("insufficient_funds (with price and available), pass_required (a pass-only plan covers the call and the account has no pass of it)"),
         403: problem("mandate_*"),
         404: problem("unknown_service, no_price"),
         409: problem(
