@@ -299,3 +299,23 @@ function toPass(r: Row, now: number): Pass {
     created_at: iso(r.created_at),
   };
 }
+
+/**
+ * A pass's charge refunded in full (by its provider, a dispute the payer won, or an SLA breach)
+ * takes back what it bought: if it is the pass's latest period, the pass ends now and does not
+ * renew. A partial refund (pro rata) leaves the pass as it is.
+ */
+export function endPassIfRefunded(sql: Sql, capture: Transfer, refundedNow: number, now: number): string | null {
+  if ((capture.reason !== "pass_purchase" && capture.reason !== "pass_renewal") || capture.reference === null) return null;
+  if (refundedNow < capture.amount) return null;
+  const latest = sql.one("SELECT id FROM transfers WHERE kind = 'capture' AND reference = ? ORDER BY seq DESC LIMIT 1", capture.reference);
+  if (latest?.id !== capture.id) return null;
+  const ended = sql.one(
+    `UPDATE passes SET status = 'expired', auto_renew = 0, expires_at = CASE WHEN expires_at IS NULL THEN NULL ELSE MIN(expires_at, ?2) END,
+       calls_left = CASE WHEN calls IS NULL THEN NULL ELSE 0 END
+     WHERE id = ?1 AND status IN ('active', 'used_up') RETURNING id`,
+    capture.reference,
+    now,
+  );
+  return ended ? String(ended.id) : null;
+}

@@ -2,6 +2,7 @@ import { refundFeePart } from "../core/legs";
 import { priorAnswer, rememberAnswer } from "./idempotency";
 import { isAmount, type Journal } from "./journal";
 import { exportDue, type Outbox } from "./outbox";
+import { endPassIfRefunded } from "./passes";
 import { toTransfer } from "./rows";
 import type { Turns } from "./turns";
 import type { Sql } from "./sql";
@@ -82,6 +83,7 @@ export function appendRefund(
     detail: { reason: how.reason },
     now: how.now,
   });
+  const passEnded = endPassIfRefunded(sql, capture, before + amount, how.now);
   journal.audit(
     {
       actor: how.actor,
@@ -96,5 +98,7 @@ export function appendRefund(
     },
     how.now,
   );
+  if (passEnded)
+    journal.audit({ actor: how.actor, event: "pass_ended", service_id: capture.service_id, outcome: "ok", reason: `${passEnded}: refunded` }, how.now);
   return transfer;
 }

@@ -152,6 +152,28 @@ describe("passes in the ledger (I16)", () => {
     expect(await acct.stub.buyPass(buy(acct, { plan: plan({ duration_s: null }), autoRenew: true }))).toEqual({ ok: false, code: "renewal_needs_duration" });
   });
 
+  it("a pass refunded pro rata runs on; refunded in full, it ends and covers nothing more", async () => {
+    const acct = await openAccount(10_000);
+    const bought = await acct.stub.buyPass(buy(acct));
+    if (!bought.ok) throw new Error("buy");
+    const refund = (amount: number) =>
+      acct.stub.refund({
+        actor: "provider:prov_test",
+        transferId: bought.transfer.id,
+        providerId: "prov_test",
+        amount,
+        reason: null,
+        idempotencyKey: null,
+        fingerprint: "",
+      });
+    expect(await refund(400)).toMatchObject({ ok: true });
+    expect(await acct.stub.reserve(reserveInput(acct.keyHash, 500, covered()))).toMatchObject({ ok: true, amount: 0, pass_id: bought.pass.id });
+    expect(await refund(600)).toMatchObject({ ok: true });
+    expect((await acct.stub.passList(1, null))?.data[0]).toMatchObject({ status: "expired", calls_left: 0, auto_renew: false });
+    expect(await acct.stub.reserve(reserveInput(acct.keyHash, 500, covered()))).toMatchObject({ ok: true, amount: 500 });
+    expect(await acct.stub.balance()).toEqual(balanceOf(10_000, 500));
+  });
+
   it("carries a v9 journal over unchanged into v10", async () => {
     const stub = ledger(newAccountId());
     const rows = await inLedger(stub, (_i, state) => {
