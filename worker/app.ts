@@ -26,6 +26,7 @@ import { documentProxy } from "./routes/proxied";
 import { reconciliationRoutes } from "./routes/reconciliation";
 import { refundRoutes } from "./routes/refunds";
 import { disputeRoutes } from "./routes/disputes";
+import { tipRoutes } from "./routes/tips";
 import { serviceRoutes } from "./routes/services";
 import { statementRoutes } from "./routes/statements";
 import { uncollectedRoutes } from "./routes/uncollected";
@@ -124,6 +125,7 @@ export function buildApp() {
   app.route("/", reconciliationRoutes);
   app.route("/", refundRoutes);
   app.route("/", disputeRoutes);
+  app.route("/", tipRoutes);
   app.route("/", payoutRoutes);
   app.route("/", agentKeyRoutes);
   app.route("/", serviceRoutes);
