@@ -91,6 +91,7 @@ const ENDPOINTS: Record<string, Endpoint> = {
   "patch /v1/services/{id}": { role: "providerA", path: (w) => `/v1/services/${w.serviceA.id}`, valid: () => ({ name: "renamed", timeout_ms: 2_000 }) },
   "post /v1/reconciliation/repairs": { role: "operator", path: () => "/v1/reconciliation/repairs", valid: (w) => ({ account_id: w.accountA }) },
   "post /v1/refunds": { role: "providerA", path: () => "/v1/refunds", valid: (w) => ({ transfer_id: w.chargeA, amount: 1, reason: "fuzz" }) },
+  "post /v1/tips": { role: "agentA", path: () => "/v1/tips", valid: (w) => ({ service_id: w.serviceA.id, amount: 1, message: "fuzz" }) },
   "post /v1/accounts/{id}/disputes": {
     role: "ownerA",
     path: (w) => `/v1/accounts/${w.accountA}/disputes`,
