@@ -56,8 +56,9 @@ import type {
  * - turns.ts: the order requests run in (reserves gathered into one commit) and `mutate`, the
  *   shape of every administrative write;
  * - journal.ts: storage, schema, the append-only journal and audit chain with in-memory heads;
- * - reserve.ts, holds.ts, credit.ts, refunds.ts, disputes.ts, tips.ts: the money (every money method is one `transactionSync`
- *   with no `await` inside, and writes its audit event in the same transaction);
+ * - reserve.ts, holds.ts, credit.ts, refunds.ts, disputes.ts, tips.ts: the money (every money
+ *   method is one `transactionSync` with no `await` inside, and writes its audit event in the
+ *   same transaction);
  * - admin.ts: agent keys, mandates and the kill switches; reads.ts: what readers see;
  * - outbox.ts: the one alarm, which expires holds and exports the journal and audit to D1.
  *

@@ -53,7 +53,11 @@ describe("tips in the ledger", () => {
   it("a tip with a fee: its transfer and its three legs in D1", async () => {
     const acct = await openAccount(10_000);
     const res = await acct.stub.tip(tipInput({ amount: 1_000, feeBps: 250, message: "thanks" }));
-    expect(res).toMatchObject({ ok: true, replayed: false, transfer: { kind: "tip", amount: 1_000, fee: 25, hold_id: null, provider_id: "prov_test", reason: "thanks" } });
+    expect(res).toMatchObject({
+      ok: true,
+      replayed: false,
+      transfer: { kind: "tip", amount: 1_000, fee: 25, hold_id: null, provider_id: "prov_test", reason: "thanks" },
+    });
     await exportNow(acct);
     const { transfers, legs } = await d1Rows(acct.id);
     const id = res.ok ? res.transfer.id : "";

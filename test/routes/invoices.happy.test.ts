@@ -148,7 +148,20 @@ describe("GET /v1/accounts/{id}/invoices/{month}", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/csv; charset=utf-8");
     const [header, ...rows] = parseCsv(await res.text());
-    expect(header).toEqual(["invoice_number", "account_id", "month", "currency", "line", "kind", "service_id", "service_name", "tag", "calls", "passes", "amount"]);
+    expect(header).toEqual([
+      "invoice_number",
+      "account_id",
+      "month",
+      "currency",
+      "line",
+      "kind",
+      "service_id",
+      "service_name",
+      "tag",
+      "calls",
+      "passes",
+      "amount",
+    ]);
     expect(new Set(rows.map((r) => r[0]))).toEqual(new Set([inv.invoice_number]));
     const of = (line: string) => rows.filter((r) => r[4] === line);
     const amountOf = (line: string) => Number(of(line)[0]?.[11]);

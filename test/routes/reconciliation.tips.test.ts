@@ -25,9 +25,13 @@ describe("GET /v1/reconciliation with tips", () => {
     expect(await reconcile(w.p.accountId)).toMatchObject({ ok: true, discrepancies: [], transfers_checked: 3 });
 
     // Still balanced (the legs sum to zero), but not a tip's legs: the provider was not paid.
-    await DB.prepare("UPDATE ledger_entries SET ledger_account = 'platform' WHERE transfer_id = ? AND ledger_account = ?").bind(withFee.body.id, w.prov.id).run();
+    await DB.prepare("UPDATE ledger_entries SET ledger_account = 'platform' WHERE transfer_id = ? AND ledger_account = ?")
+      .bind(withFee.body.id, w.prov.id)
+      .run();
     const body = await reconcile(w.p.accountId);
     expect(body.ok).toBe(false);
-    expect(body.discrepancies).toEqual([expect.objectContaining({ kind: "amount_mismatch", seq: 3, detail: expect.stringMatching(/not those of a tip of 2000 with fee 100/) })]);
+    expect(body.discrepancies).toEqual([
+      expect.objectContaining({ kind: "amount_mismatch", seq: 3, detail: expect.stringMatching(/not those of a tip of 2000 with fee 100/) }),
+    ]);
   });
 });

@@ -178,7 +178,20 @@ describe("GET /v1/providers/{id}/statements/{month}", () => {
     expect(res.headers.get("content-type")).toBe("text/csv; charset=utf-8");
     expect(res.headers.get("content-disposition")).toBe(`attachment; filename="tollgate-statement-${prov.id}-${month}.csv"`);
     const [header, ...rows] = parseCsv(await res.text());
-    expect(header).toEqual(["provider_id", "month", "currency", "line", "service_id", "service_name", "calls", "passes_sold", "units", "gross", "fees", "amount"]);
+    expect(header).toEqual([
+      "provider_id",
+      "month",
+      "currency",
+      "line",
+      "service_id",
+      "service_name",
+      "calls",
+      "passes_sold",
+      "units",
+      "gross",
+      "fees",
+      "amount",
+    ]);
     for (const c of json.currencies) {
       const mine = rows.filter((r) => r[2] === c.currency);
       const figure = (line: string) => Number(mine.find((r) => r[3] === line)?.[11]);

@@ -40,7 +40,13 @@ beforeAll(async () => {
   // March 2021: one call, one pass purchase, one tip.
   const old = { serviceId: w.svc.id, providerId: w.prov.id, at: MARCH_2021 + 1_000 };
   await insertTransfer(w.p.accountId, { ...old, kind: "capture", amount: 2_000, fee: 200 });
-  await insertTransfer(w.p.accountId, { ...old, kind: "capture", amount: 8_000, fee: 800, pass: { reason: "pass_purchase", passId: "pass_fixture00000000002" } });
+  await insertTransfer(w.p.accountId, {
+    ...old,
+    kind: "capture",
+    amount: 8_000,
+    fee: 800,
+    pass: { reason: "pass_purchase", passId: "pass_fixture00000000002" },
+  });
   await insertTransfer(w.p.accountId, { ...old, kind: "tip", amount: 300, reason: "old thanks" });
 });
 
@@ -66,7 +72,16 @@ describe("the provider's statement", () => {
   it("this month: tips in `tips` (less the fee), calls and passes_sold apart, gross/fees/net of both; it adds up to the legs", async () => {
     const f = await statement(month);
     expect(f.services).toEqual([
-      { service_id: w.svc.id, name: expect.any(String), calls: 2, passes_sold: 2, units: 0, gross: 2 * PER_CALL + 10_000, fees: 1_000, net: 2 * PER_CALL + 9_000 },
+      {
+        service_id: w.svc.id,
+        name: expect.any(String),
+        calls: 2,
+        passes_sold: 2,
+        units: 0,
+        gross: 2 * PER_CALL + 10_000,
+        fees: 1_000,
+        net: 2 * PER_CALL + 9_000,
+      },
     ]);
     expect(f.tips).toBe(700 + 900);
     addsUp(f);
