@@ -10,6 +10,7 @@ import type { BuyPassInput, BuyPassResult, CancelPassInput, CancelPassResult, Pa
 import { Passes } from "./passes";
 import { Reads } from "./reads";
 import { refund } from "./refunds";
+import { tip } from "./tips";
 import { Turns } from "./turns";
 import type {
   Actor,
@@ -44,6 +45,8 @@ import type {
   Settlement,
   SettlementOutcome,
   StoredResponse,
+  TipInput,
+  TipResult,
   Transfer,
   UsageReport,
   UsageReportResult,
@@ -55,8 +58,9 @@ import type {
  * - turns.ts: the order requests run in (reserves gathered into one commit) and `mutate`, the
  *   shape of every administrative write;
  * - journal.ts: storage, schema, the append-only journal and audit chain with in-memory heads;
- * - reserve.ts, holds.ts, credit.ts, refunds.ts, disputes.ts, passes.ts: the money (every money method is one `transactionSync`
- *   with no `await` inside, and writes its audit event in the same transaction);
+ * - reserve.ts, holds.ts, credit.ts, refunds.ts, disputes.ts, passes.ts, tips.ts: the money (every
+ *   money method is one `transactionSync` with no `await` inside, and writes its audit event in the
+ *   same transaction);
  * - admin.ts: agent keys, mandates and the kill switches; reads.ts: what readers see;
  * - outbox.ts: the one alarm, which expires holds and exports the journal and audit to D1.
  *
@@ -107,6 +111,11 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
   /** Gives back (part of) a capture; the refunds of one capture never sum past it (I5). */
   refund(input: RefundInput): Promise<RefundResult> {
     return refund(this.journal, this.turns, this.outbox, input);
+  }
+
+  /** A one-off gift to a service's provider, within the key's mandate and the balance. */
+  tip(input: TipInput): Promise<TipResult> {
+    return tip(this.journal, this.turns, this.outbox, this.keys, input);
   }
 
   /** The owner disputes a charge; `unauthorized` is compensated at once (I14). */

@@ -9,8 +9,8 @@ import type { MandateInput } from "./types";
  */
 export function insertMandate(sql: Sql, id: string, m: MandateInput, intentHash: string, now: number): void {
   sql.exec(
-    `INSERT INTO mandates (id, intent, intent_hash, max_total, max_per_call, max_per_day, valid_from, valid_until, services, tags, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO mandates (id, intent, intent_hash, max_total, max_per_call, max_per_day, valid_from, valid_until, services, tags, created_at, max_tip)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     id,
     m.intent,
     intentHash,
@@ -22,6 +22,7 @@ export function insertMandate(sql: Sql, id: string, m: MandateInput, intentHash:
     m.services ? JSON.stringify(m.services) : null,
     m.tags ? JSON.stringify(m.tags) : null,
     now,
+    m.max_tip ?? null,
   );
 }
 

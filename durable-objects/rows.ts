@@ -80,6 +80,7 @@ export function toMandate(r: Row): Mandate {
     revoked_at: isoOrNull(r.revoked_at),
     spent: Number(r.spent),
     pending: Number(r.pending),
+    max_tip: r.max_tip == null ? null : Number(r.max_tip),
   };
 }
 

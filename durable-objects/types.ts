@@ -98,6 +98,8 @@ export type Mandate = {
   spent: number;
   /** Held for calls in flight under the mandate. */
   pending: number;
+  /** The most one tip may be (0: no tips; null: tips within the other limits). */
+  max_tip: number | null;
 };
 
 export type MandateInput = {
@@ -109,6 +111,8 @@ export type MandateInput = {
   valid_until: number;
   services: string[] | null;
   tags: Tags | null;
+  /** The most one tip may be (0: no tips; null: tips within the other limits). */
+  max_tip?: number | null;
 };
 
 /** Who did something, as the audit trail names them. */
@@ -153,6 +157,30 @@ export type RefundResult =
   | { ok: true; replayed: boolean; transfer: Transfer; balance: Balance }
   | Failure<"not_found" | "not_refundable" | "idempotency_mismatch" | "invalid_amount">
   | { ok: false; code: "refund_exceeds_charge"; refundable: number };
+
+/**
+ * A tip (tips.ts): `keyHash` is the agent key giving it, null for the account's owner. The
+ * service's provider, slug and currency come from the Worker, which looked the service up.
+ */
+export type TipInput = {
+  keyHash: string | null;
+  serviceId: string;
+  serviceSlug: string;
+  providerId: string;
+  currency: string;
+  /** The platform's take on tips, in basis points. */
+  feeBps: number;
+  amount: number;
+  message: string | null;
+  idempotencyKey: string | null;
+  fingerprint: string;
+};
+export type TipResult =
+  | { ok: true; replayed: boolean; transfer: Transfer; balance: Balance }
+  | Failure<"not_found" | "invalid_key" | "account_frozen" | "key_frozen" | "idempotency_mismatch" | "invalid_amount">
+  | { ok: false; code: MandateViolation | "mandate_tip_not_allowed" | "mandate_tip_exceeded"; mandate_id: string; detail: string }
+  | { ok: false; code: "insufficient_funds"; price: number; available: number; currency: string }
+  | { ok: false; code: "currency_mismatch"; account_currency: string; service_currency: string };
 
 export type ReserveInput = {
   keyHash: string;

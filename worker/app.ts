@@ -27,6 +27,7 @@ import { reconciliationRoutes } from "./routes/reconciliation";
 import { refundRoutes } from "./routes/refunds";
 import { disputeRoutes } from "./routes/disputes";
 import { passRoutes } from "./routes/passes";
+import { tipRoutes } from "./routes/tips";
 import { serviceRoutes } from "./routes/services";
 import { statementRoutes } from "./routes/statements";
 import { uncollectedRoutes } from "./routes/uncollected";
@@ -126,6 +127,7 @@ export function buildApp() {
   app.route("/", refundRoutes);
   app.route("/", disputeRoutes);
   app.route("/", passRoutes);
+  app.route("/", tipRoutes);
   app.route("/", payoutRoutes);
   app.route("/", agentKeyRoutes);
   app.route("/", serviceRoutes);

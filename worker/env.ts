@@ -23,6 +23,8 @@ export type Env = {
   DISPUTE_WINDOW_DAYS?: string;
   /** Seconds a provider's earnings stay pending before they may be paid out (default 172800, two days). */
   PAYOUT_DELAY_S?: string;
+  /** The platform's take on tips, in basis points (default 0: tips reach the provider whole). */
+  TIP_FEE_BPS?: string;
 };
 
 const Base64Url32 = /^[A-Za-z0-9_-]{43}$/;
@@ -85,6 +87,8 @@ const Config = z.object({
   // How long a provider's earnings stay pending (not payable) after the charge: room for refunds
   // and disputes before the money leaves. 0 pays out at once; at most a year.
   PAYOUT_DELAY_S: z.coerce.number().int().min(0).max(31_536_000).default(172_800),
+  // The platform's take on a tip, 0–10000 basis points: no fee unless the operator sets one.
+  TIP_FEE_BPS: z.coerce.number().int().min(0).max(10_000).default(0),
   // The hosts the gateway answers on (its workers.dev name, its own domain). A service may not
   // claim them, and requests to them never go through custom-hostname routing (SECURITY.md).
   // localhost, 127.x and [::1] are always the gateway's (worker/services/hostnames.ts).

@@ -126,6 +126,7 @@ describe("creating and reading mandates", () => {
       revoked_at: null,
       spent: 0,
       pending: 0,
+      max_tip: null,
     });
     expect(await acct.stub.mandate(m!.id)).toEqual(m);
     expect(await acct.stub.mandates(10, null)).toEqual({ data: [m], next_cursor: null });

@@ -104,7 +104,7 @@ describe("end to end: refund, dispute, payout, statement and invoice", () => {
       {
         currency: "USD",
         opening_balance: 0,
-        services: [{ service_id: svc.body.id, name: "Settled <service>", calls: 3, units: 0, gross: 3 * PRICE, fees: 3 * FEE, net: 3 * NET }],
+        services: [{ service_id: svc.body.id, name: "Settled <service>", calls: 3, passes_sold: 0, units: 0, gross: 3 * PRICE, fees: 3 * FEE, net: 3 * NET }],
         refunds: -(500_001 - 37_499),
         disputes: -NET,
         tips: 0,

@@ -311,6 +311,17 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     ok: 200,
     wrong: notOperator,
   },
+  {
+    name: "/v1/tips",
+    method: "POST",
+    path: () => "/v1/tips",
+    body: (w) => ({ service_id: w.serviceA.id, amount: 1 }),
+    allowed: "agentA",
+    ok: 201,
+    alsoAllowed: ["ownerA"],
+    // Tips come from an account: a provider or the operator is refused.
+    wrong: { operator: 403, providerA: 403 },
+  },
   // A provider's money: the provider itself or the operator; anyone else cannot tell it exists.
   {
     name: "/v1/providers/{id}/balance",

@@ -102,6 +102,7 @@ const ENDPOINTS: Record<string, Endpoint> = {
   },
   "post /v1/reconciliation/repairs": { role: "operator", path: () => "/v1/reconciliation/repairs", valid: (w) => ({ account_id: w.accountA }) },
   "post /v1/refunds": { role: "providerA", path: () => "/v1/refunds", valid: (w) => ({ transfer_id: w.chargeA, amount: 1, reason: "fuzz" }) },
+  "post /v1/tips": { role: "agentA", path: () => "/v1/tips", valid: (w) => ({ service_id: w.serviceA.id, amount: 1, message: "fuzz" }) },
   "post /v1/accounts/{id}/disputes": {
     role: "ownerA",
     path: (w) => `/v1/accounts/${w.accountA}/disputes`,

@@ -87,13 +87,14 @@ describe("GET /v1/accounts/{id}/invoices/{month}", () => {
           service_id: svcA.id,
           name: "Fee service",
           calls: 3,
+          passes: 0,
           amount: 3_000,
           tags: [
             { name: "project", value: "alpha", calls: 1, amount: 1_000 },
             { name: "team", value: "docs", calls: 2, amount: 2_000 },
           ],
         },
-        { service_id: svcB.id, name: EVIL, calls: 1, amount: 2_000, tags: [{ name: "team", value: "ml", calls: 1, amount: 2_000 }] },
+        { service_id: svcB.id, name: EVIL, calls: 1, passes: 0, amount: 2_000, tags: [{ name: "team", value: "ml", calls: 1, amount: 2_000 }] },
       ].sort((a, b) => a.service_id.localeCompare(b.service_id)),
     );
     expect(inv.credits).toEqual([
@@ -120,7 +121,7 @@ describe("GET /v1/accounts/{id}/invoices/{month}", () => {
   it("month boundaries: the last millisecond of May is May's, the first of June is June's", async () => {
     const may = await invoice("2020-05");
     expect(may.lines).toEqual([
-      { service_id: svcA.id, name: "Fee service", calls: 1, amount: 1_000, tags: [{ name: "team", value: "ops", calls: 1, amount: 1_000 }] },
+      { service_id: svcA.id, name: "Fee service", calls: 1, passes: 0, amount: 1_000, tags: [{ name: "team", value: "ops", calls: 1, amount: 1_000 }] },
     ]);
     expect(may).toMatchObject({
       credits: [],
@@ -147,18 +148,31 @@ describe("GET /v1/accounts/{id}/invoices/{month}", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/csv; charset=utf-8");
     const [header, ...rows] = parseCsv(await res.text());
-    expect(header).toEqual(["invoice_number", "account_id", "month", "currency", "line", "kind", "service_id", "service_name", "tag", "calls", "amount"]);
+    expect(header).toEqual([
+      "invoice_number",
+      "account_id",
+      "month",
+      "currency",
+      "line",
+      "kind",
+      "service_id",
+      "service_name",
+      "tag",
+      "calls",
+      "passes",
+      "amount",
+    ]);
     expect(new Set(rows.map((r) => r[0]))).toEqual(new Set([inv.invoice_number]));
     const of = (line: string) => rows.filter((r) => r[4] === line);
-    const amountOf = (line: string) => Number(of(line)[0]?.[10]);
-    expect(of("charge").map((r) => ({ service_id: r[6], name: r[7], calls: Number(r[9]), amount: Number(r[10]) }))).toEqual(
-      inv.lines.map((l: any) => ({ service_id: l.service_id, name: l.name, calls: l.calls, amount: l.amount })),
+    const amountOf = (line: string) => Number(of(line)[0]?.[11]);
+    expect(of("charge").map((r) => ({ service_id: r[6], name: r[7], calls: Number(r[9]), passes: Number(r[10]), amount: Number(r[11]) }))).toEqual(
+      inv.lines.map((l: any) => ({ service_id: l.service_id, name: l.name, calls: l.calls, passes: l.passes, amount: l.amount })),
     );
     expect(of("tag").map((r) => r[8])).toEqual(inv.lines.flatMap((l: any) => l.tags.map((t: any) => `${t.name}=${t.value}`)));
-    expect(of("credit").map((r) => [r[5], r[6], Number(r[9]), Number(r[10])])).toEqual(inv.credits.map((c: any) => [c.kind, c.service_id, c.count, c.amount]));
-    expect(of("debit").map((r) => [r[5], Number(r[10])])).toEqual(inv.debits.map((d: any) => [d.kind, d.amount]));
+    expect(of("credit").map((r) => [r[5], r[6], Number(r[9]), Number(r[11])])).toEqual(inv.credits.map((c: any) => [c.kind, c.service_id, c.count, c.amount]));
+    expect(of("debit").map((r) => [r[5], Number(r[11])])).toEqual(inv.debits.map((d: any) => [d.kind, d.amount]));
     expect({ charges: amountOf("charges"), credits: amountOf("credits"), total: amountOf("total") }).toEqual(inv.totals);
-    const sum = (line: string) => of(line).reduce((s, r) => s + Number(r[10]), 0);
+    const sum = (line: string) => of(line).reduce((s, r) => s + Number(r[11]), 0);
     expect(sum("charge") + sum("debit")).toBe(inv.totals.charges);
     expect(sum("credit")).toBe(inv.totals.credits);
     expect(amountOf("payment")).toBe(inv.payments.amount);

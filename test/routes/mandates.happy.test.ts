@@ -50,6 +50,7 @@ describe("create, read, list, revoke", () => {
       revoked_at: null,
       spent: 0,
       pending: 0,
+      max_tip: null,
     });
     const one = await api(`/v1/accounts/${a.id}/mandates/${r.body.id}`, { key: a.ownerKey });
     expect(one).toMatchObject({ status: 200, body: r.body });

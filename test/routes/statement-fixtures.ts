@@ -22,6 +22,13 @@ export type FixtureTransfer = {
   tags?: Record<string, string> | null;
   refundOf?: string | null;
   disputeId?: string | null;
+  /**
+   * A capture is a call's (it has a hold, `hold_…` made up) unless `pass` says it sold a pass:
+   * then it has no hold, `reason` is `pass_purchase` or `pass_renewal` and `reference` the pass.
+   */
+  pass?: { reason: "pass_purchase" | "pass_renewal"; passId: string };
+  /** A tip's message (its `reason`). */
+  reason?: string | null;
   at: number;
 };
 
@@ -36,10 +43,11 @@ export async function insertTransfer(accountId: string, t: FixtureTransfer): Pro
   const currency = t.currency ?? "USD";
   const tags = t.tags ? JSON.stringify(t.tags) : null;
   const providerId = t.providerId ?? null;
+  const holdId = t.kind === "capture" && !t.pass ? newId("hold") : null;
   const statements = [
     DB.prepare(
-      "INSERT INTO transfers (account_id, seq, id, kind, amount, currency, service_id, provider_id, usage, fee, tags, refund_of, dispute_id, created_at) " +
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO transfers (account_id, seq, id, kind, amount, currency, hold_id, reference, reason, service_id, provider_id, usage, fee, tags, refund_of, dispute_id, created_at) " +
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     ).bind(
       accountId,
       seq,
@@ -47,6 +55,9 @@ export async function insertTransfer(accountId: string, t: FixtureTransfer): Pro
       t.kind,
       t.amount,
       currency,
+      holdId,
+      t.pass?.passId ?? null,
+      t.pass?.reason ?? t.reason ?? null,
       t.serviceId ?? null,
       providerId,
       t.usage ? JSON.stringify(t.usage) : null,

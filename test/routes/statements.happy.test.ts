@@ -23,7 +23,7 @@ let month: string;
 type Figures = {
   currency: string;
   opening_balance: number;
-  services: { service_id: string; net: number; gross: number; fees: number; calls: number; units: number }[];
+  services: { service_id: string; net: number; gross: number; fees: number; calls: number; passes_sold: number; units: number }[];
   refunds: number;
   disputes: number;
   tips: number;
@@ -178,14 +178,35 @@ describe("GET /v1/providers/{id}/statements/{month}", () => {
     expect(res.headers.get("content-type")).toBe("text/csv; charset=utf-8");
     expect(res.headers.get("content-disposition")).toBe(`attachment; filename="tollgate-statement-${prov.id}-${month}.csv"`);
     const [header, ...rows] = parseCsv(await res.text());
-    expect(header).toEqual(["provider_id", "month", "currency", "line", "service_id", "service_name", "calls", "units", "gross", "fees", "amount"]);
+    expect(header).toEqual([
+      "provider_id",
+      "month",
+      "currency",
+      "line",
+      "service_id",
+      "service_name",
+      "calls",
+      "passes_sold",
+      "units",
+      "gross",
+      "fees",
+      "amount",
+    ]);
     for (const c of json.currencies) {
       const mine = rows.filter((r) => r[2] === c.currency);
-      const figure = (line: string) => Number(mine.find((r) => r[3] === line)?.[10]);
+      const figure = (line: string) => Number(mine.find((r) => r[3] === line)?.[11]);
       const services = mine.filter((r) => r[3] === "service");
       expect(
-        services.map((r) => ({ service_id: r[4], calls: Number(r[6]), units: Number(r[7]), gross: Number(r[8]), fees: Number(r[9]), net: Number(r[10]) })),
-      ).toEqual(c.services.map(({ service_id, calls, units, gross, fees, net }) => ({ service_id, calls, units, gross, fees, net })));
+        services.map((r) => ({
+          service_id: r[4],
+          calls: Number(r[6]),
+          passes_sold: Number(r[7]),
+          units: Number(r[8]),
+          gross: Number(r[9]),
+          fees: Number(r[10]),
+          net: Number(r[11]),
+        })),
+      ).toEqual(c.services.map(({ service_id, calls, passes_sold, units, gross, fees, net }) => ({ service_id, calls, passes_sold, units, gross, fees, net })));
       const parsed = {
         opening_balance: figure("opening_balance"),
         refunds: figure("refunds"),
@@ -202,7 +223,7 @@ describe("GET /v1/providers/{id}/statements/{month}", () => {
         payouts: c.payouts,
         closing_balance: c.closing_balance,
       });
-      const movements = mine.filter((r) => r[3] !== "closing_balance").reduce((s, r) => s + Number(r[10]), 0);
+      const movements = mine.filter((r) => r[3] !== "closing_balance").reduce((s, r) => s + Number(r[11]), 0);
       expect(movements).toBe(parsed.closing_balance);
     }
   });

@@ -55,7 +55,7 @@ describe("HTML helpers", () => {
 
 describe("currencyStatement", () => {
   const moves = { capture: 900n, refund: -360n, dispute: 0n, tip: 0n, payout: -500n, other: 0n };
-  const service = { service_id: "svc_a", name: "A", calls: 1, units: 0n, gross: 1_000n, fees: 100n };
+  const service = { service_id: "svc_a", name: "A", calls: 1, passes_sold: 0, units: 0n, gross: 1_000n, fees: 100n };
 
   it("gives the figures when opening + movements = closing", () => {
     expect(currencyStatement("prov_x", "2026-03", "USD", { opening: 100n, closing: 140n, services: [service], moves })).toMatchObject({
@@ -65,6 +65,17 @@ describe("currencyStatement", () => {
       payouts: -500,
       closing_balance: 140,
     });
+  });
+
+  it("counts tips among the movements: opening + net + refunds + disputes + tips + payouts = closing", () => {
+    const withTips = { ...moves, tip: 95n };
+    expect(currencyStatement("prov_x", "2026-03", "USD", { opening: 100n, closing: 235n, services: [service], moves: withTips })).toMatchObject({
+      tips: 95,
+      closing_balance: 235,
+    });
+    expect(() => currencyStatement("prov_x", "2026-03", "USD", { opening: 100n, closing: 140n, services: [service], moves: withTips })).toThrow(
+      /movements 135/,
+    );
   });
 
   it("refuses (500) a statement off by one micro-unit, legs of unknown origin, or services that disagree with their legs", () => {

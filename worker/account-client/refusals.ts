@@ -1,6 +1,6 @@
 import type { DisputeStepResult, OpenDisputeResult } from "../../durable-objects/dispute-types";
 import type { BuyPassResult } from "../../durable-objects/pass-types";
-import type { CreditResult, RefundResult, ReserveResult, UsageReportResult } from "../../durable-objects/types";
+import type { CreditResult, RefundResult, ReserveResult, TipResult, UsageReportResult } from "../../durable-objects/types";
 import { ApiError } from "../errors";
 
 /**
@@ -140,5 +140,31 @@ export function buyPassRefusal(r: Refused<BuyPassResult>): ApiError {
     default:
       // The rest are a reserve's codes with a reserve's meaning (the switch has taken the others).
       return reserveRefusal(r as ReserveRefusal);
+  }
+}
+
+/** Why the ledger refused a tip: the same answers as a call's refusals, and the mandate's `max_tip`. */
+export function tipRefusal(r: Refused<TipResult>): ApiError {
+  switch (r.code) {
+    case "insufficient_funds": {
+      const { price, available, currency } = r;
+      return new ApiError("insufficient_funds", `This tip is ${price} and ${available} is available.`, { price, available, currency });
+    }
+    case "currency_mismatch": {
+      const { account_currency, service_currency } = r;
+      const detail = `This service prices in ${service_currency}; the account is in ${account_currency}.`;
+      return new ApiError("currency_mismatch", detail, { account_currency, service_currency });
+    }
+    case "invalid_key":
+    case "account_frozen":
+    case "key_frozen":
+    case "idempotency_mismatch":
+      return asIs(r.code);
+    case "invalid_amount":
+      return new ApiError("invalid_request", "amount: a positive integer below 2^53");
+    case "not_found":
+      return new ApiError("not_found", "No such account.");
+    default:
+      return new ApiError(r.code, r.detail, { mandate_id: r.mandate_id });
   }
 }

@@ -13,6 +13,8 @@ import type {
   Settlement,
   SettlementOutcome,
   StoredResponse,
+  TipInput,
+  TipResult,
   UsageReportResult,
 } from "../../durable-objects/types";
 import type { LedgerStub } from "./stub";
@@ -40,6 +42,7 @@ export const rpc = {
   open: (stub: LedgerStub, accountId: string, currency: string): Promise<OpenResult> => stub.open({ accountId, currency, actor: "operator" }),
   credit: (stub: LedgerStub, input: CreditInput): Promise<CreditResult> => stub.credit(input),
   refund: (stub: LedgerStub, input: RefundInput): Promise<RefundResult> => stub.refund(input),
+  tip: (stub: LedgerStub, input: TipInput): Promise<TipResult> => stub.tip(input),
   openDispute: (stub: LedgerStub, input: OpenDisputeInput): Promise<OpenDisputeResult> => stub.openDispute(input),
   respondToDispute: (stub: LedgerStub, input: RespondDisputeInput): Promise<DisputeStepResult> => stub.respondToDispute(input),
   resolveDispute: (stub: LedgerStub, input: ResolveDisputeInput): Promise<DisputeStepResult> => stub.resolveDispute(input),

@@ -13,13 +13,14 @@ export const INVOICE_CSV_HEADER = [
   "service_name",
   "tag",
   "calls",
+  "passes",
   "amount",
 ] as const;
 
 /**
  * An invoice as CSV (RFC 4180, see csv.ts). Records by `line`: `charge` (a service: calls,
- * amount), `tag` (a subtotal of the charge above it, `tag` = `name=value`; not added again),
- * `credit` and `debit` (by `kind`, `calls` = how many transfers), `payment`, then the totals
+ * passes bought or renewed, amount = both), `tag` (a subtotal of the charge above it, `tag` = `name=value`; not added again),
+ * `credit` and `debit` (by `kind`, a tip is a debit; `calls` = how many transfers), `payment`, then the totals
  * `charges`, `credits` and `total`. Amounts are positive as on the invoice: charges + debits =
  * `charges`, credits = `credits`, `total` = charges − credits.
  */
@@ -33,9 +34,10 @@ export function invoiceCsv(inv: Invoice): string {
     tag: string | null,
     calls: number | null,
     amount: number,
-  ): Cell[] => [inv.invoice_number, inv.account_id, inv.month, inv.currency, line, kind, serviceId, name, tag, calls, amount];
+    passes: number | null = null,
+  ): Cell[] => [inv.invoice_number, inv.account_id, inv.month, inv.currency, line, kind, serviceId, name, tag, calls, passes, amount];
   for (const l of inv.lines) {
-    rows.push(row("charge", "capture", l.service_id, l.name, null, l.calls, l.amount));
+    rows.push(row("charge", "capture", l.service_id, l.name, null, l.calls, l.amount, l.passes));
     for (const t of l.tags) rows.push(row("tag", "capture", l.service_id, l.name, `${t.name}=${t.value}`, t.calls, t.amount));
   }
   for (const c of inv.credits) rows.push(row("credit", c.kind, c.service_id, c.name, null, c.count, c.amount));

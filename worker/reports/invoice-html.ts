@@ -23,6 +23,7 @@ const KIND_LABEL: Record<AdjustmentKind, string> = {
   dispute_refund: "Refund (dispute)",
   compensation: "Compensation",
   repayment: "Repayment of a compensation",
+  tip: "Tip",
 };
 
 const STYLE = `
@@ -53,7 +54,9 @@ export function invoiceHtml(inv: Invoice): string {
   const service = (id: string | null, name: string | null) => `${e(name ?? "(unnamed service)")}<br><span class="note">${e(id ?? "")}</span>`;
   const rows: string[] = [];
   for (const l of inv.lines) {
-    rows.push(`<tr><td>${service(l.service_id, l.name)}</td><td class="num">${l.calls}</td><td class="num">${money(l.amount)}</td></tr>`);
+    // Count is the calls; passes sold are named beside them, their amounts in the line's.
+    const passes = l.passes > 0 ? `<br><span class="note">and ${l.passes} pass${l.passes === 1 ? "" : "es"} bought or renewed</span>` : "";
+    rows.push(`<tr><td>${service(l.service_id, l.name)}${passes}</td><td class="num">${l.calls}</td><td class="num">${money(l.amount)}</td></tr>`);
     for (const t of l.tags) {
       rows.push(`<tr class="tag"><td>${e(t.name)} = ${e(t.value)}</td><td class="num">${t.calls}</td><td class="num">(${money(t.amount)})</td></tr>`);
     }

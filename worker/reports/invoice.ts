@@ -6,14 +6,15 @@ import { iso, isFinal, type Period } from "./period";
 /**
  * A payer account's monthly invoice, from D1's settled transfers: what its agents were charged per
  * service (with cost-allocation tag subtotals), what was given back (refunds, compensations) and
- * what was taken back (repayments of a compensation). Top-ups are payments, shown apart, not
+ * what was taken back (repayments of a compensation), and the tips given. Top-ups are payments, shown apart, not
  * lines. The totals are checked against the account's own legs on those transfers, to the
  * micro-unit, or the invoice is not given (500).
  */
 export type TagSubtotal = { name: string; value: string; calls: number; amount: number };
-export type ServiceLine = { service_id: string | null; name: string | null; calls: number; amount: number; tags: TagSubtotal[] };
-/** `refund` (a plain refund), `dispute_refund` (a refund that settled a dispute), `compensation`, `repayment`. */
-export type AdjustmentKind = "refund" | "dispute_refund" | "compensation" | "repayment";
+/** A service's charges: `calls` the calls (captures with a hold), `passes` the passes bought or renewed; `amount` is both. */
+export type ServiceLine = { service_id: string | null; name: string | null; calls: number; passes: number; amount: number; tags: TagSubtotal[] };
+/** `refund` (a plain refund), `dispute_refund` (a refund that settled a dispute), `compensation`, `repayment`, `tip`. */
+export type AdjustmentKind = "refund" | "dispute_refund" | "compensation" | "repayment" | "tip";
 export type AdjustmentLine = { kind: AdjustmentKind; service_id: string | null; name: string | null; count: number; amount: number };
 
 export type Invoice = {
@@ -30,7 +31,7 @@ export type Invoice = {
   lines: ServiceLine[];
   /** Credit lines: refunds, dispute refunds and compensations, positive amounts. */
   credits: AdjustmentLine[];
-  /** Debit lines besides the charges: repayments of a compensation, positive amounts. */
+  /** Debit lines besides the charges: repayments of a compensation and tips, positive amounts. */
   debits: AdjustmentLine[];
   /** Top-ups received in the month: not invoice lines, shown for reference. */
   payments: { count: number; amount: number };
@@ -51,7 +52,11 @@ type Row = Record<string, unknown>;
 const MONTH_OF = "t.account_id = ?1 AND t.created_at >= ?2 AND t.created_at < ?3";
 
 // Sums as text: SQLite adds exactly in 64 bits, a JavaScript number only up to 2^53 − 1.
-const SERVICE_LINES = `SELECT t.service_id, s.name, COUNT(*) AS calls, CAST(SUM(t.amount) AS TEXT) AS amount
+// A call's capture settles a hold; a pass's purchase or renewal is a capture with none.
+const SERVICE_LINES = `SELECT t.service_id, s.name,
+  SUM(CASE WHEN t.hold_id IS NOT NULL THEN 1 ELSE 0 END) AS calls,
+  SUM(CASE WHEN t.hold_id IS NULL AND t.reason IN ('pass_purchase', 'pass_renewal') THEN 1 ELSE 0 END) AS passes,
+  CAST(SUM(t.amount) AS TEXT) AS amount
   FROM transfers t LEFT JOIN services s ON s.id = t.service_id
   WHERE ${MONTH_OF} AND t.kind = 'capture' GROUP BY t.service_id ORDER BY t.service_id`;
 
@@ -64,7 +69,7 @@ const TAG_SUBTOTALS = `SELECT t.service_id, j.key AS name, CAST(j.value AS TEXT)
 const ADJUSTMENTS = `SELECT CASE WHEN t.kind = 'refund' AND t.dispute_id IS NOT NULL THEN 'dispute_refund' ELSE t.kind END AS kind,
   t.service_id, s.name, COUNT(*) AS count, CAST(SUM(t.amount) AS TEXT) AS amount
   FROM transfers t LEFT JOIN services s ON s.id = t.service_id
-  WHERE ${MONTH_OF} AND t.kind IN ('refund', 'compensation', 'repayment')
+  WHERE ${MONTH_OF} AND t.kind IN ('refund', 'compensation', 'repayment', 'tip')
   GROUP BY 1, t.service_id ORDER BY 1, t.service_id`;
 
 const PAYMENTS = `SELECT COUNT(*) AS count, CAST(COALESCE(SUM(t.amount), 0) AS TEXT) AS amount FROM transfers t WHERE ${MONTH_OF} AND t.kind = 'credit'`;
@@ -105,6 +110,7 @@ export async function accountInvoice(
       service_id: id,
       name: r.name == null ? null : String(r.name),
       calls: Number(r.calls),
+      passes: Number(r.passes),
       amount: amount(r.amount, `charges of ${id}`),
       tags: (tags ?? [])
         .filter((t) => (t.service_id == null ? null : String(t.service_id)) === id)

@@ -9,19 +9,32 @@ import { iso, isFinal, type Period } from "./period";
  * statement adds up by construction — and is checked to: opening + Σ services' net + refunds +
  * disputes + tips + payouts = closing, to the micro-unit, or the statement is not given (500).
  */
-export type StatementService = { service_id: string | null; name: string | null; calls: number; units: number; gross: number; fees: number; net: number };
+/**
+ * One service's month: `calls` counts the calls charged (captures with a hold), `passes_sold`
+ * the passes bought or renewed (captures with no hold); gross, fees and net are of both.
+ */
+export type StatementService = {
+  service_id: string | null;
+  name: string | null;
+  calls: number;
+  passes_sold: number;
+  units: number;
+  gross: number;
+  fees: number;
+  net: number;
+};
 
 export type CurrencyStatement = {
   currency: string;
   /** Σ the provider's legs before the month. */
   opening_balance: number;
-  /** The month's charges paid to the provider, per service: gross − fees = net, the provider's capture legs. */
+  /** The month's charges (calls and pass sales) paid to the provider, per service: gross − fees = net, the provider's capture legs. */
   services: StatementService[];
   /** Σ the provider's legs of plain refunds in the month (≤ 0). */
   refunds: number;
   /** Σ the provider's legs of refunds that settled a dispute (≤ 0). */
   disputes: number;
-  /** Tips to the provider: none exist yet, so always 0 (their legs will be summed here). */
+  /** Σ the provider's legs of tips in the month (≥ 0: the tips less the platform's fee). */
   tips: number;
   /** Σ the provider's payout legs in the month (≤ 0: money sent out). */
   payouts: number;
@@ -44,7 +57,7 @@ export type Statement = {
 type Row = Record<string, unknown>;
 type Movements = { capture: bigint; refund: bigint; dispute: bigint; tip: bigint; payout: bigint; other: bigint };
 type Exact = { opening: bigint; closing: bigint; services: ExactService[]; moves: Movements };
-type ExactService = { service_id: string | null; name: string | null; calls: number; units: bigint; gross: bigint; fees: bigint };
+type ExactService = { service_id: string | null; name: string | null; calls: number; passes_sold: number; units: bigint; gross: bigint; fees: bigint };
 
 // Sums as text: SQLite adds exactly in 64 bits, a JavaScript number only up to 2^53 − 1.
 const BALANCES = `SELECT currency,
@@ -62,6 +75,7 @@ const MOVEMENTS = `SELECT e.currency,
     WHEN t.kind = 'capture' THEN 'capture'
     WHEN t.kind = 'refund' AND t.dispute_id IS NULL THEN 'refund'
     WHEN t.kind = 'refund' THEN 'dispute'
+    WHEN t.kind = 'tip' THEN 'tip'
     WHEN t.kind IS NULL AND p.id IS NOT NULL THEN 'payout'
     ELSE 'other' END AS class,
   CAST(SUM(e.amount) AS TEXT) AS amount
@@ -71,8 +85,13 @@ const MOVEMENTS = `SELECT e.currency,
   WHERE e.ledger_account = ?1 AND e.created_at >= ?2 AND e.created_at < ?3
   GROUP BY e.currency, class`;
 
-/** The month's charges that paid the provider, per currency and service (usage units as reported). */
-const SERVICES = `SELECT t.currency, t.service_id, s.name, COUNT(*) AS calls,
+/**
+ * The month's charges that paid the provider, per currency and service (usage units as reported).
+ * A call's capture settles a hold; a pass's purchase or renewal is a capture with none.
+ */
+const SERVICES = `SELECT t.currency, t.service_id, s.name,
+  SUM(CASE WHEN t.hold_id IS NOT NULL THEN 1 ELSE 0 END) AS calls,
+  SUM(CASE WHEN t.hold_id IS NULL AND t.reason IN ('pass_purchase', 'pass_renewal') THEN 1 ELSE 0 END) AS passes_sold,
   CAST(SUM(CAST(COALESCE(json_extract(t.usage, '$.units'), 0) AS INTEGER)) AS TEXT) AS units,
   CAST(SUM(t.amount) AS TEXT) AS gross, CAST(SUM(t.fee) AS TEXT) AS fees
   FROM transfers t LEFT JOIN services s ON s.id = t.service_id
@@ -108,6 +127,7 @@ export async function providerStatement(
       service_id: r.service_id == null ? null : String(r.service_id),
       name: r.name == null ? null : String(r.name),
       calls: Number(r.calls),
+      passes_sold: Number(r.passes_sold),
       units: exactSum(r.units),
       gross: exactSum(r.gross),
       fees: exactSum(r.fees),
@@ -150,6 +170,7 @@ export function currencyStatement(providerId: string, month: string, currency: s
       service_id: s.service_id,
       name: s.name,
       calls: s.calls,
+      passes_sold: s.passes_sold,
       units: amount(s.units, `units of ${s.service_id}`),
       gross: amount(s.gross, `gross of ${s.service_id}`),
       fees: amount(s.fees, `fees of ${s.service_id}`),

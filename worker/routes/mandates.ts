@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { actorOf } from "../auth/principal";
 import { ApiError } from "../errors";
 import { TagsSchema } from "../../core/tags";
-import { PositiveAmount } from "../../core/pricing/amount";
+import { PositiveAmount, Price } from "../../core/pricing/amount";
 import { Slug } from "../services/schema";
 import { accountLedger, bearer, errors, IdParams, json, MandateParams, Pagination, router } from "./common";
 import { cursorOf, idPosition } from "./cursor";
@@ -20,6 +20,7 @@ const MandateCreate = z
     valid_until: Timestamp,
     services: z.array(Slug).min(1).max(100).optional().openapi({ description: "Allowed service slugs; absent = any service." }),
     tags: TagsSchema.optional(),
+    max_tip: Price.optional().openapi({ description: "The most one tip may be (0: no tips); absent = tips within the other limits." }),
   })
   .strict()
   .superRefine((m, ctx) => {
@@ -58,6 +59,7 @@ export const mandateRoutes = router()
           valid_until: Date.parse(m.valid_until),
           services: m.services ?? null,
           tags: m.tags ?? null,
+          max_tip: m.max_tip ?? null,
         },
         actor: actorOf(c.var.principal),
       });

@@ -79,6 +79,7 @@ export const Mandate = z
     revoked_at: z.string().nullable(),
     spent: z.number().int(),
     pending: z.number().int(),
+    max_tip: z.number().int().nullable().openapi({ description: "The most one tip may be: 0 forbids tips; null allows them within the other limits." }),
   })
   .openapi("Mandate");
 

@@ -11,9 +11,10 @@ const Micro = (description: string) =>
 const StatementService = z.object({
   service_id: z.string().nullable(),
   name: z.string().nullable(),
-  calls: z.number().int().openapi({ description: "Charges (captures) in the month." }),
+  calls: z.number().int().openapi({ description: "Calls charged in the month (captures that settled a hold)." }),
+  passes_sold: z.number().int().openapi({ description: "Passes bought or renewed in the month (captures with no hold)." }),
   units: z.number().int().openapi({ description: "Σ usage units the calls reported." }),
-  gross: Micro("Σ the charges' amounts."),
+  gross: Micro("Σ the charges' amounts: calls and pass sales."),
   fees: Micro("Σ the platform fees within gross."),
   net: Micro("gross − fees: what the provider was credited."),
 });
@@ -33,7 +34,7 @@ export const ProviderStatement = z
         services: z.array(StatementService),
         refunds: Micro("Σ the provider's legs of plain refunds in the month (≤ 0)."),
         disputes: Micro("Σ the provider's legs of refunds that settled a dispute (≤ 0)."),
-        tips: Micro("Tips (none exist yet: 0)."),
+        tips: Micro("Σ the provider's legs of tips in the month (≥ 0: tips less the platform's fee)."),
         payouts: Micro("Σ the provider's payout legs in the month (≤ 0)."),
         closing_balance: Micro("Σ the provider's legs up to the month's end = opening + Σ net + refunds + disputes + tips + payouts."),
       }),
@@ -42,7 +43,7 @@ export const ProviderStatement = z
   .openapi("ProviderStatement");
 
 const Adjustment = z.object({
-  kind: z.enum(["refund", "dispute_refund", "compensation", "repayment"]),
+  kind: z.enum(["refund", "dispute_refund", "compensation", "repayment", "tip"]),
   service_id: z.string().nullable(),
   name: z.string().nullable(),
   count: z.number().int(),
@@ -65,8 +66,9 @@ export const AccountInvoice = z
       z.object({
         service_id: z.string().nullable(),
         name: z.string().nullable(),
-        calls: z.number().int(),
-        amount: Micro("Σ the service's charges."),
+        calls: z.number().int().openapi({ description: "Calls charged (captures that settled a hold)." }),
+        passes: z.number().int().openapi({ description: "Passes bought or renewed (captures with no hold); their amounts are in `amount`." }),
+        amount: Micro("Σ the service's charges: calls and passes."),
         tags: z.array(z.object({ name: z.string(), value: z.string(), calls: z.number().int(), amount: Micro("Subtotal of the charges with this tag.") })),
       }),
     ),
