@@ -6,7 +6,7 @@ import { isAmount, type Journal } from "./journal";
 import { utcDay } from "./mandate-check";
 import { mandateRow, settleUnder } from "./mandates";
 import { exportDue, type Outbox } from "./outbox";
-import { giveCallBack } from "./passes";
+import { giveCallBack } from "./pass-calls";
 import { appendRefund } from "./refunds";
 import { reserveNow } from "./reserve";
 import { toHold } from "./rows";

@@ -2,7 +2,7 @@ import { refundFeePart } from "../core/legs";
 import { priorAnswer, rememberAnswer } from "./idempotency";
 import { isAmount, type Journal } from "./journal";
 import { exportDue, type Outbox } from "./outbox";
-import { endPassIfRefunded } from "./passes";
+import { endPassIfRefunded } from "./pass-calls";
 import { toTransfer } from "./rows";
 import type { Turns } from "./turns";
 import type { Sql } from "./sql";

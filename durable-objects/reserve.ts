@@ -5,7 +5,7 @@ import { priorCall, rememberCall } from "./call-keys";
 import { isAmount, type Journal } from "./journal";
 import { checkMandate, utcDay } from "./mandate-check";
 import { holdUnder, limitsOf, mandateRow, useOf } from "./mandates";
-import { coveringPass, drawCall } from "./passes";
+import { coveringPass, drawCall } from "./pass-calls";
 import { jsonOrNull } from "./sql";
 import type { ReserveInput, ReserveResult } from "./types";
 import { countCall, limitsOfKey, retryAfterSeconds, velocityCheck } from "./velocity";
