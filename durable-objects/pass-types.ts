@@ -1,4 +1,5 @@
 import type { MandateViolation } from "./mandate-check";
+import type { RateLimited } from "./velocity";
 import type { Actor, Balance, Failure, Transfer } from "./types";
 
 /** Plain result types of the ledger's passes (passes.ts). */
@@ -59,6 +60,7 @@ export type BuyPassResult =
   | { ok: true; replayed: boolean; pass: Pass; transfer: Transfer; balance: Balance }
   | Failure<"not_found" | "invalid_key" | "account_frozen" | "key_frozen" | "idempotency_mismatch" | "invalid_amount" | "renewal_needs_duration">
   | { ok: false; code: "currency_mismatch"; account_currency: string; service_currency: string }
+  | RateLimited
   | ChargeRefusal;
 
 /** Which of the service's plans cover a call (from the Worker, which matched them); `passOnly`: refuse the call without a pass. */

@@ -6,6 +6,7 @@ import { priorAnswer, rememberAnswer } from "./idempotency";
 import { isAmount, type Journal } from "./journal";
 import { checkMandate, utcDay } from "./mandate-check";
 import { limitsOf, mandateRow, spendUnder, useOf } from "./mandates";
+import { countCall, limitsOfKey, velocityRefusal } from "./velocity";
 import { exportDue, type Outbox } from "./outbox";
 import type { BuyPassInput, BuyPassResult, CancelPassInput, CancelPassResult, ChargeRefusal, Pass } from "./pass-types";
 import { iso, isoOrNull, jsonOrNull, type Row, type Sql, textOrNull } from "./sql";
@@ -64,8 +65,12 @@ export class Passes {
       const agentKeyId = key ? String(key.id) : null;
       const mandate = key?.mandate_id == null ? null : mandateRow(this.sql, String(key.mandate_id));
       const terms = { price: plan.price, feeBps: input.feeBps, serviceId: input.serviceId, serviceSlug: input.serviceSlug, providerId: input.providerId };
+      // A purchase is one of the key's paid acts: its per-minute limits bound it like a call.
+      const limited = key ? velocityRefusal(this.sql, key, now, plan.price) : null;
+      if (limited) return limited.refusal;
       const paid = this.charge(id, terms, agentKeyId, mandate, "pass_purchase", actor, now);
       if (!paid.ok) return paid;
+      if (key) countCall(this.sql, String(key.id), limitsOfKey(key), now, plan.price);
       this.sql.exec(
         `INSERT INTO passes (id, plan_id, plan_name, service_id, service_slug, provider_id, fee_bps, price, duration_ms, calls, calls_left, status,
            starts_at, expires_at, auto_renew, agent_key_id, mandate_id, created_at)

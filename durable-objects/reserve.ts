@@ -8,7 +8,7 @@ import { holdUnder, limitsOf, mandateRow, useOf } from "./mandates";
 import { coveringPass, drawCall } from "./pass-calls";
 import { jsonOrNull } from "./sql";
 import type { ReserveInput, ReserveResult } from "./types";
-import { countCall, limitsOfKey, retryAfterSeconds, velocityCheck } from "./velocity";
+import { countCall, limitsOfKey, velocityRefusal } from "./velocity";
 
 /**
  * Key check, mandate check and hold in one transaction (I2, I9): the call is forwarded only if
@@ -63,11 +63,10 @@ export function reserveNow(journal: Journal, keys: LiveKeys, input: ReserveInput
     }
     const amount = passId === null ? input.amount : 0;
     const velocity = limitsOfKey(key);
-    const over = velocityCheck(sql, keyId, velocity, now, amount);
-    if (over) {
-      refuse(`velocity_${over}`);
-      const detail = over === "calls" ? "The key's calls-per-minute limit is reached." : "The key's spend-per-minute limit is reached.";
-      return { ok: false, code: "rate_limited", retry_after: retryAfterSeconds(now), detail };
+    const limited = velocityRefusal(sql, key, now, amount);
+    if (limited) {
+      refuse(`velocity_${limited.over}`);
+      return limited.refusal;
     }
     const mandate = key.mandate_id == null ? null : mandateRow(sql, String(key.mandate_id));
     const day = utcDay(now);

@@ -4,6 +4,7 @@ import { priorAnswer, rememberAnswer } from "./idempotency";
 import { isAmount, type Journal } from "./journal";
 import { checkMandate, utcDay } from "./mandate-check";
 import { limitsOf, mandateRow, spendUnder, useOf } from "./mandates";
+import { countCall, limitsOfKey, velocityRefusal } from "./velocity";
 import { exportDue, type Outbox } from "./outbox";
 import type { Row } from "./sql";
 import type { Turns } from "./turns";
@@ -63,6 +64,12 @@ function tipNow(journal: Journal, keys: LiveKeys, input: TipInput, now: number):
       return refusal;
     }
   }
+  // A tip is one of the key's paid acts: its per-minute limits bound it like a call.
+  const limited = key ? velocityRefusal(sql, key, now, input.amount) : null;
+  if (limited) {
+    refuse(`velocity_${limited.over}`, mandate ? String(mandate.id) : null);
+    return limited.refusal;
+  }
   // The tip's money in one statement: it moves only if the balance covers it (the CHECK on the
   // row would refuse an overdraft anyway).
   const paid = sql.one("UPDATE balance SET debits = debits + ?1 WHERE id = 1 AND credits - debits - pending >= ?1 RETURNING 1 AS ok", input.amount);
@@ -80,6 +87,7 @@ function tipNow(journal: Journal, keys: LiveKeys, input: TipInput, now: number):
     now,
   });
   if (mandateId) spendUnder(sql, mandateId, day, input.amount);
+  if (key) countCall(sql, String(key.id), limitsOfKey(key), now, input.amount);
   journal.audit(
     { actor, event: "tip", ...about, mandate_id: mandateId, intent_hash: mandate ? String(mandate.intent_hash) : null, outcome: "ok", reason: transfer.id },
     now,

@@ -7,6 +7,7 @@ import type { AuditRecord } from "../core/audit-chain";
 import type { Tags } from "../core/tags";
 import type { PriceRule, Usage } from "../core/pricing/rules";
 import type { MandateViolation } from "./mandate-check";
+import type { RateLimited } from "./velocity";
 import type { PassCoverage } from "./pass-types";
 
 export type Balance = { currency: string; posted: number; pending: number; available: number };
@@ -180,7 +181,8 @@ export type TipResult =
   | Failure<"not_found" | "invalid_key" | "account_frozen" | "key_frozen" | "idempotency_mismatch" | "invalid_amount">
   | { ok: false; code: MandateViolation | "mandate_tip_not_allowed" | "mandate_tip_exceeded"; mandate_id: string; detail: string }
   | { ok: false; code: "insufficient_funds"; price: number; available: number; currency: string }
-  | { ok: false; code: "currency_mismatch"; account_currency: string; service_currency: string };
+  | { ok: false; code: "currency_mismatch"; account_currency: string; service_currency: string }
+  | RateLimited;
 
 export type ReserveInput = {
   keyHash: string;

@@ -44,3 +44,16 @@ export function countCall(sql: Sql, keyId: string, limits: VelocityLimits, now: 
 export function retryAfterSeconds(now: number): number {
   return Math.max(1, Math.ceil((MINUTE_MS - (now % MINUTE_MS)) / 1000));
 }
+
+export type RateLimited = { ok: false; code: "rate_limited"; retry_after: number; detail: string };
+
+/**
+ * Whether a paid act of the key (a call, a pass bought, a tip) breaks its per-minute limits now:
+ * every one counts as an act and its amount as spend, so a key's limits bound all it spends.
+ */
+export function velocityRefusal(sql: Sql, key: Row, now: number, amount: number): { over: "calls" | "spend"; refusal: RateLimited } | null {
+  const over = velocityCheck(sql, String(key.id), limitsOfKey(key), now, amount);
+  if (over === null) return null;
+  const detail = over === "calls" ? "The key's calls-per-minute limit is reached." : "The key's spend-per-minute limit is reached.";
+  return { over, refusal: { ok: false, code: "rate_limited", retry_after: retryAfterSeconds(now), detail } };
+}

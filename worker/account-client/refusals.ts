@@ -164,6 +164,8 @@ export function tipRefusal(r: Refused<TipResult>): ApiError {
       return new ApiError("invalid_request", "amount: a positive integer below 2^53");
     case "not_found":
       return new ApiError("not_found", "No such account.");
+    case "rate_limited":
+      return new ApiError("rate_limited", r.detail, { retry_after: r.retry_after }, { "retry-after": String(r.retry_after) });
     default:
       return new ApiError(r.code, r.detail, { mandate_id: r.mandate_id });
   }
