@@ -6,6 +6,7 @@ import { priorAnswer, rememberAnswer } from "./idempotency";
 import { isAmount, type Journal } from "./journal";
 import { checkMandate, utcDay } from "./mandate-check";
 import { limitsOf, mandateRow, spendUnder, useOf } from "./mandates";
+import { spendBlocked } from "./spend-gate";
 import { countCall, limitsOfKey, velocityRefusal } from "./velocity";
 import { exportDue, type Outbox } from "./outbox";
 import type { BuyPassInput, BuyPassResult, CancelPassInput, CancelPassResult, ChargeRefusal, Pass } from "./pass-types";
@@ -52,9 +53,8 @@ export class Passes {
       if (input.autoRenew && plan.duration_s === null) return { ok: false, code: "renewal_needs_duration" };
       const key = input.keyHash === null ? null : this.keys.get(input.keyHash);
       if (input.keyHash !== null && !key) return { ok: false, code: "invalid_key" };
-      if (meta.frozen) return { ok: false, code: "account_frozen" };
-      if (key && key.frozen_at != null) return { ok: false, code: "key_frozen" };
-      if (input.currency !== meta.currency) return { ok: false, code: "currency_mismatch", account_currency: meta.currency, service_currency: input.currency };
+      const blocked = spendBlocked(meta, key, input.currency);
+      if (blocked) return blocked;
       // An agent buys as itself (the Worker knows its key, not the key's id); its keys are its own.
       const actor: Actor = key ? `agent:${String(key.id)}` : input.actor;
       const idem = input.idempotencyKey ? `pass:${actor}:${input.idempotencyKey}` : null;

@@ -6,6 +6,7 @@ import { isAmount, type Journal } from "./journal";
 import { checkMandate, utcDay } from "./mandate-check";
 import { holdUnder, limitsOf, mandateRow, useOf } from "./mandates";
 import { coveringPass, drawCall } from "./pass-calls";
+import { spendBlocked } from "./spend-gate";
 import { jsonOrNull } from "./sql";
 import type { ReserveInput, ReserveResult } from "./types";
 import { countCall, limitsOfKey, velocityRefusal } from "./velocity";
@@ -38,17 +39,10 @@ export function reserveNow(journal: Journal, keys: LiveKeys, input: ReserveInput
         },
         now,
       );
-    // The kill switch comes first: a frozen account or key gets nothing, whatever its limits.
-    if (meta.frozen || key.frozen_at != null) {
-      const code = meta.frozen ? "account_frozen" : "key_frozen";
-      refuse(code);
-      return { ok: false, code };
-    }
-    // A price is micro-units of the service's currency: charging it to an account in another one
-    // would move the wrong money (2000 µUSD taken as 2000 µJPY). Refused before anything moves.
-    if (input.currency !== meta.currency) {
-      refuse("currency_mismatch");
-      return { ok: false, code: "currency_mismatch", account_currency: meta.currency, service_currency: input.currency };
+    const blocked = spendBlocked(meta, key, input.currency);
+    if (blocked) {
+      refuse(blocked.code);
+      return blocked;
     }
     if (input.idempotency) {
       const prior = priorCall(sql, keyId, input.idempotency, now);

@@ -4,6 +4,7 @@ import { priorAnswer, rememberAnswer } from "./idempotency";
 import { isAmount, type Journal } from "./journal";
 import { checkMandate, utcDay } from "./mandate-check";
 import { limitsOf, mandateRow, spendUnder, useOf } from "./mandates";
+import { spendBlocked } from "./spend-gate";
 import { countCall, limitsOfKey, velocityRefusal } from "./velocity";
 import { exportDue, type Outbox } from "./outbox";
 import type { Row } from "./sql";
@@ -41,15 +42,10 @@ function tipNow(journal: Journal, keys: LiveKeys, input: TipInput, now: number):
   const about = { agent_key_id: keyId, service_id: input.serviceId, amount: input.amount };
   const refuse = (reason: string, mandateId: string | null = null) =>
     journal.audit({ actor, event: "tip", ...about, mandate_id: mandateId, outcome: "refused", reason }, now);
-  // The kill switch comes first: a frozen account or key gives nothing, whatever its limits.
-  if (meta.frozen || (key && key.frozen_at != null)) {
-    const code = meta.frozen ? "account_frozen" : "key_frozen";
-    refuse(code);
-    return { ok: false, code };
-  }
-  if (input.currency !== meta.currency) {
-    refuse("currency_mismatch");
-    return { ok: false, code: "currency_mismatch", account_currency: meta.currency, service_currency: input.currency };
+  const blocked = spendBlocked(meta, key, input.currency);
+  if (blocked) {
+    refuse(blocked.code);
+    return blocked;
   }
   // Keys are the caller's own: an agent's key and the owner's cannot collide.
   const idemKey = input.idempotencyKey ? `tip:${keyId ?? "owner"}:${input.idempotencyKey}` : null;
