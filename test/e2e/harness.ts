@@ -19,6 +19,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll } from "vitest";
+import { startOrigin, type RunningOrigin } from "../../demo/origin.ts";
 import { TEST_SIGNING_KEYS } from "../signing-keys.ts";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -261,4 +263,24 @@ export function jsonClient(gw: Gateway) {
     }
     return { status: res.status, headers: res.headers, body: parsed };
   };
+}
+
+/** What a test file talks to: a gateway, the demo origin, and a JSON client for the gateway. */
+export type GatewayWorld = { gw: Gateway; origin: RunningOrigin; api: ReturnType<typeof jsonClient> };
+
+/**
+ * A gateway (private origins allowed, plus `vars`) and the demo origin for one test file: started
+ * before its tests, stopped after them. Read the fields inside tests, once the hooks have run.
+ */
+export function gatewayWithOrigin(vars: Record<string, string> = {}): GatewayWorld {
+  const world = {} as GatewayWorld;
+  beforeAll(async () => {
+    [world.gw, world.origin] = await Promise.all([startGateway({ vars: { ALLOW_PRIVATE_ORIGINS: "true", ...vars } }), startOrigin(0)]);
+    world.api = jsonClient(world.gw);
+  });
+  afterAll(async () => {
+    await world.gw?.stop();
+    await world.origin?.close();
+  });
+  return world;
 }

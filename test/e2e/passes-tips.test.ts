@@ -3,26 +3,14 @@
  * a 3-call pass, an agent buys it and uses it up, falls back to paying per call, tips the
  * provider, and the provider's statement and the account's invoice show each line to the micro-unit.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startOrigin, type RunningOrigin } from "../../demo/origin.ts";
-import { eventually, jsonClient, startGateway, type Gateway } from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import { eventually, gatewayWithOrigin } from "./harness.ts";
 
-let gw: Gateway;
-let origin: RunningOrigin;
-let api: ReturnType<typeof jsonClient>;
-
-beforeAll(async () => {
-  [gw, origin] = await Promise.all([startGateway({ vars: { ALLOW_PRIVATE_ORIGINS: "true" } }), startOrigin(0)]);
-  api = jsonClient(gw);
-});
-
-afterAll(async () => {
-  await gw?.stop();
-  await origin?.close();
-});
+const w = gatewayWithOrigin();
 
 describe("end to end: a pass, its fallback, a tip", () => {
   it("the pass serves 3 calls for 0, the 4th pays, the tip reaches the provider; statement and invoice agree", async () => {
+    const { gw, origin, api } = w;
     const op = gw.operatorToken;
     const prov = (await api("POST", "/v1/providers", op, { name: "Pass seller" })).body;
     const slug = `pass-${Date.now().toString(36)}`;

@@ -4,26 +4,14 @@
  * refund after the payout (available negative), and 30 payouts sent at once never passing what is
  * available (I15).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startOrigin, type RunningOrigin } from "../../demo/origin.ts";
-import { eventually, jsonClient, startGateway, type Gateway } from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import { eventually, gatewayWithOrigin } from "./harness.ts";
 
-let gw: Gateway;
-let origin: RunningOrigin;
-let api: ReturnType<typeof jsonClient>;
-
-beforeAll(async () => {
-  [gw, origin] = await Promise.all([startGateway({ vars: { ALLOW_PRIVATE_ORIGINS: "true", PAYOUT_DELAY_S: "0" } }), startOrigin(0)]);
-  api = jsonClient(gw);
-});
-
-afterAll(async () => {
-  await gw?.stop();
-  await origin?.close();
-});
+const w = gatewayWithOrigin({ PAYOUT_DELAY_S: "0" });
 
 describe("end to end: provider balance and payouts", () => {
   it("pays out at most what is available, replays by key, shows a refund after a payout as negative available", async () => {
+    const { gw, origin, api } = w;
     const prov = await api("POST", "/v1/providers", gw.operatorToken, { name: "Payee" });
     const slug = `payout-${Date.now().toString(36)}`;
     const svc = await api("POST", "/v1/services", prov.body.api_key, { slug, name: "Paid", origin: origin.url, prices: [{ per_call: 2_000 }] });

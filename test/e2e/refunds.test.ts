@@ -3,26 +3,14 @@
  * refund by the provider, the payer's balance, and the double-entry legs D1 ends with, to the
  * micro-unit.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startOrigin, type RunningOrigin } from "../../demo/origin.ts";
-import { eventually, jsonClient, startGateway, type Gateway } from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import { eventually, gatewayWithOrigin } from "./harness.ts";
 
-let gw: Gateway;
-let origin: RunningOrigin;
-let api: ReturnType<typeof jsonClient>;
-
-beforeAll(async () => {
-  [gw, origin] = await Promise.all([startGateway({ vars: { ALLOW_PRIVATE_ORIGINS: "true" } }), startOrigin(0)]);
-  api = jsonClient(gw);
-});
-
-afterAll(async () => {
-  await gw?.stop();
-  await origin?.close();
-});
+const w = gatewayWithOrigin();
 
 describe("end to end: a partial refund", () => {
   it("three paid calls, a refund of part of one: balance, journal and D1 legs agree to the micro-unit", async () => {
+    const { gw, origin, api } = w;
     const prov = await api("POST", "/v1/providers", gw.operatorToken, { name: "Refunder" });
     const slug = `refund-${Date.now().toString(36)}`;
     // Created by the operator to set a 7.5% platform fee: 1 234 567 per call → fee 92 592.

@@ -4,13 +4,8 @@
  * for the payer → the provider's balance and a payout → the provider's statement and the payer's
  * invoice, every figure checked to the micro-unit against what the steps moved.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startOrigin, type RunningOrigin } from "../../demo/origin.ts";
-import { eventually, jsonClient, startGateway, type Gateway } from "./harness.ts";
-
-let gw: Gateway;
-let origin: RunningOrigin;
-let api: ReturnType<typeof jsonClient>;
+import { describe, expect, it } from "vitest";
+import { eventually, gatewayWithOrigin } from "./harness.ts";
 
 // 1 234 567 a call at a 7.5% fee: 92 592 to the platform, 1 141 975 to the provider.
 const PRICE = 1_234_567;
@@ -18,21 +13,11 @@ const FEE = 92_592;
 const NET = PRICE - FEE;
 const COMPENSATION_LIMIT = 1_000_000;
 
-beforeAll(async () => {
-  [gw, origin] = await Promise.all([
-    startGateway({ vars: { ALLOW_PRIVATE_ORIGINS: "true", COMPENSATION_LIMIT: String(COMPENSATION_LIMIT), PAYOUT_DELAY_S: "0" } }),
-    startOrigin(0),
-  ]);
-  api = jsonClient(gw);
-});
-
-afterAll(async () => {
-  await gw?.stop();
-  await origin?.close();
-});
+const w = gatewayWithOrigin({ COMPENSATION_LIMIT: String(COMPENSATION_LIMIT), PAYOUT_DELAY_S: "0" });
 
 describe("end to end: refund, dispute, payout, statement and invoice", () => {
   it("every document adds up to what the steps moved", async () => {
+    const { gw, origin, api } = w;
     const op = gw.operatorToken;
     const prov = (await api("POST", "/v1/providers", op, { name: "Settler" })).body;
     const slug = `settle-${Date.now().toString(36)}`;
