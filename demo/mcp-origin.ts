@@ -25,19 +25,27 @@ function mcpServer(calls: Map<string, number>): McpServer {
     seen("search");
     return { content: [{ type: "text", text: `3 results for '${query}'` }] };
   });
-  server.registerTool("divide", { description: "a / b; dividing by zero is a tool error.", inputSchema: { a: z.number(), b: z.number() } }, async ({ a, b }) => {
-    seen("divide");
-    if (b === 0) return { content: [{ type: "text", text: "cannot divide by zero" }], isError: true };
-    return { content: [{ type: "text", text: String(a / b) }] };
-  });
-  server.registerTool("count", { description: "Counts to n, reporting progress.", inputSchema: { n: z.number().int().min(1).max(100) } }, async ({ n }, extra) => {
-    seen("count");
-    const token = extra._meta?.progressToken;
-    for (let i = 1; i <= n; i++) {
-      if (token !== undefined) await extra.sendNotification({ method: "notifications/progress", params: { progressToken: token, progress: i, total: n } });
-    }
-    return { content: [{ type: "text", text: `counted to ${n}` }] };
-  });
+  server.registerTool(
+    "divide",
+    { description: "a / b; dividing by zero is a tool error.", inputSchema: { a: z.number(), b: z.number() } },
+    async ({ a, b }) => {
+      seen("divide");
+      if (b === 0) return { content: [{ type: "text", text: "cannot divide by zero" }], isError: true };
+      return { content: [{ type: "text", text: String(a / b) }] };
+    },
+  );
+  server.registerTool(
+    "count",
+    { description: "Counts to n, reporting progress.", inputSchema: { n: z.number().int().min(1).max(100) } },
+    async ({ n }, extra) => {
+      seen("count");
+      const token = extra._meta?.progressToken;
+      for (let i = 1; i <= n; i++) {
+        if (token !== undefined) await extra.sendNotification({ method: "notifications/progress", params: { progressToken: token, progress: i, total: n } });
+      }
+      return { content: [{ type: "text", text: `counted to ${n}` }] };
+    },
+  );
   server.registerTool("admin_reset", { description: "Left unpriced by the tests." }, async () => {
     seen("admin_reset");
     return { content: [{ type: "text", text: "reset" }] };

@@ -139,7 +139,8 @@ export function matchToolRule(rules: readonly PriceRule[], method: string, path:
 export function protocolIssues(protocol: Protocol, rules: readonly PriceRule[]): { path: string; message: string }[] {
   const issues: { path: string; message: string }[] = [];
   rules.forEach((rule, i) => {
-    if (protocol !== "mcp" && rule.match.mcp_tool !== undefined) issues.push({ path: `prices.${i}.match.mcp_tool`, message: "only on a service with protocol mcp" });
+    if (protocol !== "mcp" && rule.match.mcp_tool !== undefined)
+      issues.push({ path: `prices.${i}.match.mcp_tool`, message: "only on a service with protocol mcp" });
     if (protocol === "mcp" && rule.meter !== undefined) issues.push({ path: `prices.${i}.meter`, message: "an mcp service prices tool calls per_call" });
   });
   return issues;

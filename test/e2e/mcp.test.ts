@@ -56,7 +56,9 @@ describe("end to end: an MCP server metered per tool call", () => {
       await api("POST", `/v1/accounts/${acct.id}/credits`, op, { amount: 100_000 });
       const key = (await api("POST", `/v1/accounts/${acct.id}/agent-keys`, acct.owner_key, { name: "mcp-bot" })).body.key;
 
-      const transport = new StreamableHTTPClientTransport(new URL(`${gw.url}/s/${slug}${path}`), { requestInit: { headers: { Authorization: `Bearer ${key}` } } });
+      const transport = new StreamableHTTPClientTransport(new URL(`${gw.url}/s/${slug}${path}`), {
+        requestInit: { headers: { Authorization: `Bearer ${key}` } },
+      });
       const client = new Client({ name: "tollgate-e2e", version: "1.0.0" });
       await client.connect(transport);
       try {

@@ -120,7 +120,11 @@ describe("an mcp service's tool calls", () => {
     expect(await read.json()).toMatchObject({ id: 77, error: { code: -32601 } });
     const seen = (await originCalls()).search ?? 0;
     const msg = rpc("tools/call", { name: "admin_reset", arguments: {} });
-    const lying = await call(`/s/${svc.slug}/mcp`, { key: p.agentKey, body: msg, headers: { ...MCP_HEADERS, "mcp-method": "tools/call", "mcp-name": "search" } });
+    const lying = await call(`/s/${svc.slug}/mcp`, {
+      key: p.agentKey,
+      body: msg,
+      headers: { ...MCP_HEADERS, "mcp-method": "tools/call", "mcp-name": "search" },
+    });
     expect(lying.status).toBe(400);
     expect((await originCalls()).search ?? 0).toBe(seen);
   });
@@ -192,7 +196,10 @@ describe("protocol and mcp_tool on the service", () => {
     const svcView = await api(`/v1/services/${svc.id}/pricing`);
     expect(svcView.body).toMatchObject({ protocol: "mcp", prices: PRICES });
     const { prov } = await providerServicePayer({}, 0);
-    const plain = await api("/v1/services", { key: prov.key, body: { slug: `plain-${Date.now()}`, name: "x", origin: mcpOrigin(), prices: [{ per_call: 1 }] } });
+    const plain = await api("/v1/services", {
+      key: prov.key,
+      body: { slug: `plain-${Date.now()}`, name: "x", origin: mcpOrigin(), prices: [{ per_call: 1 }] },
+    });
     expect(plain.body.protocol).toBe("http");
     const wrong = await api("/v1/services", { key: prov.key, body: { slug: `w-${Date.now()}`, name: "x", origin: mcpOrigin(), prices: PRICES } });
     expect(wrong.status).toBe(400);

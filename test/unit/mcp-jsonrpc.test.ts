@@ -32,10 +32,17 @@ describe("readMcpRequest: what a POST asks for", () => {
     expect(readMcpRequest(bytes(call(undefined, 4)))).toMatchObject({ kind: "invalid", id: 4, code: INVALID_PARAMS });
     expect(readMcpRequest(bytes(call(42, 4)))).toMatchObject({ kind: "invalid", id: 4, code: INVALID_PARAMS });
     // A tools/call without an id would run as a notification: refused, never forwarded free.
-    expect(readMcpRequest(bytes({ jsonrpc: "2.0", method: "tools/call", params: { name: "search" } }))).toMatchObject({ kind: "invalid", code: INVALID_REQUEST });
+    expect(readMcpRequest(bytes({ jsonrpc: "2.0", method: "tools/call", params: { name: "search" } }))).toMatchObject({
+      kind: "invalid",
+      code: INVALID_REQUEST,
+    });
     expect(readMcpRequest(bytes(call("search", null)))).toMatchObject({ kind: "invalid", code: INVALID_REQUEST });
     // Requests Tollgate does not price are refused, not forwarded free.
-    expect(readMcpRequest(bytes({ jsonrpc: "2.0", id: 5, method: "resources/read", params: { uri: "x" } }))).toMatchObject({ kind: "invalid", id: 5, code: METHOD_NOT_FOUND });
+    expect(readMcpRequest(bytes({ jsonrpc: "2.0", id: 5, method: "resources/read", params: { uri: "x" } }))).toMatchObject({
+      kind: "invalid",
+      id: 5,
+      code: METHOD_NOT_FOUND,
+    });
     expect(readMcpRequest(bytes({ jsonrpc: "2.0", id: 6 }))).toMatchObject({ kind: "invalid", id: 6, code: INVALID_REQUEST });
     expect(readMcpRequest(bytes("3"))).toMatchObject({ kind: "invalid", code: INVALID_REQUEST });
   });

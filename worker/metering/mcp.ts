@@ -54,7 +54,8 @@ export function readMcpRequest(body: ArrayBuffer | null): McpRequest {
   } catch {
     return { kind: "invalid", id: null, code: PARSE_ERROR, message: "The body is not JSON." };
   }
-  if (Array.isArray(message)) return { kind: "invalid", id: null, code: INVALID_REQUEST, message: "JSON-RPC batches are not accepted; send one message per request." };
+  if (Array.isArray(message))
+    return { kind: "invalid", id: null, code: INVALID_REQUEST, message: "JSON-RPC batches are not accepted; send one message per request." };
   if (typeof message !== "object" || message === null) return { kind: "invalid", id: null, code: INVALID_REQUEST, message: "A JSON-RPC message is an object." };
   const { id, method, params } = message as { id?: unknown; method?: unknown; params?: unknown };
   const echo = isId(id) ? id : null;
@@ -67,7 +68,8 @@ export function readMcpRequest(body: ArrayBuffer | null): McpRequest {
   if (method === "tools/call") {
     if (!isId(id)) return { kind: "invalid", id: null, code: INVALID_REQUEST, message: "A tools/call needs an id (a string or a number)." };
     const name = (params as { name?: unknown } | undefined)?.name;
-    if (typeof name !== "string" || name === "") return { kind: "invalid", id, code: INVALID_PARAMS, message: "A tools/call needs params.name, the tool's name." };
+    if (typeof name !== "string" || name === "")
+      return { kind: "invalid", id, code: INVALID_PARAMS, message: "A tools/call needs params.name, the tool's name." };
     return { kind: "tool_call", id, name };
   }
   // A notification (no id) asks for no answer and no work to price.

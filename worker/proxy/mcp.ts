@@ -68,6 +68,13 @@ export function toolRefusal(id: string | number, err: ApiError): Response {
   return jsonRpcResponse(200, id, TOLLGATE_REFUSED, err.message, { code: err.code, status: err.status, ...err.extra }, headers);
 }
 
-function jsonRpcResponse(status: 200 | 400, id: JsonRpcId, code: number, message: string, data: Record<string, unknown>, headers: Record<string, string> = {}): Response {
+function jsonRpcResponse(
+  status: 200 | 400,
+  id: JsonRpcId,
+  code: number,
+  message: string,
+  data: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Response {
   return new Response(jsonRpcError(id, code, message, data), { status, headers: { "content-type": "application/json", "tollgate-charge": "0", ...headers } });
 }
