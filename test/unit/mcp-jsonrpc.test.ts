@@ -77,6 +77,9 @@ describe("ToolAnswer: the origin's answer to one tool call", () => {
     expect(observe(new ToolAnswer(1, false), JSON.stringify({ jsonrpc: "2.0", id: 2, result: {} })).outcome).toBe(null);
     expect(observe(new ToolAnswer("1", false), JSON.stringify({ jsonrpc: "2.0", id: 1, result: {} })).outcome).toBe(null);
     expect(observe(new ToolAnswer(1, false), "<html>").outcome).toBe(null);
+    // Too large to read: a result, never a free ride.
+    const huge = JSON.stringify({ jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "x".repeat(9 << 20) }], isError: true } });
+    expect(observe(new ToolAnswer(1, false), huge, 1 << 20).outcome).toBe("result");
   });
 
   it("SSE: progress notifications first, the result matched by id", () => {

@@ -85,7 +85,7 @@ export function jsonRpcError(id: JsonRpcId, code: number, message: string, data?
 /** How the origin answered the tool call: a result, an error (JSON-RPC or `isError`), or not seen. */
 export type ToolOutcome = "result" | "error" | null;
 
-/** A JSON answer is kept up to this size to read it; beyond, its outcome is unknown. */
+/** A JSON answer is kept up to this size to read it; beyond, it counts as a result. */
 const MAX_JSON_ANSWER = 8 << 20;
 
 function outcomeOf(message: unknown, id: string | number): ToolOutcome {
@@ -129,8 +129,11 @@ export class ToolAnswer implements ChunkObserver {
       if (this.outcome === null) this.sse.feed(this.decoder.decode(bytes, { stream: true }));
     } else if (this.json) {
       this.jsonBytes += bytes.byteLength;
-      if (this.jsonBytes > MAX_JSON_ANSWER) this.json = null;
-      else this.json.push(bytes);
+      // Too large to read: taken for a result (charged), so a large answer is never free.
+      if (this.jsonBytes > MAX_JSON_ANSWER) {
+        this.json = null;
+        this.outcome = "result";
+      } else this.json.push(bytes);
     }
   }
 
