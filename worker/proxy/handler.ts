@@ -132,7 +132,7 @@ export async function proxyCall(c: Context<AppEnv>, service: Service, path: stri
     const served = new ServedCall(c.executionCtx, outcome.response, hold, { origin: service.origin, target, request: request.url, base });
     if (served.status >= 400) return await served.refused();
     // A tool call's charge waits for its answer: an error (or `isError`) costs nothing.
-    if (mcp?.tool) return served.respondThenChargeTool(rule, new ToolAnswer(mcp.tool.id, isEventStream(outcome.response)), startedAt);
+    if (mcp?.tool) return await served.respondThenChargeTool(rule, new ToolAnswer(mcp.tool.id, isEventStream(outcome.response)), startedAt);
     const keep = idempotency !== null ? requestId : null;
     const requestBytes = body?.byteLength ?? Number(request.headers.get("content-length") ?? 0);
     return await served.respondThenCharge(rule, keep, startedAt, requestBytes);
