@@ -10,6 +10,7 @@ declare module "cloudflare:test" {
 declare module "vitest" {
   export interface ProvidedContext {
     originUrl: string;
+    mcpOriginUrl: string;
   }
 }
 

@@ -26,6 +26,23 @@ export const CallMatch = z
   .strict();
 export type CallMatch = z.infer<typeof CallMatch>;
 
+/** How a service's origin speaks: plain HTTP, or an MCP server (Streamable HTTP) priced per tool call. */
+export const PROTOCOLS = ["http", "mcp"] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
+
+/**
+ * A price rule's match: a call's `method` and `path`, and on an `mcp` service `mcp_tool`, a glob
+ * (as `path`) on the tool name of a `tools/call`. A rule with `mcp_tool` prices only tool calls;
+ * plans keep `CallMatch` (a pass covers calls, not tools).
+ */
+export const RuleMatch = CallMatch.extend({
+  mcp_tool: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,128}$/, "a tool name glob of printable ASCII")
+    .optional(),
+}).strict();
+export type RuleMatch = z.infer<typeof RuleMatch>;
+
 /**
  * A price rule: the first rule whose `match` fits the call applies. `method` is exact (upper
  * case); `path` is a glob on the path after the slug where `*` matches any run of characters,
@@ -44,7 +61,7 @@ export type CallMatch = z.infer<typeof CallMatch>;
  */
 export const PriceRule = z
   .object({
-    match: CallMatch.default({}),
+    match: RuleMatch.default({}),
     per_call: Price.optional(),
     meter: z.enum(METERS).optional(),
     format: z.enum(["openai", "anthropic"]).optional(),
@@ -94,10 +111,39 @@ export type Usage = {
   units?: number;
 };
 
-/** The first rule that fits `method` and `path`, or null (the call is then refused, never free). */
+/**
+ * The first rule that fits `method` and `path`, or null (the call is then refused, never free).
+ * A rule with `mcp_tool` prices tool calls only (`matchToolRule`), never a plain call.
+ */
 export function matchRule(rules: readonly PriceRule[], method: string, path: string): PriceRule | null {
-  for (const rule of rules) if (matchFits(rule.match, method, path)) return rule;
+  for (const rule of rules) if (rule.match.mcp_tool === undefined && matchFits(rule.match, method, path)) return rule;
   return null;
+}
+
+/**
+ * The first rule that fits an MCP `tools/call` of `tool` sent as `method path`: its `mcp_tool`
+ * glob matches the name, or it has none (a rule with no match fits every call, tool calls too).
+ */
+export function matchToolRule(rules: readonly PriceRule[], method: string, path: string, tool: string): PriceRule | null {
+  for (const rule of rules) {
+    const glob = rule.match.mcp_tool;
+    if ((glob === undefined || globMatch(glob, tool)) && matchFits(rule.match, method, path)) return rule;
+  }
+  return null;
+}
+
+/**
+ * What a service's protocol allows of its rules: `mcp_tool` only on an `mcp` service, and an `mcp`
+ * service's rules are `per_call` (a tool call's price; its charge waits for the tool's result).
+ */
+export function protocolIssues(protocol: Protocol, rules: readonly PriceRule[]): { path: string; message: string }[] {
+  const issues: { path: string; message: string }[] = [];
+  rules.forEach((rule, i) => {
+    if (protocol !== "mcp" && rule.match.mcp_tool !== undefined)
+      issues.push({ path: `prices.${i}.match.mcp_tool`, message: "only on a service with protocol mcp" });
+    if (protocol === "mcp" && rule.meter !== undefined) issues.push({ path: `prices.${i}.meter`, message: "an mcp service prices tool calls per_call" });
+  });
+  return issues;
 }
 
 /** Whether a call fits `match`: the same test for price rules and plans. */

@@ -160,6 +160,7 @@ describe("GET /v1/services/{id}/pricing (public)", () => {
       currency: "USD",
       currency_note: expect.any(String),
       prices: [prices[0], { match: {}, per_call: 5 }],
+      protocol: "http",
       plans: [],
       plans_note: expect.any(String),
     });

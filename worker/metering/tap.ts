@@ -25,8 +25,14 @@ export type Delivery = {
   tokens: TokenMeter | null;
 };
 
+/** Sees each chunk of a response as it passes to the agent, then its end. */
+export interface ChunkObserver {
+  chunk(bytes: Uint8Array): void;
+  end(): void;
+}
+
 /** Observes response chunks for token usage: SSE events one by one, or a whole JSON body. */
-class UsageObserver {
+class UsageObserver implements ChunkObserver {
   readonly meter: TokenMeter;
   private readonly sse;
   private readonly decoder = new TextDecoder();
@@ -79,16 +85,18 @@ class UsageObserver {
 export async function deliver(
   body: ReadableStream<Uint8Array>,
   to: WritableStream<Uint8Array>,
-  opts: { startedAt: number; meterTokens: boolean; format?: LlmFormat; contentType: string },
+  /** `observer`: another reader of the chunks (an MCP tool call's answer), instead of the token meter. */
+  opts: { startedAt: number; meterTokens: boolean; format?: LlmFormat; contentType: string; observer?: ChunkObserver },
 ): Promise<Delivery> {
   const sse = opts.contentType.includes("text/event-stream");
-  const observer = opts.meterTokens ? new UsageObserver(sse, opts.format) : null;
+  const usage = opts.meterTokens ? new UsageObserver(sse, opts.format) : null;
+  const observer: ChunkObserver | null = usage ?? opts.observer ?? null;
   const reader = body.getReader();
   const writer = to.getWriter();
   let bytes = 0;
   const done = (outcome: StreamOutcome): Delivery => {
     observer?.end();
-    return { outcome, bytes, ms: Date.now() - opts.startedAt, tokens: observer?.meter ?? null };
+    return { outcome, bytes, ms: Date.now() - opts.startedAt, tokens: usage?.meter ?? null };
   };
   for (;;) {
     let next: ReadableStreamReadResult<Uint8Array>;

@@ -3,6 +3,7 @@ import type { Hold } from "../account-client/hold";
 import type { StoredResponse } from "../../durable-objects/types";
 import { ApiError, problemResponse } from "../errors";
 import { deliver } from "../metering/tap";
+import { type ToolAnswer, toolSettlement } from "../metering/mcp";
 import { measure, unitsFromHeader } from "../metering/usage";
 import { chargeAtHeaders, settlement, type PriceRule } from "../../core/pricing/rules";
 import { copyOf, type KeptBody } from "./idempotency";
@@ -101,6 +102,30 @@ export class ServedCall {
         const reason = complete ? "origin_succeeded" : delivery.outcome;
         const kept = copy ? stored(amount, complete ? await copy.body : { complete: false }) : undefined;
         hold.capture(amount, { usage: estimated ? { ...usage, estimated } : usage, shortfall, reason }, kept);
+      })(),
+    );
+    return this.respond(readable, pending);
+  }
+
+  /**
+   * An MCP tool call: its answer streams to the agent untouched, and once it has passed the hold
+   * is captured at the rule's `per_call` — or released when the answer was a JSON-RPC error or a
+   * result with `isError: true` (metering/mcp.ts `toolSettlement`).
+   */
+  async respondThenChargeTool(rule: PriceRule, answer: ToolAnswer, startedAt: number): Promise<Response> {
+    const { ctx, upstream, hold } = this;
+    const pending = this.withRefund({ "tollgate-hold": String(hold.amount) });
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    const body = upstream.body ?? new Response("").body;
+    if (!body) throw new Error("an empty body stream");
+    const contentType = upstream.headers.get("content-type") ?? "";
+    ctx.waitUntil(
+      (async () => {
+        const delivery = await hold.keptAliveDuring(deliver(body, writable, { startedAt, meterTokens: false, contentType, observer: answer }));
+        const settled = toolSettlement(answer.outcome, delivery.outcome);
+        if (!settled.charge) return hold.release(settled.reason);
+        const { amount } = settlement(rule, {}, hold.amount);
+        hold.capture(amount, { reason: settled.reason });
       })(),
     );
     return this.respond(readable, pending);

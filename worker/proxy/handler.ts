@@ -15,6 +15,8 @@ import { matchRule, quote, type PriceRule, type RequestBound } from "../../core/
 import { originRefusal } from "../services/origin-policy";
 import type { Service } from "../services/store";
 import { readRequestBody } from "./body";
+import { planMcpCall, toolRefusal } from "./mcp";
+import { isEventStream, ToolAnswer } from "../metering/mcp";
 import { ServedCall, UNCHARGED } from "./charge";
 import { callIdempotency, replay } from "./idempotency";
 import { callOrigin, upstreamUrl } from "./forward";
@@ -54,7 +56,10 @@ export async function proxyCall(c: Context<AppEnv>, service: Service, path: stri
   const requestId = requestIdFor(accountId);
   c.set("requestId", requestId);
 
-  const rule = matchRule(service.prices, request.method, path);
+  // An MCP service is priced by what its JSON-RPC body asks (mcp.ts), read before the rule is known.
+  const mcp = service.protocol === "mcp" ? await planMcpCall(request, service, path) : null;
+  if (mcp instanceof Response) return mcp;
+  const rule = mcp ? mcp.rule : matchRule(service.prices, request.method, path);
   if (!rule) throw new ApiError("no_price", `No price rule of '${service.slug}' matches ${request.method} ${path}.`);
   const tags = parseTagsHeader(request.headers.get("tollgate-tags"));
   const cfg = config(c.env);
@@ -65,7 +70,7 @@ export async function proxyCall(c: Context<AppEnv>, service: Service, path: stri
   }
   // Both before any money moves: a call Tollgate cannot sign, or too large to sign, is refused.
   const { signer } = await signingKeys(c.env);
-  const body = await readRequestBody(request);
+  const body = mcp ? mcp.body : await readRequestBody(request);
   const idempotency = await callIdempotency(request, path, body);
   const input: ReserveInput = {
     keyHash: await hashKey(key),
@@ -82,7 +87,8 @@ export async function proxyCall(c: Context<AppEnv>, service: Service, path: stri
     idempotency,
     // Which plans cover the call, decided here from the cached service (no plans: nothing to do);
     // the ledger looks for a pass of one of them in the reserve's own transaction.
-    passes: plansCovering(service.plans, request.method, path),
+    // A free MCP message draws no pass call.
+    passes: mcp && !mcp.tool ? null : plansCovering(service.plans, request.method, path),
   };
 
   // 1. Reserve. It may be retried (once, on a fresh stub) only when running it twice is
@@ -92,6 +98,7 @@ export async function proxyCall(c: Context<AppEnv>, service: Service, path: stri
   if (!reservation.ok) {
     // A retry of a charged call gets the first call's response: not forwarded, not charged.
     if (reservation.code === "idempotency_replay") return replay(reservation.response);
+    if (mcp?.tool) return toolRefusal(mcp.tool.id, reserveRefusal(reservation));
     throw reserveRefusal(reservation);
   }
   const hold = reservation;
@@ -124,6 +131,8 @@ export async function proxyCall(c: Context<AppEnv>, service: Service, path: stri
     if (service.sla?.refund === "full" && outcome.latencyMs > service.sla.max_latency_ms) hold.refundOnCapture = "sla_breach";
     const served = new ServedCall(c.executionCtx, outcome.response, hold, { origin: service.origin, target, request: request.url, base });
     if (served.status >= 400) return await served.refused();
+    // A tool call's charge waits for its answer: an error (or `isError`) costs nothing.
+    if (mcp?.tool) return await served.respondThenChargeTool(rule, new ToolAnswer(mcp.tool.id, isEventStream(outcome.response)), startedAt);
     const keep = idempotency !== null ? requestId : null;
     const requestBytes = body?.byteLength ?? Number(request.headers.get("content-length") ?? 0);
     return await served.respondThenCharge(rule, keep, startedAt, requestBytes);

@@ -5,11 +5,11 @@ import { db } from "../db/client";
 import { config } from "../env";
 import { providers } from "../db/schema";
 import { ApiError } from "../errors";
-import { PriceRule } from "../../core/pricing/rules";
+import { PriceRule, type Protocol as ProtocolName, protocolIssues } from "../../core/pricing/rules";
 import { invalidateServices } from "../services/cache";
 import { assertClaimable } from "../services/hostnames";
 import { assertPublicOrigin } from "../services/origin-policy";
-import { PlanView, ServiceCreate, ServicePatch, Sla } from "../services/schema";
+import { PlanView, Protocol, ServiceCreate, ServicePatch, Sla } from "../services/schema";
 import { createService, getService, listServices, updateService } from "../services/store";
 import { Verification, verificationMaterial } from "../services/verification";
 import { serviceTransfers } from "../reports/queries";
@@ -44,6 +44,7 @@ const Service = z
     currency: z.string().openapi({ description: "ISO 4217: the prices' currency. Only accounts in it may call the service." }),
     hostnames: z.array(HostnameClaim),
     prices: z.array(PriceRule),
+    protocol: Protocol,
     timeout_ms: z.number().int(),
     hold_timeout_s: z.number().int(),
     fee_bps: z.number().int().nullable(),
@@ -63,6 +64,7 @@ const Pricing = z
     currency: z.string(),
     currency_note: z.string(),
     prices: z.array(PriceRule),
+    protocol: Protocol,
     plans: z.array(PlanView),
     plans_note: z.string(),
   })
@@ -97,6 +99,12 @@ function managedBy(p: Principal): string | undefined {
   throw new ApiError("forbidden", "Services are managed by their provider.");
 }
 
+/** A 400 when the rules do not suit the protocol (`mcp_tool` on an http service, a meter on an mcp one). */
+function assertRulesFitProtocol(protocol: ProtocolName, prices: readonly PriceRule[]): void {
+  const issues = protocolIssues(protocol, prices);
+  if (issues.length > 0) throw new ApiError("invalid_request", issues.map((i) => `${i.path}: ${i.message}`).join("; "), { errors: issues });
+}
+
 /** Services are listed in id order, continuing after a service id. */
 const serviceCursor = cursorOf(idPosition("svc"));
 /** A service's settled transfers, newest first: continuing below `created_at:id`. */
@@ -129,6 +137,7 @@ export const serviceRoutes = router()
       // SSRF: the gateway fetches this URL from its own network position (origin-policy.ts).
       assertPublicOrigin(input.origin, config(c.env).ALLOW_PRIVATE_ORIGINS);
       assertClaimable(input.hostnames, config(c.env).GATEWAY_HOSTS);
+      assertRulesFitProtocol(input.protocol, input.prices);
       const service = await createService(db(c.env), providerId, input);
       invalidateServices();
       return c.json({ ...service, verification: verificationMaterial(c.env, c.req.url) }, 201);
@@ -187,6 +196,7 @@ export const serviceRoutes = router()
         const message = `fixed at ${current.currency} when the service was created; create another service for ${patch.currency}`;
         throw new ApiError("invalid_request", `currency: ${message}`, { errors: [{ path: "currency", message }] });
       }
+      assertRulesFitProtocol(patch.protocol ?? current.protocol, patch.prices ?? current.prices);
       const updated = await updateService(db(c.env), current, patch);
       invalidateServices();
       return c.json({ ...updated, verification: verificationMaterial(c.env, c.req.url) }, 200);
@@ -227,6 +237,7 @@ export const serviceRoutes = router()
           currency: service.currency,
           currency_note: `Amounts are micro-units of ${service.currency}; only accounts in ${service.currency} may call this service.`,
           prices: service.prices,
+          protocol: service.protocol,
           plans: service.plans,
           plans_note: PLANS_NOTE,
         },

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { PlanInputs } from "../../core/pricing/plans";
-import { CallMatch, PriceRules } from "../../core/pricing/rules";
+import { CallMatch, PriceRules, PROTOCOLS } from "../../core/pricing/rules";
 // The same ISO 4217 rule as an account's currency: a service and an account match by equality.
 import { Currency } from "../routes/common";
 
@@ -30,6 +30,8 @@ export const Origin = z
       return false;
     }
   }, "an absolute http(s) URL without credentials, query or fragment");
+
+export const Protocol = z.enum(PROTOCOLS).openapi({ description: "`http` (default) or `mcp`: an MCP server whose tool calls are priced by `match.mcp_tool`." });
 
 export const TimeoutMs = z.number().int().min(100).max(120_000);
 /** Up to 7 days: how long a deferred-usage hold waits for the provider's `POST /v1/usage`. */
@@ -75,6 +77,8 @@ export const ServiceCreate = z
       .refine((h) => new Set(h).size === h.length, "hostnames must be unique")
       .default([]),
     prices: PriceRules,
+    /** `mcp`: the origin is an MCP server (Streamable HTTP); its tool calls are priced by `mcp_tool` (docs/METERING.md). */
+    protocol: Protocol.default("http"),
     /** The prices' currency; only accounts in it may call the service. Fixed once created. */
     currency: Currency.default("USD"),
     timeout_ms: TimeoutMs.default(30_000),
@@ -97,6 +101,7 @@ export const ServicePatch = z
     origin: Origin.optional(),
     hostnames: ServiceCreate.shape.hostnames.unwrap().optional(),
     prices: PriceRules.optional(),
+    protocol: Protocol.optional(),
     /** Accepted only unchanged (so a client may send the service back whole): see the route. */
     currency: Currency.optional(),
     timeout_ms: TimeoutMs.optional(),

@@ -4,7 +4,7 @@ import { serviceHostnames, services } from "../db/schema";
 import { ApiError } from "../errors";
 import { newId } from "../../core/ids";
 import { type Plan, type PlanInput, resolvePlans } from "../../core/pricing/plans";
-import type { PriceRule } from "../../core/pricing/rules";
+import type { PriceRule, Protocol } from "../../core/pricing/rules";
 import { type HostnameClaim, hostnameTaken, isHostnameTaken, newChallenge, toClaim } from "./hostnames";
 import type { ServiceCreate, ServicePatch, Sla } from "./schema";
 
@@ -19,6 +19,8 @@ export type Service = {
   /** Custom hostnames claimed by the service, pending or active (hostnames.ts). */
   hostnames: HostnameClaim[];
   prices: PriceRule[];
+  /** `http`, or `mcp`: an MCP server whose tool calls are priced by name (worker/proxy/mcp.ts). */
+  protocol: Protocol;
   timeout_ms: number;
   hold_timeout_s: number;
   /** The service's own take rate; null means the platform default applies. */
@@ -42,7 +44,7 @@ export function toService(row: ServiceRow, hostnames: HostnameClaim[]): Service 
     origin: row.origin,
     currency: row.currency,
     hostnames,
-    prices: JSON.parse(row.prices) as PriceRule[],
+    ...pricesOf(row.prices),
     timeout_ms: row.timeoutMs,
     hold_timeout_s: row.holdTimeoutS,
     fee_bps: row.feeBps,
@@ -51,6 +53,20 @@ export function toService(row: ServiceRow, hostnames: HostnameClaim[]): Service 
     created_at: new Date(row.createdAt).toISOString(),
     updated_at: new Date(row.updatedAt).toISOString(),
   };
+}
+
+/**
+ * The `prices` column: an http service's rules as a JSON list (as ever), an mcp service's as
+ * `{"protocol": "mcp", "rules": [...]}` — the protocol decides how the rules are read, so it is
+ * kept with them.
+ */
+function pricesOf(column: string): { prices: PriceRule[]; protocol: Protocol } {
+  const stored = JSON.parse(column) as PriceRule[] | { protocol: Protocol; rules: PriceRule[] };
+  return Array.isArray(stored) ? { prices: stored, protocol: "http" } : { prices: stored.rules, protocol: stored.protocol };
+}
+
+function pricesColumn(prices: readonly PriceRule[], protocol: Protocol): string {
+  return protocol === "http" ? JSON.stringify(prices) : JSON.stringify({ protocol, rules: prices });
 }
 
 export async function hostnamesOf(db: Db, ids: string[]): Promise<Map<string, HostnameClaim[]>> {
@@ -97,7 +113,7 @@ export async function createService(db: Db, providerId: string, input: ServiceCr
     name: input.name,
     origin: input.origin,
     currency: input.currency,
-    prices: JSON.stringify(input.prices),
+    prices: pricesColumn(input.prices, input.protocol),
     timeoutMs: input.timeout_ms,
     holdTimeoutS: input.hold_timeout_s,
     feeBps: input.fee_bps ?? null,
@@ -148,7 +164,7 @@ export async function updateService(db: Db, current: Service, patch: ServicePatc
   const set: Partial<ServiceRow> = { updatedAt: Date.now() };
   if (patch.name !== undefined) set.name = patch.name;
   if (patch.origin !== undefined) set.origin = patch.origin;
-  if (patch.prices !== undefined) set.prices = JSON.stringify(patch.prices);
+  if (patch.prices !== undefined || patch.protocol !== undefined) set.prices = pricesColumn(patch.prices ?? current.prices, patch.protocol ?? current.protocol);
   if (patch.timeout_ms !== undefined) set.timeoutMs = patch.timeout_ms;
   if (patch.hold_timeout_s !== undefined) set.holdTimeoutS = patch.hold_timeout_s;
   if (patch.fee_bps !== undefined) set.feeBps = patch.fee_bps;
