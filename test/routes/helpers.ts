@@ -119,6 +119,7 @@ export type ServiceInput = {
   currency?: string;
   sla?: unknown;
   plans?: unknown[];
+  listed?: boolean;
 };
 
 /** A service of `providerKey`'s provider; defaults: the demo origin, 2000 per call. */

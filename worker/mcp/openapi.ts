@@ -16,6 +16,7 @@ export function documentMcp(app: OpenAPIHono<AppEnv>): void {
     description:
       "JSON-RPC 2.0 per the Model Context Protocol (initialize, tools/list, tools/call). Send `Accept: application/json, text/event-stream`. " +
       "Tools: get_balance, list_services, get_pricing, call_service, list_transfers, buy_pass, send_tip (docs/MCP.md). " +
+      "Malformed JSON-RPC is answered 400 and a missing Accept 406, each with a JSON-RPC error body; " +
       "GET and DELETE answer 405: there is no session and no server-initiated stream.",
     security: [{ bearer: [] }],
     request: { body: { required: true, content: { "application/json": { schema: JsonRpc } } } },
@@ -23,7 +24,6 @@ export function documentMcp(app: OpenAPIHono<AppEnv>): void {
       200: { description: "The JSON-RPC response; a refused payment is a tool result with isError and its reason in structuredContent." },
       202: { description: "Only notifications or responses were sent." },
       401: { description: "unauthorized, invalid_key (only an agent key reaches the server)", content: { "application/problem+json": { schema: Problem } } },
-      406: { description: "The Accept header does not allow application/json and text/event-stream." },
     },
   });
 }

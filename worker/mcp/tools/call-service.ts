@@ -76,22 +76,24 @@ export const registerCallService: ToolRegistrar = (server, ctx) => {
       description:
         "A metered call to a service through the gateway, paid from the account's balance under this key's mandate, exactly as an HTTP call to /s/{slug}{path} with the key. " +
         "A refused payment (insufficient_funds, mandate_*, pass_required, …) is an error result whose structured content says why; nothing is charged then.",
-      inputSchema: {
-        slug: Slug.describe("The service's slug (list_services)."),
-        method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE"]),
-        path: z
-          .string()
-          .max(2048)
-          .regex(/^\/[^#]*$/, "starts with / (a query string may follow)")
-          .describe("The path at the service, starting with /, e.g. /v1/search?q=x."),
-        body: z
-          .string()
-          .max(1024 * 1024)
-          .optional()
-          .describe("The request body, as text."),
-        headers: z.record(z.string().max(64), z.string().max(4096)).optional().describe("Extra request headers, e.g. content-type."),
-        idempotency_key: z.string().min(1).max(255).optional().describe("Makes the call safe to retry: a retry with the same key is not charged twice."),
-      },
+      inputSchema: z
+        .object({
+          slug: Slug.describe("The service's slug (list_services)."),
+          method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE"]),
+          path: z
+            .string()
+            .max(2048)
+            .regex(/^\/[^#]*$/, "starts with / (a query string may follow)")
+            .describe("The path at the service, starting with /, e.g. /v1/search?q=x."),
+          body: z
+            .string()
+            .max(1024 * 1024)
+            .optional()
+            .describe("The request body, as text."),
+          headers: z.record(z.string().max(64), z.string().max(4096)).optional().describe("Extra request headers, e.g. content-type."),
+          idempotency_key: z.string().min(1).max(255).optional().describe("Makes the call safe to retry: a retry with the same key is not charged twice."),
+        })
+        .strict(),
       outputSchema: outputOf(Output),
       annotations: { readOnlyHint: false, openWorldHint: true },
     },

@@ -13,10 +13,12 @@ export const registerGetPricing: ToolRegistrar = (server, ctx) => {
     {
       title: "A service's pricing",
       description: "What calls to a service cost and the passes it sells (as GET /v1/services/{id}/pricing). Give service_id or slug.",
-      inputSchema: {
-        service_id: z.string().min(1).max(64).optional().describe("The service's id (svc_…)."),
-        slug: Slug.optional().describe("The service's slug (as in /s/{slug}/…)."),
-      },
+      inputSchema: z
+        .object({
+          service_id: z.string().min(1).max(64).optional().describe("The service's id (svc_…)."),
+          slug: Slug.optional().describe("The service's slug (as in /s/{slug}/…)."),
+        })
+        .strict(),
       outputSchema: outputOf(Pricing.shape),
       annotations: { readOnlyHint: true },
     },

@@ -11,10 +11,12 @@ export const registerListServices: ToolRegistrar = (server, ctx) => {
     {
       title: "Service catalog",
       description: "The services listed in the public catalog (GET /v1/catalog): slug, name, currency, price rules and plans. Prices are micro-units.",
-      inputSchema: {
-        limit: z.number().int().min(1).max(100).optional().describe("At most this many (1–100, default 20)."),
-        cursor: z.string().max(200).optional().describe("next_cursor of the previous page."),
-      },
+      inputSchema: z
+        .object({
+          limit: z.number().int().min(1).max(100).optional().describe("At most this many (1–100, default 20)."),
+          cursor: z.string().max(200).optional().describe("next_cursor of the previous page."),
+        })
+        .strict(),
       outputSchema: outputOf({ data: z.array(CatalogEntry), next_cursor: z.string().nullable() }),
       annotations: { readOnlyHint: true },
     },

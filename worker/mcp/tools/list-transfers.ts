@@ -12,10 +12,12 @@ export const registerListTransfers: ToolRegistrar = (server, ctx) => {
     {
       title: "The account's journal",
       description: "The account's transfers (credits, charges, refunds, tips, passes), newest first, as its owner sees them: where the money went.",
-      inputSchema: {
-        limit: z.number().int().min(1).max(100).optional().describe("At most this many (1–100, default 20)."),
-        cursor: z.string().max(200).optional().describe("next_cursor of the previous page."),
-      },
+      inputSchema: z
+        .object({
+          limit: z.number().int().min(1).max(100).optional().describe("At most this many (1–100, default 20)."),
+          cursor: z.string().max(200).optional().describe("next_cursor of the previous page."),
+        })
+        .strict(),
       outputSchema: outputOf({ data: z.array(Transfer), next_cursor: z.string().nullable() }),
       annotations: { readOnlyHint: true },
     },

@@ -10,10 +10,12 @@ export const registerSendTip: ToolRegistrar = (server, ctx) => {
     {
       title: "Tip a provider",
       description: "Tips a service's provider from the balance, within this key's mandate (its max_tip), as POST /v1/tips. Amounts are micro-units.",
-      inputSchema: {
-        ...TipCreate.shape,
-        idempotency_key: z.string().min(1).max(255).optional().describe("Makes the tip safe to retry: a retry with the same key tips once."),
-      },
+      inputSchema: z
+        .object({
+          ...TipCreate.shape,
+          idempotency_key: z.string().min(1).max(255).optional().describe("Makes the tip safe to retry: a retry with the same key tips once."),
+        })
+        .strict(),
       outputSchema: outputOf({ tip: Tip, replayed: z.boolean().describe("True when this answers an earlier tip with the same idempotency_key.") }),
       annotations: { readOnlyHint: false, idempotentHint: false },
     },
