@@ -13,6 +13,8 @@ export type ToolContext = {
   dispatch: (request: Request) => Promise<Response>;
   /** The origin the MCP request came to; calls made for the agent go to the same gateway. */
   gatewayOrigin: string;
+  /** The edge's `cf-connecting-ip` of the MCP request: calls made for the agent come from the same client. */
+  clientIp: string | null;
 };
 
 export type ToolRegistrar = (server: McpServer, ctx: ToolContext) => void;

@@ -56,7 +56,7 @@ async function mcpAgent(c: Context<AppEnv>): Promise<McpAgent> {
  */
 export async function mcpEndpoint(c: Context<AppEnv>, dispatch: ToolContext["dispatch"]): Promise<Response> {
   const agent = await mcpAgent(c);
-  const server = buildMcpServer({ env: c.env, dispatch, gatewayOrigin: new URL(c.req.url).origin });
+  const server = buildMcpServer({ env: c.env, dispatch, gatewayOrigin: new URL(c.req.url).origin, clientIp: c.req.header("cf-connecting-ip") ?? null });
   const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
   await server.connect(transport);
   try {

@@ -7,8 +7,12 @@ import { refusal, success, outputOf } from "../results";
 /** The most of a response body a tool result carries; the rest is cut (`truncated`). */
 export const MAX_TOOL_BODY = 64 * 1024;
 
-/** Headers the tool sets itself: the caller's credential is the agent's own key, never one it passes. */
+/**
+ * Headers the tool sets itself or the edge sets: the credential is the agent's own key, and the
+ * client address is the MCP request's, never values the agent passes.
+ */
 const RESERVED = new Set(["authorization", "x-api-key", "host", "content-length", "idempotency-key", "transfer-encoding", "connection", "cookie"]);
+const reserved = (name: string) => RESERVED.has(name) || name.startsWith("cf-") || name.startsWith("x-forwarded-") || name.startsWith("tollgate-");
 
 const Output = {
   status: z.number().int().describe("The HTTP status the service (or, on a refusal, the gateway) answered."),
@@ -107,8 +111,9 @@ export const registerCallService: ToolRegistrar = (server, ctx) => {
       }
       const headers = new Headers();
       for (const [name, value] of Object.entries(input.headers ?? {})) {
-        if (!RESERVED.has(name.toLowerCase())) headers.set(name, value);
+        if (!reserved(name.toLowerCase())) headers.set(name, value);
       }
+      if (ctx.clientIp) headers.set("cf-connecting-ip", ctx.clientIp);
       headers.set("authorization", `Bearer ${agent.key}`);
       if (input.idempotency_key) headers.set("idempotency-key", input.idempotency_key);
       const hasBody = input.body !== undefined && input.method !== "GET";
