@@ -1,6 +1,7 @@
 import type { LiveKeys } from "./admin";
 import type { Journal } from "./journal";
-import { mandateRow } from "./mandates";
+import { utcDay } from "./mandate-check";
+import { mandateRow, useOf } from "./mandates";
 import { toAgentKey, toAuditEvent, toMandate, toTransfer } from "./rows";
 import type { Row } from "./sql";
 import type { AgentKey, AgentView, AuditEvent, Balance, Hold, Mandate, Page, Transfer } from "./types";
@@ -46,7 +47,16 @@ export class Reads {
     const row = meta && this.keys.get(keyHash);
     if (!meta || !row) return { ok: false, code: "invalid_key" };
     const mandate = row.mandate_id == null ? null : mandateRow(this.sql, String(row.mandate_id));
-    return { ok: true, account_id: meta.accountId, key: toAgentKey(row), balance: this.journal.readBalance(), mandate: mandate ? toMandate(mandate) : null };
+    // What the mandate's daily cap counts today (spent and held, this UTC day), as a reserve checks it.
+    const usedToday = mandate ? useOf(this.sql, mandate, utcDay(Date.now())).today : null;
+    return {
+      ok: true,
+      account_id: meta.accountId,
+      key: toAgentKey(row),
+      balance: this.journal.readBalance(),
+      mandate: mandate ? toMandate(mandate) : null,
+      mandate_used_today: usedToday,
+    };
   }
 
   mandates(limit: number, cursor: string | null): Page<Mandate> {

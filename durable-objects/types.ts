@@ -266,4 +266,6 @@ export type CreateKeyResult = { ok: true; key: AgentKey } | Failure<"not_found" 
 export type KeyResult = { ok: true; key: AgentKey } | NotFound;
 export type MandateResult = { ok: true; mandate: Mandate } | NotFound;
 
-export type AgentView = { ok: true; account_id: string; key: AgentKey; balance: Balance; mandate: Mandate | null } | Failure<"invalid_key">;
+export type AgentView =
+  | { ok: true; account_id: string; key: AgentKey; balance: Balance; mandate: Mandate | null; mandate_used_today: number | null }
+  | Failure<"invalid_key">;

@@ -30,6 +30,9 @@ import { passRoutes } from "./routes/passes";
 import { tipRoutes } from "./routes/tips";
 import { serviceRoutes } from "./routes/services";
 import { statementRoutes } from "./routes/statements";
+import { catalogRoutes } from "./routes/catalog";
+import { documentMcp } from "./mcp/openapi";
+import { mcpEndpoint, mcpMethodNotAllowed } from "./mcp/server";
 import { uncollectedRoutes } from "./routes/uncollected";
 import { usageRoutes } from "./routes/usage";
 import { usageReportRoutes } from "./routes/usage-reports";
@@ -93,15 +96,18 @@ export function buildApp() {
 
   // The JSON API's bodies are small (a service's price rules are the largest); a bigger one is
   // refused before it is read or authenticated. Proxied bodies have their own cap (proxy/body.ts).
-  app.use(
-    "/v1/*",
-    bodyLimit({
-      maxSize: MAX_API_BODY,
-      onError: () => {
-        throw new ApiError("payload_too_large", `JSON API bodies are limited to ${MAX_API_BODY} bytes.`, { max_bytes: MAX_API_BODY });
-      },
-    }),
-  );
+  const apiBodyLimit = bodyLimit({
+    maxSize: MAX_API_BODY,
+    onError: () => {
+      throw new ApiError("payload_too_large", `JSON API bodies are limited to ${MAX_API_BODY} bytes.`, { max_bytes: MAX_API_BODY });
+    },
+  });
+  app.use("/v1/*", apiBodyLimit);
+  // The payment MCP server (mcp/server.ts): agent key checked first; call_service goes back
+  // through this app, so a tool's call is metered, held and signed as any proxied call.
+  app.use("/mcp", apiBodyLimit);
+  app.post("/mcp", (c) => mcpEndpoint(c, async (request) => app.fetch(request, c.env, c.executionCtx)));
+  app.on(["GET", "DELETE"], "/mcp", () => mcpMethodNotAllowed());
   app.use("/v1/*", requireCredential);
   // An account's reads see its served calls: captures this isolate still queues for the account
   // (worker/account-client/capture-queue.ts) are sent first, for those who may read it (the route
@@ -138,9 +144,11 @@ export function buildApp() {
   app.route("/", usageRoutes);
   app.route("/", wellKnownRoutes);
   app.route("/", statementRoutes);
+  app.route("/", catalogRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   documentProxy(app);
+  documentMcp(app);
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {

@@ -427,6 +427,14 @@ describe("keys and mandates", () => {
       account_id: acct.id,
       key: { id: acct.keyId, mandate_id: acct.mandate.id },
       mandate: { id: acct.mandate.id, spent: 0 },
+      mandate_used_today: 0,
     });
+  });
+
+  it("the agent's own view counts what the daily cap counts today: holds in flight and spending", async () => {
+    const acct = await bound(50);
+    await reserveOk(acct, 7);
+    await reserveOk(acct, 5);
+    expect(await acct.stub.agent(acct.keyHash)).toMatchObject({ ok: true, mandate: { pending: 12 }, mandate_used_today: 12 });
   });
 });

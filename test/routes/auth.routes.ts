@@ -18,6 +18,8 @@ export type ProtectedRoute = {
   alsoAllowed?: Role[];
   /** Every role that must not reach the route, and what it gets instead. */
   wrong: Partial<Record<Role, number>>;
+  /** Request headers the route needs besides the credential (e.g. MCP's Accept). */
+  headers?: Record<string, string>;
 };
 
 const notAccountOwner = { ownerB: 404, providerA: 404, agentA: 404, agentB: 404 } as const;
@@ -383,6 +385,16 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     wrong: { agentB: 404, ownerB: 404, providerA: 403, operator: 403 },
   },
   { name: "/v1/me", method: "GET", path: () => "/v1/me", allowed: "agentA", ok: 200, wrong: notAgent },
+  {
+    name: "/mcp",
+    method: "POST",
+    path: () => "/mcp",
+    body: () => ({ jsonrpc: "2.0", id: 1, method: "tools/list", params: {} }),
+    headers: { accept: "application/json, text/event-stream" },
+    allowed: "agentA",
+    ok: 200,
+    wrong: notAgent,
+  },
   { name: "/s/{slug}/{path} (proxy)", method: "GET", path: (w) => `/s/${w.serviceA.slug}/echo/auth`, allowed: "agentA", ok: 200, wrong: notAgent },
   // The proxy forwards every method /openapi.json documents; each is a paid call for an agent key only.
   // No body: the JSON API's bodies are what fuzz.error.test.ts generates junk for, and this is not one.

@@ -27,7 +27,7 @@ const CODE_OF: Record<number, string> = { 401: "invalid_key", 403: "forbidden", 
 export function authSuite(route: ProtectedRoute, world: () => World): void {
   const send = (key: string | null, headers: Record<string, string> = {}) => {
     const w = world();
-    return call(route.path(w), { method: route.method, key, headers, body: route.body?.(w) });
+    return call(route.path(w), { method: route.method, key, headers: { ...route.headers, ...headers }, body: route.body?.(w) });
   };
   const good = () => world().keys[route.allowed];
 

@@ -120,6 +120,7 @@ export type ServiceInput = {
   sla?: unknown;
   plans?: unknown[];
   protocol?: "http" | "mcp";
+  listed?: boolean;
 };
 
 /** A service of `providerKey`'s provider; defaults: the demo origin, 2000 per call. */

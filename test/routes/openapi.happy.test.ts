@@ -21,7 +21,12 @@ const CONTRACT: [string, string][] = [
   ["post", "/s/{slug}/{path}"],
 ];
 
-const PUBLIC = new Set(["get /v1/services/{id}/pricing", "get /.well-known/http-message-signatures-directory", "get /.well-known/jwks.json"]);
+const PUBLIC = new Set([
+  "get /v1/services/{id}/pricing",
+  "get /.well-known/http-message-signatures-directory",
+  "get /.well-known/jwks.json",
+  "get /v1/catalog",
+]);
 const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
 let doc: any;

@@ -31,10 +31,12 @@ export const services = sqliteTable(
     sla: text("sla"),
     /** JSON list of plans (passes agents can buy: a price for a duration, a call bundle, or both), each with its `pln_` id. */
     plans: text("plans"),
+    /** 1: the provider lists the service in the public catalog (GET /v1/catalog). */
+    listed: integer("listed", { mode: "boolean" }).notNull().default(false),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [uniqueIndex("services_slug").on(t.slug), index("services_provider").on(t.providerId, t.createdAt)],
+  (t) => [uniqueIndex("services_slug").on(t.slug), index("services_provider").on(t.providerId, t.createdAt), index("services_listed").on(t.listed, t.id)],
 );
 
 /**

@@ -38,7 +38,7 @@ const IdempotencyHeader = z.object({
 });
 
 /** The journal continues below a seq. */
-const journalCursor = cursorOf(seqPosition);
+export const journalCursor = cursorOf(seqPosition);
 
 export const accountRoutes = router()
   .openapi(

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError } from "../errors";
-import { ledgerFor } from "../account-client/stub";
+import { agentSelf } from "../auth/agent-view";
 import { bearer, errors, router } from "./common";
 import { AgentKey, Balance, Mandate } from "./models";
 
@@ -24,8 +24,7 @@ export const meRoutes = router().openapi(
   async (c) => {
     const principal = c.var.principal;
     if (principal.role !== "agent") throw new ApiError("invalid_key", "This endpoint takes an agent key.");
-    const view = await ledgerFor(c.env, principal.accountId).agent(principal.keyHash);
-    if (!view.ok) throw new ApiError("invalid_key");
+    const view = await agentSelf(c.env, principal);
     return c.json({ account_id: view.account_id, key: view.key, balance: view.balance, mandate: view.mandate }, 200);
   },
 );

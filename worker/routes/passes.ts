@@ -1,20 +1,16 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Pass as PassView } from "../../durable-objects/pass-types";
-import { sha256Hex } from "../../core/ids";
-import { buyPassRefusal } from "../account-client/refusals";
 import { rpc } from "../account-client/rpc";
 import { ledgerFor } from "../account-client/stub";
 import { requireAccountAccess } from "../auth/principal";
 import type { Principal } from "../auth/roles";
-import { db } from "../db/client";
-import { config } from "../env";
+import { buyPass } from "../payments/buy-pass";
 import { ApiError } from "../errors";
-import { findPlan } from "../services/plans";
 import { bearer, errors, IdParams, json, jsonBody, Pagination, router } from "./common";
 import { cursorOf, idPosition } from "./cursor";
 import { page } from "./models";
 
-const PassBuy = z
+export const PassBuy = z
   .object({
     plan_id: z.string().min(1).max(64).openapi({ description: "The plan to buy (`pln_…`, from the service's pricing)." }),
     auto_renew: z.boolean().optional().openapi({ description: "Renew at the end of each period, while the key's mandate allows it (plans with a duration)." }),
@@ -22,7 +18,7 @@ const PassBuy = z
   .strict()
   .openapi("PassBuy");
 
-const Pass = z
+export const Pass = z
   .object({
     id: z.string().openapi({ example: "pass_3k9x0c1v8b7n6m5l4k3j" }),
     plan_id: z.string(),
@@ -69,25 +65,8 @@ export const passRoutes = router()
     }),
     async (c) => {
       const p = buyer(c.var.principal);
-      const input = c.req.valid("json");
-      const found = await findPlan(db(c.env), input.plan_id);
-      if (!found) throw new ApiError("not_found", "No such plan.");
-      const { service, plan } = found;
-      const autoRenew = input.auto_renew ?? false;
-      const result = await rpc.buyPass(ledgerFor(c.env, p.accountId), {
-        actor: "owner",
-        keyHash: p.role === "agent" ? p.keyHash : null,
-        plan: { id: plan.id, name: plan.name, price: plan.price, duration_s: plan.duration_s, calls: plan.calls },
-        serviceId: service.id,
-        serviceSlug: service.slug,
-        providerId: service.provider_id,
-        feeBps: service.fee_bps ?? config(c.env).PLATFORM_FEE_BPS,
-        currency: service.currency,
-        autoRenew,
-        idempotencyKey: c.req.valid("header")["idempotency-key"] ?? null,
-        fingerprint: await sha256Hex(JSON.stringify([input.plan_id, autoRenew])),
-      });
-      if (!result.ok) throw buyPassRefusal(result);
+      const keyHash = p.role === "agent" ? p.keyHash : null;
+      const result = await buyPass(c.env, { accountId: p.accountId, keyHash }, c.req.valid("json"), c.req.valid("header")["idempotency-key"] ?? null);
       if (result.replayed) c.header("Idempotent-Replayed", "true");
       return c.json(result.pass satisfies PassView, 201);
     },

@@ -6,6 +6,7 @@ import { config } from "../env";
 import { providers } from "../db/schema";
 import { ApiError } from "../errors";
 import { PriceRule, type Protocol as ProtocolName, protocolIssues } from "../../core/pricing/rules";
+import { Pricing, publicPricing } from "../services/public-pricing";
 import { invalidateServices } from "../services/cache";
 import { assertClaimable } from "../services/hostnames";
 import { assertPublicOrigin } from "../services/origin-policy";
@@ -50,25 +51,12 @@ const Service = z
     fee_bps: z.number().int().nullable(),
     sla: Sla.nullable().openapi({ description: "Calls answered slower than max_latency_ms are refunded at settlement when refund is full (docs/REFUNDS.md)." }),
     plans: z.array(PlanView).openapi({ description: 'Passes agents can buy (docs/PROVIDERS.md, "Plans"); empty when none.' }),
+    listed: z.boolean().openapi({ description: "Shown in the public catalog (GET /v1/catalog)." }),
     created_at: z.string(),
     updated_at: z.string(),
     verification: Verification,
   })
   .openapi("Service");
-
-const Pricing = z
-  .object({
-    id: z.string(),
-    slug: z.string(),
-    name: z.string(),
-    currency: z.string(),
-    currency_note: z.string(),
-    prices: z.array(PriceRule),
-    protocol: Protocol,
-    plans: z.array(PlanView),
-    plans_note: z.string(),
-  })
-  .openapi("Pricing");
 
 const SettledTransfer = z
   .object({
@@ -88,9 +76,6 @@ const SettledTransfer = z
     created_at: z.string(),
   })
   .openapi("SettledTransfer");
-
-const PLANS_NOTE =
-  "A pass, bought once at a plan's price, covers the calls its match fits until duration_s has passed or its calls are used, whichever comes first; calls a pass_only plan matches are refused without one.";
 
 /** The provider whose services a principal may manage; undefined for the operator (all). */
 function managedBy(p: Principal): string | undefined {
@@ -229,19 +214,6 @@ export const serviceRoutes = router()
     async (c) => {
       const service = await getService(db(c.env), c.req.valid("param").id);
       if (!service) throw new ApiError("not_found", "No such service.");
-      return c.json(
-        {
-          id: service.id,
-          slug: service.slug,
-          name: service.name,
-          currency: service.currency,
-          currency_note: `Amounts are micro-units of ${service.currency}; only accounts in ${service.currency} may call this service.`,
-          prices: service.prices,
-          protocol: service.protocol,
-          plans: service.plans,
-          plans_note: PLANS_NOTE,
-        },
-        200,
-      );
+      return c.json(publicPricing(service), 200);
     },
   );

@@ -89,6 +89,8 @@ export const ServiceCreate = z
     sla: Sla.nullable().default(null),
     /** Passes agents can buy; absent or empty: none. */
     plans: PlanInputs.optional(),
+    /** Shown in the public catalog (GET /v1/catalog); unlisted services are still callable by slug. */
+    listed: z.boolean().default(false),
     /** Operator only: the provider the service belongs to. */
     provider_id: z.string().max(64).optional(),
   })
@@ -111,6 +113,7 @@ export const ServicePatch = z
     sla: Sla.nullable().optional(),
     /** Replaces the list: keep a plan by sending its `id`, drop it by leaving it out. */
     plans: PlanInputs.optional(),
+    listed: z.boolean().optional(),
   })
   .strict()
   .openapi("ServicePatch");

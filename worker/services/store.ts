@@ -29,6 +29,8 @@ export type Service = {
   sla: Sla | null;
   /** Passes agents can buy (core/pricing/plans.ts); empty when none. */
   plans: Plan[];
+  /** In the public catalog (GET /v1/catalog). */
+  listed: boolean;
   created_at: string;
   updated_at: string;
 };
@@ -50,6 +52,7 @@ export function toService(row: ServiceRow, hostnames: HostnameClaim[]): Service 
     fee_bps: row.feeBps,
     sla: row.sla ? (JSON.parse(row.sla) as Sla) : null,
     plans: row.plans ? (JSON.parse(row.plans) as Plan[]) : [],
+    listed: row.listed,
     created_at: new Date(row.createdAt).toISOString(),
     updated_at: new Date(row.updatedAt).toISOString(),
   };
@@ -119,6 +122,7 @@ export async function createService(db: Db, providerId: string, input: ServiceCr
     feeBps: input.fee_bps ?? null,
     sla: input.sla ? JSON.stringify(input.sla) : null,
     plans: plansColumn(input.plans ?? [], []),
+    listed: input.listed,
     createdAt: now,
     updatedAt: now,
   };
@@ -168,6 +172,7 @@ export async function updateService(db: Db, current: Service, patch: ServicePatc
   if (patch.timeout_ms !== undefined) set.timeoutMs = patch.timeout_ms;
   if (patch.hold_timeout_s !== undefined) set.holdTimeoutS = patch.hold_timeout_s;
   if (patch.fee_bps !== undefined) set.feeBps = patch.fee_bps;
+  if (patch.listed !== undefined) set.listed = patch.listed;
   if (patch.sla !== undefined) set.sla = patch.sla ? JSON.stringify(patch.sla) : null;
   // The list is replaced whole; ids are checked against the plans read just now.
   if (patch.plans !== undefined) set.plans = plansColumn(patch.plans, current.plans);
