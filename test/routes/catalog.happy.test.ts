@@ -62,7 +62,7 @@ describe("GET /v1/catalog", () => {
     expect(withKey.body).toEqual(anon.body);
   });
 
-  it("shows listed services with slug, name, currency, prices and plans, and never unlisted ones or private fields", async () => {
+  it("shows listed services with slug, name, currency, prices, protocol and plans, and never unlisted ones or private fields", async () => {
     const listed = await createService(prov.key, { listed: true, currency: "EUR", plans: [{ name: "day", price: 9, duration_s: 86_400 }] });
     const hidden = await createService(prov.key);
     const unlisted = await createService(prov.key, { listed: true });
@@ -79,6 +79,7 @@ describe("GET /v1/catalog", () => {
       name: listed.name,
       currency: "EUR",
       prices: listed.prices,
+      protocol: "http",
       plans: listed.plans,
     });
     expect(ids).toEqual([...ids].sort());

@@ -3,7 +3,7 @@ import { and, asc, eq, gt } from "drizzle-orm";
 import { PriceRule } from "../../core/pricing/rules";
 import type { Db } from "../db/client";
 import { services } from "../db/schema";
-import { PlanView } from "./schema";
+import { PlanView, Protocol } from "./schema";
 import { type ServiceRow, toService } from "./store";
 
 /** A listed service as the public catalog shows it: what an agent needs to choose and call it. */
@@ -14,6 +14,7 @@ export const CatalogEntry = z
     name: z.string(),
     currency: z.string().openapi({ description: "ISO 4217: prices are micro-units of it; only accounts in it may call the service." }),
     prices: z.array(PriceRule),
+    protocol: Protocol,
     plans: z.array(PlanView),
   })
   .openapi("CatalogEntry");
@@ -21,7 +22,7 @@ export type CatalogEntry = z.infer<typeof CatalogEntry>;
 
 function toEntry(row: ServiceRow): CatalogEntry {
   const s = toService(row, []);
-  return { id: s.id, slug: s.slug, name: s.name, currency: s.currency, prices: s.prices, plans: s.plans };
+  return { id: s.id, slug: s.slug, name: s.name, currency: s.currency, prices: s.prices, protocol: s.protocol, plans: s.plans };
 }
 
 /** Listed services in id order, continuing after `after`; `last` is set when more follow. */
