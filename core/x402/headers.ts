@@ -16,7 +16,7 @@ export function decodeHeader(header: string | null | undefined): unknown | null 
   try {
     const binary = atob(header.trim());
     const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
   } catch {
     return null;
   }

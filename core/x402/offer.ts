@@ -31,11 +31,7 @@ export async function signOffer(claims: OfferClaims, privateKey: CryptoKey): Pro
 }
 
 /** Verifies the signature (with the key named by `kid`) and the expiry; the caller compares the rest. */
-export async function verifyOffer(
-  token: unknown,
-  publicKeys: Map<string, CryptoKey>,
-  nowSeconds: number,
-): Promise<OfferCheck> {
+export async function verifyOffer(token: unknown, publicKeys: Map<string, CryptoKey>, nowSeconds: number): Promise<OfferCheck> {
   if (typeof token !== "string") return { ok: false, reason: "The offer is missing." };
   const [body, sig, extra] = token.split(".");
   if (!body || !sig || extra !== undefined) return { ok: false, reason: "The offer is malformed." };

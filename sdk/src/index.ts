@@ -16,3 +16,5 @@ export type { ReplayStore } from "./replay.js";
 export { fromNodeRequest } from "./message.js";
 export type { NodeRequestLike, PlainRequest, VerifiableRequest } from "./message.js";
 export type { FetchLike, Jwk, Jwks } from "./keys.js";
+export { TOLLGATE_SCHEME, tollgatePrepaid } from "./x402.js";
+export type { TollgatePrepaidOptions } from "./x402.js";

@@ -42,7 +42,10 @@ describe("offer token", () => {
     const [body, sig] = token.split(".") as [string, string];
     const json = JSON.parse(atob(body.replace(/-/g, "+").replace(/_/g, "/")));
     for (const change of [{ amount: "1" }, { resource: "GET https://gw.example/s/svc/y" }, { service: "svc_2" }, { exp: NOW + 9999 }]) {
-      const forged = btoa(JSON.stringify({ ...json, ...change })).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+      const forged = btoa(JSON.stringify({ ...json, ...change }))
+        .replace(/\+/g, "-")
+        .replace(/\//g, "_")
+        .replace(/=+$/, "");
       const check = await verifyOffer(`${forged}.${sig}`, keys, NOW);
       expect(check.ok).toBe(false);
     }
