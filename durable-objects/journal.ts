@@ -1,5 +1,4 @@
 import { type IdPrefix, newId } from "../core/ids";
-import type { Tags } from "../core/tags";
 import { appendAudit, type AuditEntry, type AuditHead, readAuditHead } from "./audit-log";
 import { toHold } from "./rows";
 import { MIGRATIONS } from "./schema";
@@ -10,14 +9,7 @@ import type { Balance, CaptureDetail, Hold, Transfer } from "./types";
 const ID_PREFIX: Record<Transfer["kind"], IdPrefix> = { credit: "tr", capture: "tr", refund: "rf", compensation: "cp", repayment: "rp", tip: "tip" };
 
 /** What a transfer says about the call or purchase it pays for (a hold or a capture has these fields). */
-export type CallRef = {
-  request_id: string | null;
-  service_id: string | null;
-  provider_id: string | null;
-  agent_key_id: string | null;
-  mandate_id: string | null;
-  tags: Tags | null;
-};
+export type CallRef = Pick<Transfer, "request_id" | "service_id" | "provider_id" | "agent_key_id" | "mandate_id" | "tags">;
 
 export type Meta = { accountId: string; currency: string; frozen: boolean };
 

@@ -140,6 +140,17 @@ describe("passes in the ledger (I16)", () => {
     expect(trail).toContainEqual(["pass_lapsed", "refused", "mandate_expired"]);
   });
 
+  it("a renewal the balance cannot cover lapses with insufficient_funds, and takes nothing", async () => {
+    const acct = await openAccount(1_500);
+    const bought = await acct.stub.buyPass(buy(acct, { plan: plan({ calls: null, duration_s: 1 }), autoRenew: true }));
+    expect(bought.ok).toBe(true);
+    await sleep(1_100);
+    await runAlarm(acct);
+    expect((await acct.stub.passList(1, null))?.data[0]).toMatchObject({ status: "lapsed", lapse_reason: "insufficient_funds", period: 1 });
+    expect(await acct.stub.balance()).toEqual(balanceOf(500, 0));
+    expect(await acct.stub.reserve(reserveInput(acct.keyHash, 500, covered()))).toMatchObject({ ok: true, amount: 500 });
+  });
+
   it("a cancelled pass does not renew; the mandate bounds a purchase like a call", async () => {
     const acct = await keyUnderMandate(await openAccount(10_000), { max_per_call: 999 });
     expect(await acct.stub.buyPass(buy(acct))).toMatchObject({ ok: false, code: "mandate_per_call_exceeded" });
