@@ -63,6 +63,20 @@ function isClaims(c: unknown): c is OfferClaims {
   );
 }
 
+/** base64url of a value's JSON (MPP's encoding for challenge requests, credentials and receipts). */
+export function b64urlJson(value: unknown): string {
+  return b64url(new TextEncoder().encode(JSON.stringify(value)));
+}
+
+/** The JSON a base64url text holds, or null when it is not base64url of JSON. */
+export function fromB64urlJson(text: string): unknown | null {
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(fromB64url(text)));
+  } catch {
+    return null;
+  }
+}
+
 function b64url(bytes: Uint8Array): string {
   let binary = "";
   for (const b of bytes) binary += String.fromCharCode(b);

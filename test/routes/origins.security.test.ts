@@ -137,9 +137,9 @@ describe("ALLOW_PRIVATE_ORIGINS unset (production)", () => {
     expect(await ledgerHead(p.accountId)).toBe(before.head);
   });
 
-  it("an invalid key on such a service is still 401 (auth comes before the origin check)", async () => {
+  it("no key on such a service is still 402 payment_required (payment comes before the origin check)", async () => {
     const svc = await createService(prov.key);
-    await expectProblem(await production(`/s/${svc.slug}/echo`), 401, "unauthorized");
+    await expectProblem(await production(`/s/${svc.slug}/echo`), 402, "payment_required");
   });
 });
 

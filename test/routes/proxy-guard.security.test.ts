@@ -85,8 +85,8 @@ describe("the request target", () => {
     const seen = await echoed(res);
     expect(JSON.stringify(seen)).not.toContain("s3cret");
     expect(seen.headers).not.toHaveProperty("authorization");
-    // Without a key it is simply unauthenticated: the userinfo was never a credential.
-    await expectProblem(await call(`/s/${svc.slug}/echo`, { base: "http://user:s3cret@127.0.0.1" }), 401, "unauthorized");
+    // Without a key it is simply unpaid: the userinfo was never a credential.
+    await expectProblem(await call(`/s/${svc.slug}/echo`, { base: "http://user:s3cret@127.0.0.1" }), 402, "payment_required");
   });
 
   it("a Host header naming another authority than the URL → 400, before auth (no rerouting by Host)", async () => {

@@ -141,11 +141,12 @@ describe("origin failures cost nothing", () => {
 });
 
 describe("credentials on the proxy", () => {
-  it("no key → 401 unauthorized; a non-agent key → 401 invalid_key; both carry tollgate-request-id", async () => {
+  it("no key → 402 payment_required (with an offer); a non-agent key → 401 invalid_key; both carry tollgate-request-id", async () => {
     const svc = await createService(prov.key);
     const p = await payer(10_000);
     const none = await call(`/s/${svc.slug}/echo`);
-    await expectProblem(none, 401, "unauthorized");
+    await expectProblem(none, 402, "payment_required");
+    expect(none.headers.get("payment-required")).toBeTruthy();
     expect(none.headers.get("tollgate-request-id")).toMatch(/^req_/);
     const owner = await call(`/s/${svc.slug}/echo`, { key: p.ownerKey });
     await expectProblem(owner, 401, "invalid_key");

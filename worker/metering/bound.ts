@@ -1,4 +1,4 @@
-import type { RequestBound } from "../../core/pricing/rules";
+import type { PriceRule, RequestBound } from "../../core/pricing/rules";
 
 /** Request bodies larger than this are not read for a bound; the rule's full hold applies. */
 export const MAX_BOUND_BODY = 1 << 20;
@@ -68,4 +68,11 @@ function carriesItsInput(d: Record<string, unknown>): boolean {
     }
   }
   return true;
+}
+
+/** For a tokens rule, a JSON request body of modest size bounds the hold by its own `max_tokens`. */
+export function callBound(request: Request, rule: PriceRule, body: ArrayBuffer | null): RequestBound | null {
+  if (rule.meter !== "tokens" || !body || body.byteLength > MAX_BOUND_BODY) return null;
+  if (!(request.headers.get("content-type") ?? "").includes("json")) return null;
+  return requestBound(body);
 }

@@ -2,7 +2,6 @@ import type { Context } from "hono";
 import { AccountClient } from "../account-client/client";
 import type { Hold } from "../account-client/hold";
 import { reserveRefusal } from "../account-client/refusals";
-import { presentedKey } from "../auth/principal";
 import { hashKey, parseKey } from "../auth/keys";
 import { config, type AppEnv } from "../env";
 import { ApiError, problemResponse } from "../errors";
@@ -10,17 +9,19 @@ import { requestIdFor } from "../../core/ids";
 import type { ReserveInput } from "../../durable-objects/types";
 import { plansCovering } from "../../core/pricing/plans";
 import { parseTagsHeader } from "./tags-header";
-import { MAX_BOUND_BODY, requestBound } from "../metering/bound";
-import { matchRule, quote, type PriceRule, type RequestBound } from "../../core/pricing/rules";
+import { callBound } from "../metering/bound";
+import { matchRule, quote, type PriceRule } from "../../core/pricing/rules";
+import { payingKey, paidIdempotency, withOffer } from "../http402/paywall";
+import { addReceipt } from "../http402/receipt";
 import { originRefusal } from "../services/origin-policy";
 import type { Service } from "../services/store";
 import { readRequestBody } from "./body";
-import { planMcpCall, toolRefusal } from "./mcp";
+import { planMcpCall, toolRefusal, type McpCall } from "./mcp";
 import { isEventStream, ToolAnswer } from "../metering/mcp";
 import { ServedCall, UNCHARGED } from "./charge";
 import { callIdempotency, replay } from "./idempotency";
 import { callOrigin, upstreamUrl } from "./forward";
-import { signingKeys } from "./signing-keys";
+import { signingKeys, type Signer } from "./signing-keys";
 import { chargeContextHeader, newNonce, signRequest } from "./signing";
 
 /** Why a service's stored origin may not be fetched now, per service object (the cache keeps them). */
@@ -46,8 +47,8 @@ function storedOriginRefusal(service: Service, allowPrivate: boolean): string | 
  */
 export async function proxyCall(c: Context<AppEnv>, service: Service, path: string, base: string): Promise<Response> {
   const request = c.req.raw;
-  const key = presentedKey(request.headers);
-  if (!key) throw new ApiError("unauthorized", "Send the agent key as 'Authorization: Bearer <key>' or 'x-api-key'.");
+  // A bearer key, or the key inside a paid retry of a 402 (http402/): charged the same way.
+  const { key, paid } = await payingKey(c, service, path);
   const parsed = parseKey(key);
   if (parsed?.kind !== "agent") throw new ApiError("invalid_key");
   const accountId = parsed.objectId;
@@ -71,14 +72,16 @@ export async function proxyCall(c: Context<AppEnv>, service: Service, path: stri
   // Both before any money moves: a call Tollgate cannot sign, or too large to sign, is refused.
   const { signer } = await signingKeys(c.env);
   const body = mcp ? mcp.body : await readRequestBody(request);
-  const idempotency = await callIdempotency(request, path, body);
+  const amount = quote(rule, callBound(request, rule, body));
+  // A paid retry's offer must match the call; its nonce is the call's key (an offer pays once).
+  const idempotency = paid ? await paidIdempotency(c, paid, service, path, body, amount) : await callIdempotency(request, path, body);
   const input: ReserveInput = {
     keyHash: await hashKey(key),
     requestId,
     serviceId: service.id,
     providerId: service.provider_id,
     feeBps: service.fee_bps ?? cfg.PLATFORM_FEE_BPS,
-    amount: quote(rule, boundOf(request, rule, body)),
+    amount,
     currency: service.currency,
     ttlMs: rule.deferred ? service.hold_timeout_s * 1000 : service.timeout_ms + cfg.HOLD_TTL_SECONDS * 1000,
     deferredRule: rule.deferred ? rule : null,
@@ -96,13 +99,26 @@ export async function proxyCall(c: Context<AppEnv>, service: Service, path: stri
   const retry = request.method === "GET" || request.method === "HEAD" || idempotency !== null;
   const reservation = await new AccountClient(c.env, c.executionCtx, accountId).reserve(input, retry);
   if (!reservation.ok) {
+    if (paid && reservation.code.startsWith("idempotency_")) throw offerUsed(reservation);
     // A retry of a charged call gets the first call's response: not forwarded, not charged.
     if (reservation.code === "idempotency_replay") return replay(reservation.response);
     if (mcp?.tool) return toolRefusal(mcp.tool.id, reserveRefusal(reservation));
+    // Short of funds: the answer also offers the price, for a client that pays another way.
+    if (reservation.code === "insufficient_funds") throw await withOffer(c, service, path, reserveRefusal(reservation), amount);
     throw reserveRefusal(reservation);
   }
-  const hold = reservation;
+  const held = { rule, mcp, body, hold: reservation, requestId, keep: idempotency !== null, signer };
+  const response = await forwardAndCharge(c, service, path, base, held);
+  return paid ? addReceipt(response, paid, requestId, accountId) : response;
+}
 
+/** What the reserve decided a call is: its rule, its MCP tool if any, its body and its hold. */
+type HeldCall = { rule: PriceRule; mcp: McpCall | null; body: ArrayBuffer | null; hold: Hold; requestId: string; keep: boolean; signer: Signer };
+
+/** Steps 2–4 of a call the ledger has held: forward it signed, answer, and charge what it cost. */
+async function forwardAndCharge(c: Context<AppEnv>, service: Service, path: string, base: string, call: HeldCall): Promise<Response> {
+  const request = c.req.raw;
+  const { rule, mcp, body, hold, requestId, signer } = call;
   try {
     // 2. Forward, signed over the call and what the hold covers (the provider can verify both).
     const startedAt = Date.now();
@@ -133,7 +149,7 @@ export async function proxyCall(c: Context<AppEnv>, service: Service, path: stri
     if (served.status >= 400) return await served.refused();
     // A tool call's charge waits for its answer: an error (or `isError`) costs nothing.
     if (mcp?.tool) return await served.respondThenChargeTool(rule, new ToolAnswer(mcp.tool.id, isEventStream(outcome.response)), startedAt);
-    const keep = idempotency !== null ? requestId : null;
+    const keep = call.keep ? requestId : null;
     const requestBytes = body?.byteLength ?? Number(request.headers.get("content-length") ?? 0);
     return await served.respondThenCharge(rule, keep, startedAt, requestBytes);
   } catch (err) {
@@ -150,9 +166,9 @@ function originFailed(hold: Hold, reason: "origin_timeout" | "origin_unreachable
   return problemResponse(new ApiError("origin_error", "The origin could not be reached."), UNCHARGED);
 }
 
-/** For a tokens rule, a JSON request body of modest size bounds the hold by its own `max_tokens`. */
-function boundOf(request: Request, rule: PriceRule, body: ArrayBuffer | null): RequestBound | null {
-  if (rule.meter !== "tokens" || !body || body.byteLength > MAX_BOUND_BODY) return null;
-  if (!(request.headers.get("content-type") ?? "").includes("json")) return null;
-  return requestBound(body);
+/** A paid retry whose offer already paid for a call (or is paying for one now): nothing happens twice. */
+function offerUsed(refused: { code: string; response?: { request_id: string } }): ApiError {
+  const first = refused.response?.request_id;
+  const detail = "This offer has already paid for a call; ask again for a new one (send the request without payment).";
+  return new ApiError("payment_replayed", detail, first ? { request_id: first } : {});
 }

@@ -12,7 +12,7 @@ const HOP_BY_HOP = new Set([
 ]);
 
 /** Request headers the origin must never see: the agent's credentials and what the edge adds. */
-const CLIENT_ONLY = new Set(["authorization", "x-api-key", "host", "content-length", "idempotency-key"]);
+const CLIENT_ONLY = new Set(["authorization", "x-api-key", "payment-signature", "host", "content-length", "idempotency-key"]);
 
 /**
  * Tollgate's signature fields (signing.ts). A client's copy is dropped, not merely overwritten: a

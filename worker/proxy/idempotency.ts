@@ -13,8 +13,12 @@ export type CallIdempotency = { key: string; fingerprint: string };
  * The agent's `Idempotency-Key` and a digest of what it asks (method, path, query, body): the
  * same key with another call is a 422, never a replay of something else.
  */
-export async function callIdempotency(request: Request, path: string, body: ArrayBuffer | null): Promise<CallIdempotency | null> {
-  const key = request.headers.get("idempotency-key");
+export async function callIdempotency(
+  request: Request,
+  path: string,
+  body: ArrayBuffer | null,
+  key = request.headers.get("idempotency-key"),
+): Promise<CallIdempotency | null> {
   if (key === null) return null;
   if (!/^[\x21-\x7e]{1,255}$/.test(key)) throw new ApiError("invalid_request", "Idempotency-Key: 1–255 visible ASCII characters");
   const bodyDigest = body ? await sha256Hex(body) : "";

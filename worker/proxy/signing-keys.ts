@@ -7,7 +7,8 @@ export type Signer = { kid: string; privateKey: CryptoKey };
 /** A published verification key (RFC 8037 OKP JWK; `alg` per RFC 9864). */
 export type PublicJwk = { kty: "OKP"; crv: "Ed25519"; x: string; kid: string; alg: "Ed25519"; use: "sig" };
 
-export type SigningKeySet = { signer: Signer; jwks: { keys: PublicJwk[] } };
+/** The active signer, the published keys, and each published key imported for verifying (by kid). */
+export type SigningKeySet = { signer: Signer; jwks: { keys: PublicJwk[] }; verifiers: Map<string, CryptoKey> };
 
 const ED25519 = { name: "Ed25519" } as const;
 
@@ -50,7 +51,9 @@ async function load(keys: SigningJwk[]): Promise<SigningKeySet> {
   const active = keys[0] as SigningJwk & { d: string };
   const privateKey = await crypto.subtle.importKey("jwk", { kty: "OKP", crv: "Ed25519", x: active.x, d: active.d }, ED25519, false, ["sign"]);
   await assertPair(active, privateKey);
-  return { signer: { kid: active.kid, privateKey }, jwks: { keys: keys.map(publicJwk) } };
+  const verifiers = new Map<string, CryptoKey>();
+  for (const k of keys) verifiers.set(k.kid, await crypto.subtle.importKey("jwk", { kty: "OKP", crv: "Ed25519", x: k.x }, ED25519, false, ["verify"]));
+  return { signer: { kid: active.kid, privateKey }, jwks: { keys: keys.map(publicJwk) }, verifiers };
 }
 
 /**
