@@ -6,8 +6,8 @@
  */
 import { wrapFetchWithPayment, x402Client } from "@x402/fetch";
 import { describe, expect, it } from "vitest";
-import { decodeHeader, encodeHeader } from "../../core/x402/headers";
-import { tollgatePrepaid } from "../../sdk/src/x402";
+import { decodeHeader, encodeHeader } from "../../core/x402/headers.ts";
+import { tollgatePrepaid } from "../../sdk/src/x402.ts";
 import { eventually, gatewayWithOrigin } from "./harness.ts";
 
 const w = gatewayWithOrigin();

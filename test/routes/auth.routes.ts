@@ -6,6 +6,9 @@
 import { unique } from "./helpers";
 import { mandateTerms, type Role, type World } from "./auth.world";
 
+/** A priced proxied call without a credential is offered its price (docs/HTTP-402.md). */
+const unpaid = { status: 402, code: "payment_required" };
+
 export type ProtectedRoute = {
   name: string;
   method: string;
@@ -18,6 +21,8 @@ export type ProtectedRoute = {
   alsoAllowed?: Role[];
   /** Every role that must not reach the route, and what it gets instead. */
   wrong: Partial<Record<Role, number>>;
+  /** What a request without a credential gets, when not 401 `unauthorized` (the proxy offers a price). */
+  missing?: { status: number; code: string };
   /** Request headers the route needs besides the credential (e.g. MCP's Accept). */
   headers?: Record<string, string>;
 };
@@ -395,7 +400,15 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     ok: 200,
     wrong: notAgent,
   },
-  { name: "/s/{slug}/{path} (proxy)", method: "GET", path: (w) => `/s/${w.serviceA.slug}/echo/auth`, allowed: "agentA", ok: 200, wrong: notAgent },
+  {
+    name: "/s/{slug}/{path} (proxy)",
+    method: "GET",
+    path: (w) => `/s/${w.serviceA.slug}/echo/auth`,
+    allowed: "agentA",
+    ok: 200,
+    wrong: notAgent,
+    missing: unpaid,
+  },
   // The proxy forwards every method /openapi.json documents; each is a paid call for an agent key only.
   // No body: the JSON API's bodies are what fuzz.error.test.ts generates junk for, and this is not one.
   ...(["POST", "PUT", "PATCH", "DELETE"] as const).map(
@@ -406,6 +419,7 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
       allowed: "agentA",
       ok: 200,
       wrong: notAgent,
+      missing: unpaid,
     }),
   ),
   // Finance: usage reports, the general ledger, the reconciler, the audit trail.

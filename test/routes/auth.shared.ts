@@ -31,12 +31,13 @@ export function authSuite(route: ProtectedRoute, world: () => World): void {
   };
   const good = () => world().keys[route.allowed];
 
-  it("without a credential → 401 unauthorized", async () => {
-    await expectProblem(await send(null), 401, "unauthorized");
+  const missing = route.missing ?? { status: 401, code: "unauthorized" };
+  it(`without a credential → ${missing.status} ${missing.code}`, async () => {
+    await expectProblem(await send(null), missing.status, missing.code);
   });
 
-  it("with a non-Bearer Authorization → 401 unauthorized", async () => {
-    await expectProblem(await send(null, { authorization: `Basic ${btoa(`user:${good()}`)}` }), 401, "unauthorized");
+  it(`with a non-Bearer Authorization → ${missing.status} ${missing.code}`, async () => {
+    await expectProblem(await send(null, { authorization: `Basic ${btoa(`user:${good()}`)}` }), missing.status, missing.code);
   });
 
   it("with a garbage key → 401 invalid_key", async () => {

@@ -99,7 +99,7 @@ describe("/openapi.json", () => {
     expect([...code.enum].sort()).toEqual([...ERROR_CODES].sort());
   });
 
-  it("the proxy documents the agent key as x-api-key too, and its tollgate-* response headers", () => {
+  it("the proxy documents the agent key as x-api-key too, its tollgate-* and payment response headers", () => {
     expect(doc.components.securitySchemes.api_key).toEqual({ type: "apiKey", in: "header", name: "x-api-key" });
     const op = doc.paths["/s/{slug}/{path}"].get;
     expect(op.security).toEqual([{ bearer: [] }, { api_key: [] }]);
@@ -109,8 +109,12 @@ describe("/openapi.json", () => {
       "tollgate-balance",
       "tollgate-refund",
       "tollgate-pass",
+      "payment-response",
+      "payment-receipt",
     ]);
     expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(["400", "401", "402", "404", "502", "504"]));
+    // The 402's offer, for x402 and MPP clients.
+    expect(Object.keys(op.responses["402"].headers)).toEqual(["payment-required", "www-authenticate"]);
   });
 
   it("money is documented as integers", () => {

@@ -110,13 +110,14 @@ describe("a paid retry must match an offer the gateway made (I12: a refused paym
 
   it("malformed payment headers are 402 payment_invalid with a fresh offer, never a charge", async () => {
     const { svc, p } = await offered();
-    for (const headers of [
+    const malformed: Record<string, string>[] = [
       { "payment-signature": "%%%" },
       { "payment-signature": btoa(JSON.stringify({ x402Version: 1, payload: { key: p.agentKey } })) },
       { "payment-signature": btoa(JSON.stringify({ x402Version: 2, accepted: { scheme: "exact", network: "eip155:8453" }, payload: { key: p.agentKey } })) },
       { authorization: "Payment not*base64url" },
       { authorization: `Payment ${btoa(JSON.stringify({ challenge: { method: "stripe" }, payload: { key: p.agentKey } })).replace(/=+$/, "")}` },
-    ]) {
+    ];
+    for (const headers of malformed) {
       const res = await call(`/s/${svc.slug}/echo`, { headers });
       expect(res.status, JSON.stringify(headers)).toBe(402);
       await refusedUnchanged(res, p.accountId, /PAYMENT-SIGNATURE|Payment|malformed/);

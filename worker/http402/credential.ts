@@ -25,9 +25,9 @@ export function readPaidRetry(headers: Headers): PaidRetry | null {
 
 function fromX402(doc: unknown): PaidRetry {
   const d = record(doc);
-  if (!d || d.x402Version !== 2) throw invalid("PAYMENT-SIGNATURE: base64 JSON of an x402 version 2 payment payload.");
-  const accepted = record(d.accepted);
-  const payload = record(d.payload);
+  if (d?.x402Version !== 2) throw invalid("PAYMENT-SIGNATURE: base64 JSON of an x402 version 2 payment payload.");
+  const accepted = record(d?.accepted);
+  const payload = record(d?.payload);
   const extra = record(accepted?.extra);
   if (!accepted || accepted.scheme !== SCHEME || accepted.network !== NETWORK)
     throw invalid(`PAYMENT-SIGNATURE: accepted must be a '${SCHEME}' offer on '${NETWORK}'.`);

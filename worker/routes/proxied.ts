@@ -17,7 +17,8 @@ export function documentProxy(app: OpenAPIHono<AppEnv>): void {
     app.openAPIRegistry.registerPath({
       method,
       path: "/s/{slug}/{path}",
-      summary: "A metered call to a service's origin (agent key as Bearer token or x-api-key)",
+      summary:
+        "A metered call to a service's origin (agent key as Bearer token or x-api-key, or a paid retry of a 402: x402 PAYMENT-SIGNATURE or MPP Authorization: Payment)",
       description: "`path` may hold slashes. Query string and body pass through; the response streams.",
       security: [{ bearer: [] }, { api_key: [] }],
       request: {
@@ -35,15 +36,33 @@ export function documentProxy(app: OpenAPIHono<AppEnv>): void {
             "tollgate-balance": header("The account's available balance after the charge."),
             "tollgate-refund": header("sla_breach: the origin answered slower than the service's SLA; the charge is refunded in full as it settles."),
             "tollgate-pass": header("The pass that served the call (then tollgate-charge is 0)."),
+            "payment-response": header(
+              "x402: base64 JSON {success, transaction (the request id), network, payer, amount?} when the call was paid with PAYMENT-SIGNATURE.",
+            ),
+            "payment-receipt": header(
+              "MPP: base64url JSON {method, reference (the request id), status, timestamp} when the call was paid with Authorization: Payment.",
+            ),
           },
         },
         400: problem("non_canonical_request (path, userinfo, Host), invalid_request (Transfer-Encoding with Content-Length, control characters)"),
         401: problem("unauthorized, invalid_key"),
-        402: problem("insufficient_funds (with price and available), pass_required (a pass-only plan covers the call and the account has no pass of it)"),
+        402: {
+          ...problem(
+            "payment_required (no credential: pay the offer, or send a key), payment_invalid (an altered, expired or foreign offer), insufficient_funds (with price and available), pass_required (a pass-only plan covers the call and the account has no pass of it)",
+          ),
+          headers: {
+            "payment-required": header(
+              "x402 v2: base64 JSON {x402Version, error, resource, accepts: [a tollgate-prepaid offer]} (payment_required, payment_invalid, insufficient_funds).",
+            ),
+            "www-authenticate": header(
+              'MPP: Payment id, realm, method="tollgate", intent="charge", request (base64url JSON {amount, currency, recipient, offer}), expires.',
+            ),
+          },
+        },
         403: problem("mandate_*"),
         404: problem("unknown_service, no_price"),
         409: problem(
-          "currency_mismatch (the service prices in another currency than the account's: account_currency, service_currency), idempotency_in_flight",
+          "currency_mismatch (the service prices in another currency than the account's: account_currency, service_currency), idempotency_in_flight, payment_replayed (the offer already paid for a call: request_id)",
         ),
         413: problem("payload_too_large (bodies are read whole to be signed; at most 10 MiB)"),
         429: problem("rate_limited (velocity limits, too many failed authentications, an overloaded ledger; see Retry-After)"),
