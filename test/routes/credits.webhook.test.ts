@@ -3,7 +3,7 @@
  * at least once, often several times at once, so the relay credits with the event's id as
  * Idempotency-Key. However many deliveries race, the account is credited once.
  */
-import { env } from "cloudflare:test";
+import { testEnv as env } from "../durable-objects/helpers";
 import { describe, expect, it } from "vitest";
 import { api, balance, createAccount, OPERATOR, transfers } from "./helpers";
 

@@ -1,5 +1,5 @@
 /** Sign-up requests with the gateway opened for them (OPEN_SIGNUP), each from a client address of its own choosing. */
-import { env } from "cloudflare:test";
+import { testEnv as env } from "../durable-objects/helpers";
 import { callWithEnv } from "./helpers";
 
 export const OPEN = { OPEN_SIGNUP: "true" };

@@ -1,5 +1,5 @@
 /** POST /v1/signup: a provider signs itself up, gets a working key, and a retry gets the same one. */
-import { env } from "cloudflare:test";
+import { testEnv as env } from "../durable-objects/helpers";
 import { describe, expect, it } from "vitest";
 import { api, expectProblem, originUrl, unique } from "./helpers";
 import { counts, freshIp, idemKey, signup } from "./signup-helpers";
