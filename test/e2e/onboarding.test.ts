@@ -8,7 +8,6 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { createTollgateClient, TollgateCallError, TollgatePaymentError } from "../../sdk/src/index.ts";
-import { sdkSnippet } from "../../worker/onboarding/snippet.ts";
 import { gatewayWithOrigin, type Json } from "./harness.ts";
 
 const w = gatewayWithOrigin({ OPEN_SIGNUP: "true" });
@@ -28,16 +27,17 @@ describe("end to end: sign up, top up, pay per call with the SDK's client", () =
     const slug = `onb-${Date.now().toString(36)}`;
     const svc = await api("POST", "/v1/services", providerKey, { slug, name: "Echo", origin: origin.url, prices: [{ per_call: 1_500 }] });
     expect(svc.status, JSON.stringify(svc.body)).toBe(201);
-    // The snippet the dashboard shows for this service points at this gateway's published keys.
-    const snippet = sdkSnippet({ serviceId: svc.body.id, slug, gatewayUrl: gw.url });
-    expect(snippet.jwksUrl).toBe(svc.body.verification.jwks_url);
-    const jwks = await fetch(snippet.jwksUrl);
+    // What the provider's origin verifies with: this gateway's published keys.
+    const jwks = await fetch(svc.body.verification.jwks_url);
     expect(((await jwks.json()) as Json).keys.length).toBeGreaterThan(0);
 
     // 2. The account is topped up by a processor's event, delivered twice: credited once.
     const acct = (await api("POST", "/v1/accounts", op, { name: "payer", currency: "USD" })).body;
     const event = { "idempotency-key": "evt_1QxOnboardingE2E000001" };
-    for (let i = 0; i < 2; i++) expect((await api("POST", `/v1/accounts/${acct.id}/credits`, op, { amount: 4_000, reference: "stripe:evt_1QxOnboardingE2E000001" }, event)).status).toBe(201);
+    for (let i = 0; i < 2; i++)
+      expect((await api("POST", `/v1/accounts/${acct.id}/credits`, op, { amount: 4_000, reference: "stripe:evt_1QxOnboardingE2E000001" }, event)).status).toBe(
+        201,
+      );
     const agentKey: string = (await api("POST", `/v1/accounts/${acct.id}/agent-keys`, acct.owner_key, { name: "bot" })).body.key;
 
     // 3. The agent pays per call with the SDK's client.
@@ -55,14 +55,29 @@ describe("end to end: sign up, top up, pay per call with the SDK's client", () =
 
     // By URL too, with an idempotency key: the retry is answered from the first call, charged once.
     const byUrl = `${gw.url}/s/${slug}`;
-    const first = await tollgate.call(byUrl, "/echo/once", { method: "POST", body: "{}", headers: { "content-type": "application/json" }, idempotencyKey: "agent-call-1" });
+    const first = await tollgate.call(byUrl, "/echo/once", {
+      method: "POST",
+      body: "{}",
+      headers: { "content-type": "application/json" },
+      idempotencyKey: "agent-call-1",
+    });
     await first.response.body?.cancel();
-    const retry = await tollgate.call(byUrl, "/echo/once", { method: "POST", body: "{}", headers: { "content-type": "application/json" }, idempotencyKey: "agent-call-1" });
+    const retry = await tollgate.call(byUrl, "/echo/once", {
+      method: "POST",
+      body: "{}",
+      headers: { "content-type": "application/json" },
+      idempotencyKey: "agent-call-1",
+    });
     await retry.response.body?.cancel();
     expect(first).toMatchObject({ charge: 1_500, replayed: false });
     expect(retry).toMatchObject({ charge: 1_500, replayed: true, requestId: first.requestId });
     const journal = (await api("GET", `/v1/accounts/${acct.id}/transfers?limit=100`, acct.owner_key)).body.data as Json[];
-    expect(journal.filter((t) => t.kind === "capture").map((t) => t.request_id).sort()).toEqual([paid.requestId, first.requestId].sort());
+    expect(
+      journal
+        .filter((t) => t.kind === "capture")
+        .map((t) => t.request_id)
+        .sort(),
+    ).toEqual([paid.requestId, first.requestId].sort());
 
     // 1000 left, the call may cost 1500: 402 insufficient_funds, as the typed error, nothing charged.
     const refused = await tollgate.call(slug, "/echo/broke").catch((e: unknown) => e);
@@ -98,7 +113,9 @@ describe("end to end: sign up, top up, pay per call with the SDK's client", () =
     const acct = (await api("POST", "/v1/accounts", op, { name: "payer", currency: "USD" })).body;
     await api("POST", `/v1/accounts/${acct.id}/credits`, op, { amount: 100_000 });
     const until = new Date(Date.now() + 3_600_000).toISOString();
-    const mandate = (await api("POST", `/v1/accounts/${acct.id}/mandates`, acct.owner_key, { intent: "one call", max_total: 1_000, max_per_call: 1_000, valid_until: until })).body;
+    const mandate = (
+      await api("POST", `/v1/accounts/${acct.id}/mandates`, acct.owner_key, { intent: "one call", max_total: 1_000, max_per_call: 1_000, valid_until: until })
+    ).body;
     const key = (await api("POST", `/v1/accounts/${acct.id}/agent-keys`, acct.owner_key, { name: "bound", mandate_id: mandate.id })).body.key;
     const tollgate = createTollgateClient({ baseUrl: gw.url, agentKey: key });
     const ok = await tollgate.call(slug, "/echo");
@@ -106,6 +123,10 @@ describe("end to end: sign up, top up, pay per call with the SDK's client", () =
     expect(ok.charge).toBe(700);
     const refused = (await tollgate.call(slug, "/echo").catch((e: unknown) => e)) as TollgatePaymentError;
     expect(refused).toBeInstanceOf(TollgatePaymentError);
-    expect({ status: refused.status, code: refused.code, mandateId: refused.mandateId }).toEqual({ status: 403, code: "mandate_exceeded", mandateId: mandate.id });
+    expect({ status: refused.status, code: refused.code, mandateId: refused.mandateId }).toEqual({
+      status: 403,
+      code: "mandate_exceeded",
+      mandateId: mandate.id,
+    });
   });
 });

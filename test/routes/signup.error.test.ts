@@ -6,7 +6,7 @@ import { counts, freshIp, idemKey, signup } from "./signup-helpers";
 const good = { name: "Acme", email: "ops@acme.example" };
 
 describe("POST /v1/signup refused", () => {
-  it("closed unless the operator sets OPEN_SIGNUP=true (the default and \"false\"): 403 signup_closed", async () => {
+  it('closed unless the operator sets OPEN_SIGNUP=true (the default and "false"): 403 signup_closed', async () => {
     const before = await counts();
     const closedByDefault = await call("/v1/signup", { body: good, headers: { "cf-connecting-ip": freshIp() } });
     const problem = await expectProblem(closedByDefault, 403, "signup_closed");

@@ -1,7 +1,8 @@
 /** POST /v1/signup: a provider signs itself up, gets a working key, and a retry gets the same one. */
 import { testEnv as env } from "../durable-objects/helpers";
 import { describe, expect, it } from "vitest";
-import { api, expectProblem, originUrl, unique } from "./helpers";
+import { sdkSnippet } from "../../worker/onboarding/snippet";
+import { api, expectProblem, GATEWAY, originUrl, unique } from "./helpers";
 import { counts, freshIp, idemKey, signup } from "./signup-helpers";
 
 describe("POST /v1/signup", () => {
@@ -27,6 +28,17 @@ describe("POST /v1/signup", () => {
     expect(created.status).toBe(201);
     const list = await api("/v1/services", { key: api_key });
     expect(list.body.data.map((s: any) => s.id)).toEqual([created.body.id]);
+  });
+
+  it("the snippet for the new service (sdkSnippet) points at the keys its verification names", async () => {
+    const { api_key } = await (await signup({ name: "Snippet", email: "s@snippet.example" }, { ip: freshIp() })).json<any>();
+    const slug = unique("snippet");
+    const svc = await api("/v1/services", { key: api_key, body: { slug, name: "S", origin: originUrl(), prices: [{ per_call: 1 }] } });
+    const snippet = sdkSnippet({ serviceId: svc.body.id, slug, gatewayUrl: GATEWAY });
+    expect(snippet.jwksUrl).toBe(svc.body.verification.jwks_url);
+    expect(snippet.code).toContain(`serviceId: "${svc.body.id}"`);
+    const jwks = await api(new URL(snippet.jwksUrl).pathname);
+    expect(jwks.body.keys.length).toBeGreaterThan(0);
   });
 
   it("a retry with the same Idempotency-Key answers the same provider and key, and creates nothing", async () => {

@@ -18,9 +18,7 @@ const input = { serviceId: "svc_abcdefghij0123456789", slug: "translate", gatewa
 describe("sdkSnippet", () => {
   it("is the README's verifier with the service id and the gateway's JWKS URL in place of the placeholders", () => {
     const s = sdkSnippet(input);
-    const expected = documentedVerifier()
-      .replace("https://<gateway>", "https://tollgate.example.com")
-      .replace("svc_8k2…", input.serviceId);
+    const expected = documentedVerifier().replace("https://<gateway>", "https://tollgate.example.com").replace("svc_8k2…", input.serviceId);
     expect(expected).not.toContain("<gateway>");
     expect(s.code).toBe(expected);
     expect(s.jwksUrl).toBe(`https://tollgate.example.com${JWKS_PATH}`);

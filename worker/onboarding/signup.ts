@@ -72,7 +72,10 @@ export async function openProvider(env: Env, input: SignupInput, options: Signup
   const keyUnused = sql`NOT EXISTS (SELECT 1 FROM ${signups} WHERE idempotency_key_hash = ${keyHash})`;
   const results = await env.DB.batch<Record<string, unknown>>([
     // A null key matches no row (NULL = NULL is not true), so a sign-up without one always inserts.
-    statement(env.DB, sql`INSERT INTO ${providers} (id, name, key_hash, created_at) SELECT ${id}, ${name}, ${await hashKey(apiKey)}, ${now} WHERE ${keyUnused}`),
+    statement(
+      env.DB,
+      sql`INSERT INTO ${providers} (id, name, key_hash, created_at) SELECT ${id}, ${name}, ${await hashKey(apiKey)}, ${now} WHERE ${keyUnused}`,
+    ),
     statement(
       env.DB,
       sql`INSERT INTO ${signups} (provider_id, email, idempotency_key_hash, fingerprint, sealed_key, created_at)
@@ -88,7 +91,12 @@ export async function openProvider(env: Env, input: SignupInput, options: Signup
   const earlierKey = await unseal(idempotencyKey, String(earlier.sealed_key));
   // Unreachable unless the row was altered: the lookup digest and the seal come from the same key.
   if (earlierKey === null) throw new ApiError("conflict", "The earlier sign-up with this Idempotency-Key cannot be answered again.");
-  const provider = { id: String(earlier.provider_id), name: String(earlier.name), email: String(earlier.email), created_at: new Date(Number(earlier.created_at)).toISOString() };
+  const provider = {
+    id: String(earlier.provider_id),
+    name: String(earlier.name),
+    email: String(earlier.email),
+    created_at: new Date(Number(earlier.created_at)).toISOString(),
+  };
   return { provider, apiKey: earlierKey, replayed: true };
 }
 
