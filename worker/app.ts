@@ -31,6 +31,7 @@ import { tipRoutes } from "./routes/tips";
 import { serviceRoutes } from "./routes/services";
 import { statementRoutes } from "./routes/statements";
 import { catalogRoutes } from "./routes/catalog";
+import { signupRoutes } from "./routes/signup";
 import { documentMcp } from "./mcp/openapi";
 import { mcpEndpoint, mcpMethodNotAllowed } from "./mcp/server";
 import { uncollectedRoutes } from "./routes/uncollected";
@@ -145,6 +146,7 @@ export function buildApp() {
   app.route("/", wellKnownRoutes);
   app.route("/", statementRoutes);
   app.route("/", catalogRoutes);
+  app.route("/", signupRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   documentProxy(app);

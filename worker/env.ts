@@ -25,6 +25,10 @@ export type Env = {
   PAYOUT_DELAY_S?: string;
   /** The platform's take on tips, in basis points (default 0: tips reach the provider whole). */
   TIP_FEE_BPS?: string;
+  /** "true": anyone may register as a provider with POST /v1/signup (default "false": the operator registers them). */
+  OPEN_SIGNUP?: string;
+  /** Sign-ups one client address may make per hour (default 5). */
+  SIGNUP_LIMIT?: string;
 };
 
 const Base64Url32 = /^[A-Za-z0-9_-]{43}$/;
@@ -80,6 +84,13 @@ const Config = z.object({
     .default("false")
     .transform((v) => v === "true"),
   AUTH_FAILURE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(20),
+  // Self-serve provider sign-up (POST /v1/signup): off unless the operator opens it, and strict
+  // like ALLOW_PRIVATE_ORIGINS ("yes" must not open it by accident). `npm start` opens it.
+  OPEN_SIGNUP: z
+    .enum(["true", "false"], { message: 'OPEN_SIGNUP must be "true" or "false"' })
+    .default("false")
+    .transform((v) => v === "true"),
+  SIGNUP_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(5),
   // What the platform's compensation account credits an `unauthorized` dispute at once, at most
   // (micro-units of the account's currency; 0 turns immediate compensation off).
   COMPENSATION_LIMIT: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(100_000_000),

@@ -18,3 +18,5 @@ export type { NodeRequestLike, PlainRequest, VerifiableRequest } from "./message
 export type { FetchLike, Jwk, Jwks } from "./keys.js";
 export { TOLLGATE_SCHEME, tollgatePrepaid } from "./x402.js";
 export type { TollgatePrepaidOptions } from "./x402.js";
+export { createTollgateClient, TollgateCallError, TollgatePaymentError } from "./agent.js";
+export type { AgentFetch, TollgateCallInit, TollgateCallResult, TollgateClient, TollgateClientOptions, TollgateProblem } from "./agent.js";

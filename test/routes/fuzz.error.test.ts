@@ -120,6 +120,9 @@ const ENDPOINTS: Record<string, Endpoint> = {
     valid: () => ({ amount: 1, currency: "USD", reference: "fuzz" }),
   },
   "post /v1/passes": { role: "agentA", path: () => "/v1/passes", valid: (w) => ({ plan_id: w.planA, auto_renew: false }) },
+  // Public (no credential needed; the operator's key is ignored). Validation answers before the
+  // route, so junk is refused whether or not OPEN_SIGNUP opens it (here it does not).
+  "post /v1/signup": { role: "operator", path: () => "/v1/signup", valid: () => ({ name: "fuzz", email: "fuzz@fuzz.example" }) },
   "post /v1/usage": { role: "providerA", path: () => "/v1/usage", valid: (w) => ({ request_id: `req_${w.accountA.slice(5)}_${"0".repeat(20)}`, units: 1 }) },
 };
 

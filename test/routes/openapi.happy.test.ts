@@ -26,6 +26,7 @@ const PUBLIC = new Set([
   "get /.well-known/http-message-signatures-directory",
   "get /.well-known/jwks.json",
   "get /v1/catalog",
+  "post /v1/signup",
 ]);
 const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 

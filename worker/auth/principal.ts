@@ -52,7 +52,7 @@ export async function authenticate(c: Context<AppEnv>): Promise<Principal> {
 }
 
 /** Public API routes: no credential needed. */
-const PUBLIC = /^\/v1\/(services\/[^/]+\/pricing|catalog)$/;
+const PUBLIC = /^\/v1\/(services\/[^/]+\/pricing|catalog|signup)$/;
 
 /**
  * Authenticates every `/v1/*` call before its input is validated, so an unauthenticated

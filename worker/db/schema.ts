@@ -223,3 +223,25 @@ export const auditEvents = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.accountId, t.seq] })],
 );
+
+/**
+ * Self-serve sign-ups (POST /v1/signup): who signed up for each provider made that way. A sign-up
+ * sent with an Idempotency-Key keeps only digests of it: `idempotency_key_hash` finds a retry, and
+ * `sealed_key` is the provider key sealed under a key derived from the Idempotency-Key (so only
+ * the client that chose it can read the provider key back on a retry; worker/onboarding/seal.ts).
+ */
+export const signups = sqliteTable(
+  "signups",
+  {
+    providerId: text("provider_id")
+      .primaryKey()
+      .references(() => providers.id),
+    email: text("email").notNull(),
+    idempotencyKeyHash: text("idempotency_key_hash"),
+    /** SHA-256 of the request (name, email): a reused key must send the same. */
+    fingerprint: text("fingerprint").notNull(),
+    sealedKey: text("sealed_key"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("signups_idempotency").on(t.idempotencyKeyHash)],
+);
