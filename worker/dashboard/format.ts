@@ -19,3 +19,20 @@ export function when(at: string | number | null | undefined): string {
 export function thisMonth(now = new Date()): string {
   return now.toISOString().slice(0, 7);
 }
+
+/**
+ * A decimal amount typed into a form ("5", "5.25", "0.000001") as micro-units, parsed as text
+ * (never through a float). Null when blank; undefined when not an amount.
+ */
+export function parseAmount(text: unknown): number | null | undefined {
+  if (typeof text !== "string" || text.trim() === "") return null;
+  const m = /^(\d{1,9})(?:\.(\d{1,6}))?$/.exec(text.trim().replaceAll(",", ""));
+  if (!m) return undefined;
+  return Number(m[1]) * 1_000_000 + Number((m[2] ?? "").padEnd(6, "0"));
+}
+
+/** A form field as trimmed text ("" when absent or a file). */
+export function field(body: Record<string, unknown>, name: string): string {
+  const v = body[name];
+  return typeof v === "string" ? v.trim() : "";
+}
