@@ -88,7 +88,6 @@ describe.runIf(run)("owner dashboard in a browser", () => {
     expect(await mandateRow.count()).toBe(1);
     expect(await mandateRow.textContent()).toContain("total 10.00 USD, per call 2.00 USD");
     const mandateId = (await mandateRow.getAttribute("data-mandate-id")) ?? "";
-    await screenshot(page, "mandates");
 
     // An agent key bound to the mandate: its secret is on this response only.
     await page.getByRole("link", { name: "Agent keys" }).click();
@@ -174,6 +173,7 @@ describe.runIf(run)("owner dashboard in a browser", () => {
     // The mandates page counts what the mandate allowed and refused.
     await page.getByRole("link", { name: "Mandates" }).click();
     expect(await page.locator(`tr[data-mandate-id="${mandateId}"]`).textContent()).toContain(`${CALLS} allowed, 1 refused`);
+    await screenshot(page, "mandates");
 
     // The audit trail verifies server-side.
     await page.getByRole("link", { name: "Audit trail" }).click();
