@@ -246,6 +246,36 @@ describe.runIf(run)("owner dashboard in a browser", () => {
     expect((await api("GET", `/v1/accounts/${world.accountId}/mandates`, world.ownerKey)).body.data.length).toBe(before + 1);
   });
 
+  it("limits and revocation set on the keys page bind the agent's next call", async () => {
+    const { gw, api } = w;
+    const { page } = await newUser(b.browser);
+    await signIn(page, gw.url, world.ownerKey);
+    await page.goto(`${gw.url}/dashboard/owner/keys`);
+    const row = page.locator("tr[data-key-id]").first();
+    const keyId = (await row.getAttribute("data-key-id")) ?? "";
+    await row.locator("summary", { hasText: "Set limits" }).click();
+    await row.getByLabel("Most calls per minute").fill("");
+    await row.getByLabel("Most spend per minute").fill("0.5");
+    await row.getByRole("button", { name: "Save limits" }).click();
+    expect(await page.locator(".notice").textContent()).toContain("limits are set");
+    const keys = (await api("GET", `/v1/accounts/${world.accountId}/agent-keys`, world.ownerKey)).body.data;
+    expect(keys.find((k: { id: string }) => k.id === keyId)).toMatchObject({ max_calls_per_minute: null, max_spend_per_minute: 500_000 });
+    // 1.25 a call is more than 0.50 a minute: refused, and nothing is charged.
+    const balance = async () => (await api("GET", `/v1/accounts/${world.accountId}/balance`, world.ownerKey)).body.available;
+    const before = await balance();
+    const limited = await fetch(`${gw.url}/s/${world.slug}/echo`, { headers: { authorization: `Bearer ${agentKey}` } });
+    await limited.body?.cancel();
+    expect(limited.status).toBe(429);
+    expect(await balance()).toBe(before);
+
+    await page.locator(`tr[data-key-id="${keyId}"]`).getByRole("button", { name: "Revoke" }).click();
+    expect(await page.locator(".notice").textContent()).toContain("The agent key is revoked");
+    expect(await page.locator(`tr[data-key-id="${keyId}"]`).textContent()).toContain("revoked");
+    const revoked = await fetch(`${gw.url}/s/${world.slug}/echo`, { headers: { authorization: `Bearer ${agentKey}` } });
+    await revoked.body?.cancel();
+    expect(revoked.status).toBe(401);
+  });
+
   it("sign-out ends the session: the old cookie, replayed, no longer works", async () => {
     const { gw } = w;
     const { context, page } = await newUser(b.browser);
@@ -255,6 +285,13 @@ describe.runIf(run)("owner dashboard in a browser", () => {
     const asOld = (path: string, init: RequestInit = {}) =>
       fetch(`${gw.url}${path}`, { ...init, redirect: "manual", headers: { cookie: `tg_dashboard=${old}`, ...(init.headers ?? {}) } });
     expect((await asOld("/dashboard/owner")).status).toBe(200);
+    // The cookie is signed: the same session id with a later expiry is refused.
+    const [sid, exp, sig] = old.split(".");
+    const forged = await fetch(`${gw.url}/dashboard/owner`, {
+      redirect: "manual",
+      headers: { cookie: `tg_dashboard=${sid}.${Number(exp) + 86_400_000}.${sig}` },
+    });
+    expect(forged.status).toBe(303);
     await page.getByRole("button", { name: "Sign out" }).click();
     expect(new URL(page.url()).pathname).toBe("/dashboard/signin");
     expect((await context.cookies()).find((c) => c.name === "tg_dashboard")).toBeUndefined();

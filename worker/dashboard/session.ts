@@ -1,4 +1,4 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, lt } from "drizzle-orm";
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { randomToken, sha256Hex, timingSafeEqualHex } from "../../core/ids";
@@ -70,6 +70,10 @@ export async function startSession(c: Context<AppEnv>, principal: DashboardPrinc
   const id = randomToken(32);
   const now = Date.now();
   const expiresAt = now + SESSION_TTL_MS;
+  // Sessions past their expiry are worth nothing: each sign-in sweeps the ones a day past it.
+  await db(c.env)
+    .delete(dashboardSessions)
+    .where(lt(dashboardSessions.expiresAt, now - 86_400_000));
   await db(c.env)
     .insert(dashboardSessions)
     .values({
