@@ -44,6 +44,9 @@ async function setUp(): Promise<World> {
 /** A date N days from today (UTC) as YYYY-MM-DD, for the mandate form's date input. */
 const inDays = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
 
+/** Follows the dashboard's menu. */
+const nav = (page: Page, name: string) => page.getByRole("navigation", { name: "Dashboard" }).getByRole("link", { name }).click();
+
 async function csrfOf(page: Page): Promise<string> {
   return (await page.locator('input[name="_csrf"]').first().getAttribute("value")) ?? "";
 }
@@ -76,7 +79,19 @@ describe.runIf(run)("owner dashboard in a browser", () => {
     expect(cookie?.value).not.toContain(world.ownerKey);
 
     // A mandate: 10.00 in total, 2.00 a call, tagged team=search.
-    await page.getByRole("link", { name: "Mandates" }).click();
+    await nav(page, "Mandates");
+    await page.getByLabel("What agents may do").fill("Search the web for the quarterly report");
+    await page.getByLabel("Most in total").fill("10");
+    await page.getByLabel("Most per call").fill("2.00");
+    await page.getByLabel("Valid until").fill(inDays(30));
+    await page.getByLabel("Cost tags on every call").fill("team=search");
+    // First with a per-call limit above the total: the API's validation answers, nothing is created.
+    await page.getByLabel("Most per call").fill("12");
+    const invalid = page.waitForResponse((r) => r.request().method() === "POST" && r.url().endsWith("/dashboard/owner/mandates"));
+    await page.getByRole("button", { name: "Create mandate" }).click();
+    expect((await invalid).status()).toBe(400);
+    expect(await page.locator(".error").textContent()).toContain("max_per_call: must not exceed max_total");
+    expect(await page.locator("tr[data-mandate-id]").count()).toBe(0);
     await page.getByLabel("What agents may do").fill("Search the web for the quarterly report");
     await page.getByLabel("Most in total").fill("10");
     await page.getByLabel("Most per call").fill("2.00");
@@ -90,7 +105,7 @@ describe.runIf(run)("owner dashboard in a browser", () => {
     const mandateId = (await mandateRow.getAttribute("data-mandate-id")) ?? "";
 
     // An agent key bound to the mandate: its secret is on this response only.
-    await page.getByRole("link", { name: "Agent keys" }).click();
+    await nav(page, "Agent keys");
     await page.getByLabel("Name", { exact: true }).fill("research-bot");
     await page.getByLabel("Mandate (its limits bind every call of the key)").selectOption(mandateId);
     await page.locator("#new-calls").fill("60");
@@ -142,7 +157,7 @@ describe.runIf(run)("owner dashboard in a browser", () => {
     await screenshot(page, "overview");
 
     // The journal: three captures of 1.25 each, with their usage, and the credit.
-    await page.getByRole("link", { name: "Transfers" }).click();
+    await nav(page, "Transfers");
     const captures = page.locator('tr[data-kind="capture"]');
     expect(await captures.count()).toBe(CALLS);
     for (let i = 0; i < CALLS; i++) {
@@ -166,17 +181,25 @@ describe.runIf(run)("owner dashboard in a browser", () => {
     expect(await dispute.textContent()).toContain("Empty <script>alert(1)</script> answer");
     expect(await dispute.locator("td.num").first().textContent()).toBe("1.25 USD");
     await screenshot(page, "disputes");
+    // Disputing it again: the API's refusal, with its status, on the transfers page.
+    await nav(page, "Transfers");
+    const again = page.locator(`tr[data-transfer-id="${chargeId}"]`);
+    await again.locator("summary", { hasText: "Dispute" }).click();
+    const refused = page.waitForResponse((r) => r.request().method() === "POST" && r.url().endsWith("/dashboard/owner/disputes"));
+    await again.getByRole("button", { name: "Open dispute" }).click();
+    expect((await refused).status()).toBe(409);
+    expect(await page.locator(".error").textContent()).toContain("already disputed");
     // And the API agrees: one open dispute on that charge.
     const disputes = await w.api("GET", `/v1/accounts/${world.accountId}/disputes`, world.ownerKey);
     expect(disputes.body.data).toMatchObject([{ transfer_id: chargeId, reason: "not_delivered", status: "open", amount: PRICE }]);
 
     // The mandates page counts what the mandate allowed and refused.
-    await page.getByRole("link", { name: "Mandates" }).click();
+    await nav(page, "Mandates");
     expect(await page.locator(`tr[data-mandate-id="${mandateId}"]`).textContent()).toContain(`${CALLS} allowed, 1 refused`);
     await screenshot(page, "mandates");
 
     // The audit trail verifies server-side.
-    await page.getByRole("link", { name: "Audit trail" }).click();
+    await nav(page, "Audit trail");
     await eventually(
       async () => {
         await page.getByRole("button", { name: "Verify chain" }).click();
@@ -187,7 +210,7 @@ describe.runIf(run)("owner dashboard in a browser", () => {
     await screenshot(page, "audit");
 
     // This month's invoice, through the session (the API route wants a bearer key).
-    await page.getByRole("link", { name: "Invoices" }).click();
+    await nav(page, "Invoices");
     await screenshot(page, "invoices");
     const month = new Date().toISOString().slice(0, 7);
     await page.getByRole("link", { name: `Invoice ${month} (HTML)` }).click();

@@ -56,6 +56,9 @@ dashboardRoutes.post("/signin", async (c) => {
     const why = check.reason === "wrong_kind" ? "Agent keys cannot sign in: use the account's owner key or a provider key." : "That key is not valid.";
     return signInPage(c, why, 401);
   }
+  // Signing in again (perhaps with another key) ends the session this browser had.
+  const previous = await readSession(asApp(c));
+  if (previous) await endSession(asApp(c), previous, false); // the new cookie replaces it
   await startSession(asApp(c), check.principal, check.keyHash);
   return c.redirect(HOME[check.principal.role], 303);
 });

@@ -116,7 +116,7 @@ async function providerKeyHash(env: Env, providerId: string): Promise<string | n
 }
 
 /** Signs out: the row is ended (the cookie is dead wherever a copy of it is) and the cookie cleared. */
-export async function endSession(c: Context<AppEnv>, session: Session): Promise<void> {
+export async function endSession(c: Context<AppEnv>, session: Session, clearCookie = true): Promise<void> {
   await db(c.env).update(dashboardSessions).set({ endedAt: Date.now() }).where(eq(dashboardSessions.idHash, session.idHash));
-  deleteCookie(c, SESSION_COOKIE, { path: COOKIE_PATH, secure: cookieOptions(c, 0).secure });
+  if (clearCookie) deleteCookie(c, SESSION_COOKIE, { path: COOKIE_PATH, secure: cookieOptions(c, 0).secure });
 }

@@ -2,7 +2,7 @@ import { type DashContext, ownerAccount, signedIn } from "../../context";
 import { field, money, when } from "../../format";
 import { Layout, type Message } from "../../layout";
 import { page } from "../../render";
-import { ApiErrorNote, apiErrorText } from "./errors";
+import { ApiErrorNote, apiErrorText, apiStatus } from "./errors";
 import { noticeOf, redirectDone } from "./notices";
 import { transfersPage } from "./transfers";
 
@@ -100,6 +100,6 @@ export async function openDispute(c: DashContext): Promise<Response> {
     reason: field(body, "reason"),
     ...(detail ? { detail } : {}),
   });
-  if (!res.ok) return transfersPage(c, { kind: "error", text: apiErrorText(res) }, res.status === 404 ? 404 : 422);
+  if (!res.ok) return transfersPage(c, { kind: "error", text: apiErrorText(res) }, apiStatus(res));
   return redirectDone(c, PATH, "dispute_opened");
 }

@@ -1,3 +1,4 @@
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ApiResult } from "../../api";
 
 /** The API's own words for a refusal (its problem+json `detail`), or its status. */
@@ -13,4 +14,9 @@ export function ApiErrorNote({ result }: { result: ApiResult }) {
       {apiErrorText(result)}
     </p>
   );
+}
+
+/** A refused action's page carries the API's status (404, 409, 422…), so a client sees what happened. */
+export function apiStatus(result: ApiResult): ContentfulStatusCode {
+  return result.status >= 400 && result.status <= 599 ? (result.status as ContentfulStatusCode) : 502;
 }

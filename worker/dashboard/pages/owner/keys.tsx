@@ -1,9 +1,10 @@
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { type DashContext, ownerAccount, signedIn } from "../../context";
 import { field, money, parseAmount, when } from "../../format";
 import { Layout, type Message, PostForm } from "../../layout";
 import { notFoundPage, page } from "../../render";
 import type { Session } from "../../session";
-import { ApiErrorNote, apiErrorText } from "./errors";
+import { ApiErrorNote, apiErrorText, apiStatus } from "./errors";
 import { noticeOf, redirectDone } from "./notices";
 
 const PATH = "/dashboard/owner/keys";
@@ -84,7 +85,7 @@ export async function keysPage(
   c: DashContext,
   message: Message = null,
   created: { name: string; key: string } | null = null,
-  status: 200 | 201 | 400 | 404 | 422 = 200,
+  status: ContentfulStatusCode = 200,
 ) {
   const { session, api } = signedIn(c);
   const id = ownerAccount(session);
@@ -167,7 +168,7 @@ export async function createKey(c: DashContext): Promise<Response> {
     ...(mandateId ? { mandate_id: mandateId } : {}),
     ...limits,
   });
-  if (!res.ok) return keysPage(c, { kind: "error", text: apiErrorText(res) }, null, res.status === 404 ? 404 : 400);
+  if (!res.ok) return keysPage(c, { kind: "error", text: apiErrorText(res) }, null, apiStatus(res));
   // Rendered into this response only: the secret is never stored, redirected or logged.
   return keysPage(c, null, { name: res.body.name, key: res.body.key }, 201);
 }
@@ -179,7 +180,7 @@ export async function setKeyLimits(c: DashContext): Promise<Response> {
   const limits = limitsOf(await c.req.parseBody());
   if (typeof limits === "string") return keysPage(c, { kind: "error", text: limits }, null, 400);
   const res = await api.send("PATCH", `/v1/accounts/${ownerAccount(session)}/agent-keys/${keyId}`, limits);
-  if (!res.ok) return keysPage(c, { kind: "error", text: apiErrorText(res) }, null, res.status === 404 ? 404 : 400);
+  if (!res.ok) return keysPage(c, { kind: "error", text: apiErrorText(res) }, null, apiStatus(res));
   return redirectDone(c, PATH, "limits_set");
 }
 
@@ -188,6 +189,6 @@ export async function revokeKey(c: DashContext): Promise<Response> {
   if (!KEY_ID.test(keyId)) return notFoundPage(c);
   const { session, api } = signedIn(c);
   const res = await api.send("DELETE", `/v1/accounts/${ownerAccount(session)}/agent-keys/${keyId}`);
-  if (!res.ok) return keysPage(c, { kind: "error", text: apiErrorText(res) }, null, res.status === 404 ? 404 : 400);
+  if (!res.ok) return keysPage(c, { kind: "error", text: apiErrorText(res) }, null, apiStatus(res));
   return redirectDone(c, PATH, "key_revoked");
 }

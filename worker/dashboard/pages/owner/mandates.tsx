@@ -1,9 +1,10 @@
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ApiResult } from "../../api";
 import { type DashContext, ownerAccount, signedIn } from "../../context";
 import { field, money, parseAmount, when } from "../../format";
 import { Layout, type Message, PostForm } from "../../layout";
 import { notFoundPage, page } from "../../render";
-import { ApiErrorNote, apiErrorText } from "./errors";
+import { ApiErrorNote, apiErrorText, apiStatus } from "./errors";
 import { noticeOf, redirectDone } from "./notices";
 
 const PATH = "/dashboard/owner/mandates";
@@ -50,7 +51,7 @@ function decisionsByMandate(audit: ApiResult[]): Map<string, Decisions> {
   return out;
 }
 
-export async function mandatesPage(c: DashContext, message: Message = null, status: 200 | 400 | 404 = 200): Promise<Response> {
+export async function mandatesPage(c: DashContext, message: Message = null, status: ContentfulStatusCode = 200): Promise<Response> {
   const { session, api } = signedIn(c);
   const id = ownerAccount(session);
   const [mandates, balance, audit1] = await Promise.all([
@@ -207,7 +208,7 @@ export async function createMandate(c: DashContext): Promise<Response> {
   const input = mandateBody(await c.req.parseBody());
   if (typeof input === "string") return mandatesPage(c, { kind: "error", text: input }, 400);
   const res = await api.send("POST", `/v1/accounts/${ownerAccount(session)}/mandates`, input);
-  if (!res.ok) return mandatesPage(c, { kind: "error", text: apiErrorText(res) }, 400);
+  if (!res.ok) return mandatesPage(c, { kind: "error", text: apiErrorText(res) }, apiStatus(res));
   return redirectDone(c, PATH, "mandate_created");
 }
 
@@ -216,6 +217,6 @@ export async function revokeMandate(c: DashContext): Promise<Response> {
   if (!MANDATE_ID.test(mandateId)) return notFoundPage(c);
   const { session, api } = signedIn(c);
   const res = await api.send("DELETE", `/v1/accounts/${ownerAccount(session)}/mandates/${mandateId}`);
-  if (!res.ok) return mandatesPage(c, { kind: "error", text: apiErrorText(res) }, res.status === 404 ? 404 : 400);
+  if (!res.ok) return mandatesPage(c, { kind: "error", text: apiErrorText(res) }, apiStatus(res));
   return redirectDone(c, PATH, "mandate_revoked");
 }

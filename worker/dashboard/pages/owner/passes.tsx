@@ -1,8 +1,9 @@
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { type DashContext, ownerAccount, signedIn } from "../../context";
 import { money, when } from "../../format";
 import { Layout, type Message, PostForm } from "../../layout";
 import { notFoundPage, page } from "../../render";
-import { ApiErrorNote, apiErrorText } from "./errors";
+import { ApiErrorNote, apiErrorText, apiStatus } from "./errors";
 import { noticeOf, redirectDone } from "./notices";
 
 const PATH = "/dashboard/owner/passes";
@@ -25,7 +26,7 @@ type Pass = {
 };
 
 /** The account's passes (bought by its agents or by the owner), with a way to stop a renewal. */
-export async function passesPage(c: DashContext, message: Message = null, status: 200 | 400 | 404 = 200): Promise<Response> {
+export async function passesPage(c: DashContext, message: Message = null, status: ContentfulStatusCode = 200): Promise<Response> {
   const { session, api } = signedIn(c);
   const id = ownerAccount(session);
   const [res, balance] = await Promise.all([api.get(`/v1/accounts/${id}/passes?limit=100`), api.get(`/v1/accounts/${id}/balance`)]);
@@ -108,6 +109,6 @@ export async function stopRenewal(c: DashContext): Promise<Response> {
   const { api } = signedIn(c);
   // The API finds the pass in the owner's own account (the principal's), so no other account's pass is reachable.
   const res = await api.send("DELETE", `/v1/passes/${passId}`);
-  if (!res.ok) return passesPage(c, { kind: "error", text: apiErrorText(res) }, res.status === 404 ? 404 : 400);
+  if (!res.ok) return passesPage(c, { kind: "error", text: apiErrorText(res) }, apiStatus(res));
   return redirectDone(c, PATH, "renewal_stopped");
 }

@@ -1,3 +1,4 @@
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { type DashContext, ownerAccount, signedIn } from "../../context";
 import { money, when } from "../../format";
 import { Layout, type Message, PostForm } from "../../layout";
@@ -61,7 +62,7 @@ function DisputeForm({ t, session }: { t: Transfer; session: Session }) {
 }
 
 /** The account's journal, newest first: charges with their usage, credits, refunds. */
-export async function transfersPage(c: DashContext, message: Message = null, status: 200 | 404 | 422 = 200): Promise<Response> {
+export async function transfersPage(c: DashContext, message: Message = null, status: ContentfulStatusCode = 200): Promise<Response> {
   const { session, api } = signedIn(c);
   const id = ownerAccount(session);
   const cursor = c.req.query("cursor");
