@@ -18,7 +18,7 @@ const b = browserForFile();
 const PRICE = 1_250_000; // 1.25 USD a call
 const CALLS = 3;
 
-type World = { slug: string; bigSlug: string; accountId: string; ownerKey: string; providerKey: string };
+type World = { slug: string; bigSlug: string; planId: string; accountId: string; ownerKey: string; providerKey: string };
 
 async function setUp(): Promise<World> {
   const { gw, origin, api } = w;
@@ -32,13 +32,15 @@ async function setUp(): Promise<World> {
     name: "Big echo",
     origin: origin.url,
     prices: [{ per_call: 2_500_000 }],
+    // A pass for the passes page: on this service only, so the charges of the cheap one stay per call.
+    plans: [{ name: "Monthly hundred", price: 4_000_000, calls: 100, duration_s: 30 * 86_400 }],
   });
   expect(big.status, JSON.stringify(big.body)).toBe(201);
   // The account's name is hostile on purpose: it must come out as text.
   const acct = await api("POST", "/v1/accounts", gw.operatorToken, { name: "Acme <b>Labs</b>", currency: "USD" });
   const credit = await api("POST", `/v1/accounts/${acct.body.id}/credits`, gw.operatorToken, { amount: 20_000_000, reference: "wire 42" });
   expect(credit.status).toBe(201);
-  return { slug, bigSlug: `${slug}-big`, accountId: acct.body.id, ownerKey: acct.body.owner_key, providerKey: prov.body.api_key };
+  return { slug, bigSlug: `${slug}-big`, planId: big.body.plans[0].id, accountId: acct.body.id, ownerKey: acct.body.owner_key, providerKey: prov.body.api_key };
 }
 
 /** A date N days from today (UTC) as YYYY-MM-DD, for the mandate form's date input. */
@@ -297,6 +299,25 @@ describe.runIf(run)("owner dashboard in a browser", () => {
     const revoked = await fetch(`${gw.url}/s/${world.slug}/echo`, { headers: { authorization: `Bearer ${agentKey}` } });
     await revoked.body?.cancel();
     expect(revoked.status).toBe(401);
+  });
+
+  it("the passes page lists the account's pass and stops its renewal", async () => {
+    const { gw, api } = w;
+    const bought = await api("POST", "/v1/passes", world.ownerKey, { plan_id: world.planId, auto_renew: true });
+    expect(bought.status, JSON.stringify(bought.body)).toBe(201);
+    const { page } = await newUser(b.browser);
+    await signIn(page, gw.url, world.ownerKey);
+    await nav(page, "Passes");
+    const row = page.locator(`tr[data-pass-id="${bought.body.id}"]`);
+    expect(await row.textContent()).toContain("Monthly hundred");
+    expect(await row.textContent()).toContain("100 of 100");
+    expect(await row.locator("td.num").last().textContent()).toBe("4.00 USD");
+    await screenshot(page, "passes");
+    await row.getByRole("button", { name: "Stop renewal" }).click();
+    expect(await page.locator(".notice").textContent()).toContain("will not renew");
+    expect(await page.locator(`tr[data-pass-id="${bought.body.id}"]`).textContent()).toContain("does not renew");
+    const passes = await api("GET", `/v1/accounts/${world.accountId}/passes`, world.ownerKey);
+    expect(passes.body.data).toMatchObject([{ id: bought.body.id, auto_renew: false, status: "active" }]);
   });
 
   it("sign-out ends the session: the old cookie, replayed, no longer works", async () => {
