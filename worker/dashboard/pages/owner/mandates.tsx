@@ -9,6 +9,7 @@ import { noticeOf, redirectDone } from "./notices";
 
 const PATH = "/dashboard/owner/mandates";
 const MANDATE_ID = /^mnd_[0-9a-z]{20}$/;
+const FIELDS = ["intent", "max_total", "max_per_call", "max_per_day", "valid_until", "services", "tags"] as const;
 
 type Mandate = {
   id: string;
@@ -51,7 +52,13 @@ function decisionsByMandate(audit: ApiResult[]): Map<string, Decisions> {
   return out;
 }
 
-export async function mandatesPage(c: DashContext, message: Message = null, status: ContentfulStatusCode = 200): Promise<Response> {
+/** `typed`: what the refused form held, so it comes back filled in. */
+export async function mandatesPage(
+  c: DashContext,
+  message: Message = null,
+  status: ContentfulStatusCode = 200,
+  typed: Record<string, string> = {},
+): Promise<Response> {
   const { session, api } = signedIn(c);
   const id = ownerAccount(session);
   const [mandates, balance, audit1] = await Promise.all([
@@ -150,19 +157,19 @@ export async function mandatesPage(c: DashContext, message: Message = null, stat
         <p>A mandate cannot be changed once created: revoke it and create another.</p>
         <PostForm session={session} action={PATH} class="stack" label="Create a mandate">
           <label for="intent">What agents may do (your own words)</label>
-          <input id="intent" name="intent" required maxlength={2000} />
+          <input id="intent" name="intent" value={typed.intent} required maxlength={2000} />
           <label for="max_total">Most in total ({currency})</label>
-          <input id="max_total" name="max_total" required inputmode="decimal" placeholder="20.00" />
+          <input id="max_total" name="max_total" value={typed.max_total} required inputmode="decimal" placeholder="20.00" />
           <label for="max_per_call">Most per call ({currency})</label>
-          <input id="max_per_call" name="max_per_call" required inputmode="decimal" placeholder="0.50" />
+          <input id="max_per_call" name="max_per_call" value={typed.max_per_call} required inputmode="decimal" placeholder="0.50" />
           <label for="max_per_day">Most per day (blank: no daily limit)</label>
-          <input id="max_per_day" name="max_per_day" inputmode="decimal" />
+          <input id="max_per_day" name="max_per_day" value={typed.max_per_day} inputmode="decimal" />
           <label for="valid_until">Valid until (UTC, end of that day)</label>
-          <input id="valid_until" name="valid_until" type="date" required />
+          <input id="valid_until" name="valid_until" value={typed.valid_until} type="date" required />
           <label for="services">Only these services (slugs, comma-separated; blank: any)</label>
-          <input id="services" name="services" />
+          <input id="services" name="services" value={typed.services} />
           <label for="tags">Cost tags on every call (name=value, comma-separated)</label>
-          <input id="tags" name="tags" placeholder="team=search" />
+          <input id="tags" name="tags" value={typed.tags} placeholder="team=search" />
           <button type="submit">Create mandate</button>
         </PostForm>
       </section>
@@ -205,10 +212,12 @@ function mandateBody(body: Record<string, unknown>): Record<string, unknown> | s
 
 export async function createMandate(c: DashContext): Promise<Response> {
   const { session, api } = signedIn(c);
-  const input = mandateBody(await c.req.parseBody());
-  if (typeof input === "string") return mandatesPage(c, { kind: "error", text: input }, 400);
+  const body = await c.req.parseBody();
+  const typed = Object.fromEntries(FIELDS.map((name) => [name, field(body, name)]));
+  const input = mandateBody(body);
+  if (typeof input === "string") return mandatesPage(c, { kind: "error", text: input }, 400, typed);
   const res = await api.send("POST", `/v1/accounts/${ownerAccount(session)}/mandates`, input);
-  if (!res.ok) return mandatesPage(c, { kind: "error", text: apiErrorText(res) }, apiStatus(res));
+  if (!res.ok) return mandatesPage(c, { kind: "error", text: apiErrorText(res) }, apiStatus(res), typed);
   return redirectDone(c, PATH, "mandate_created");
 }
 
