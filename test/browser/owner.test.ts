@@ -224,6 +224,7 @@ describe.runIf(run)("owner dashboard in a browser", () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${gw.url}/dashboard/owner`);
     expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+    await screenshot(page, "overview-phone");
   });
 
   it("a provider key signs in but cannot open any of the owner's pages (404)", async () => {
