@@ -49,6 +49,13 @@ const inDays = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString(
 /** Follows the dashboard's menu. */
 const nav = (page: Page, name: string) => page.getByRole("navigation", { name: "Dashboard" }).getByRole("link", { name }).click();
 
+/** Form fields a screen reader could not name: neither a <label> nor an aria-label. */
+function unlabeledFields(page: Page): Promise<string[]> {
+  return page.evaluate(`[...document.querySelectorAll("input:not([type=hidden]), select, textarea")]
+    .filter((el) => el.labels.length === 0 && !el.getAttribute("aria-label"))
+    .map((el) => el.outerHTML)`);
+}
+
 async function csrfOf(page: Page): Promise<string> {
   return (await page.locator('input[name="_csrf"]').first().getAttribute("value")) ?? "";
 }
@@ -65,6 +72,7 @@ describe.runIf(run)("owner dashboard in a browser", () => {
     // Not signed in: the dashboard sends the browser to the sign-in form.
     await page.goto(`${gw.url}/dashboard/owner`);
     expect(new URL(page.url()).pathname).toBe("/dashboard/signin");
+    expect(await unlabeledFields(page)).toEqual([]);
     await screenshot(page, "signin");
     await signIn(page, gw.url, world.ownerKey);
     expect(new URL(page.url()).pathname).toBe("/dashboard/owner");
@@ -119,6 +127,7 @@ describe.runIf(run)("owner dashboard in a browser", () => {
     expect(await keyRow.textContent()).toContain("research-bot");
     expect(await keyRow.textContent()).toContain(mandateId);
     expect(await keyRow.textContent()).toContain("60 calls/min");
+    expect(await unlabeledFields(page)).toEqual([]);
     await screenshot(page, "agent-keys");
 
     // The agent pays for calls through the proxy, to the real origin.
@@ -155,6 +164,7 @@ describe.runIf(run)("owner dashboard in a browser", () => {
     expect(await page.locator("table", { hasText: "Service" }).locator("tbody tr").first().textContent()).toContain("3.75 USD");
     const byTag = page.locator("table", { hasText: "Tag: team" });
     expect(await byTag.locator("tbody tr").first().textContent()).toBe(`search${CALLS}3.75 USD`);
+    expect(await unlabeledFields(page)).toEqual([]);
     await screenshot(page, "overview");
 
     // The journal: three captures of 1.25 each, with their usage, and the credit.
@@ -166,6 +176,7 @@ describe.runIf(run)("owner dashboard in a browser", () => {
       expect(await captures.nth(i).locator("td.num").textContent()).toBe("−1.25 USD");
     }
     expect(await page.locator('tr[data-kind="credit"] td.num').textContent()).toBe("20.00 USD");
+    expect(await unlabeledFields(page)).toEqual([]);
     await screenshot(page, "transfers");
 
     // A dispute, opened from the first charge's form.
@@ -197,6 +208,7 @@ describe.runIf(run)("owner dashboard in a browser", () => {
     // The mandates page counts what the mandate allowed and refused.
     await nav(page, "Mandates");
     expect(await page.locator(`tr[data-mandate-id="${mandateId}"]`).textContent()).toContain(`${CALLS} allowed, 1 refused`);
+    expect(await unlabeledFields(page)).toEqual([]);
     await screenshot(page, "mandates");
 
     // The audit trail verifies server-side.
