@@ -239,6 +239,25 @@ describe.runIf(run)("owner dashboard in a browser", () => {
     await screenshot(page, "overview-phone");
   });
 
+  it("a wrong key, or an agent key, does not sign in (and is not echoed back)", async () => {
+    const { gw } = w;
+    const { context, page } = await newUser(b.browser);
+    const wrong = `${world.ownerKey.slice(0, -4)}zzzz`;
+    for (const [key, says] of [
+      [wrong, "That key is not valid."],
+      [agentKey, "Agent keys cannot sign in"],
+    ] as const) {
+      await page.goto(`${gw.url}/dashboard/signin`);
+      await page.getByLabel("Owner key or provider key").fill(key);
+      const answer = page.waitForResponse((r) => r.request().method() === "POST");
+      await page.getByRole("button", { name: "Sign in" }).click();
+      expect((await answer).status()).toBe(401);
+      expect(await page.locator(".error").textContent()).toContain(says);
+      expect(await page.content()).not.toContain(key);
+      expect((await context.cookies()).find((c) => c.name === "tg_dashboard")).toBeUndefined();
+    }
+  });
+
   it("a provider key signs in but cannot open any of the owner's pages (404)", async () => {
     const { gw } = w;
     const { page } = await newUser(b.browser);
