@@ -51,11 +51,12 @@ export default defineConfig({
         },
       },
       {
-        // End to end: `wrangler dev` driven over HTTP from Node with real clients.
+        // End to end: `wrangler dev` driven over HTTP from Node with real clients, and the dashboard
+        // driven by headless Chromium (test/browser/) in the same project, so never beside them.
         test: {
           name: "e2e",
           environment: "node",
-          include: ["test/e2e/**/*.test.ts"],
+          include: ["test/e2e/**/*.test.ts", "test/browser/**/*.test.ts"],
           // One file at a time: concurrent `wrangler dev` sessions of the same Worker name see each
           // other through wrangler's dev registry and restart one another mid-request.
           fileParallelism: false,

@@ -9,6 +9,7 @@ import { noteAuthFailure, throttleFailedAuth } from "./auth/throttle";
 import { assertCanonicalPath } from "./proxy/canonical";
 import { assertWellFormedRequest } from "./proxy/request-guard";
 import { benchRoutes } from "./bench-passthrough";
+import { dashboardRoutes } from "./dashboard/routes";
 import { config } from "./env";
 import { sendQueuedCaptures } from "./account-client/capture-queue";
 import { ledgerFor } from "./account-client/stub";
@@ -92,6 +93,7 @@ export function buildApp() {
     return proxyCall(c, service, url.pathname, "");
   });
 
+  app.route("/dashboard", dashboardRoutes); // server-rendered HTML, not in /openapi.json (docs/DASHBOARD.md)
   app.all("/s/:slug/*", proxyBySlug);
   app.all("/s/:slug", proxyBySlug);
 

@@ -245,3 +245,22 @@ export const signups = sqliteTable(
   },
   (t) => [uniqueIndex("signups_idempotency").on(t.idempotencyKeyHash)],
 );
+
+/**
+ * Dashboard sign-ins (worker/dashboard/session.ts). The cookie holds the session's random id
+ * (signed); only its SHA-256 is stored, with the hash of the key that signed in, so a rotated
+ * key or a sign-out ends the session at once. Never the key itself.
+ */
+export const dashboardSessions = sqliteTable(
+  "dashboard_sessions",
+  {
+    idHash: text("id_hash").primaryKey(),
+    role: text("role", { enum: ["owner", "provider"] }).notNull(),
+    subjectId: text("subject_id").notNull(),
+    keyHash: text("key_hash").notNull(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    endedAt: integer("ended_at"),
+  },
+  (t) => [index("dashboard_sessions_expires").on(t.expiresAt)],
+);
