@@ -2,7 +2,8 @@
  * Before and after, in one run: CPU per request and saturated throughput of the Tollgate arm for
  * two trees of this repository, each in its own workerd (same origin, same load generator, same
  * pinning), in interleaved rounds (AB, BA, AB…) so drift on a shared machine hits both alike.
- * Prints per-round figures and the medians, and the ratio after ÷ before.
+ * Prints per-round figures and the medians, the ratio after ÷ before, and the CPU ratio paired
+ * within each round with how many rounds it was lower in.
  *
  *   npx tsx bench/compare.ts --base HEAD~1 [--head <ref>] [--rounds 6] [--duration 4] [--arm tollgate|bare] [--rate N]
  *
@@ -143,6 +144,13 @@ async function main() {
     console.log(`before (${flags.base}): ${cpuB.toFixed(0)} µs CPU/req, ${rpsB.toFixed(0)} req/s`);
     console.log(`after  (${flags.head ?? "working tree"}): ${cpuA.toFixed(0)} µs CPU/req, ${rpsA.toFixed(0)} req/s`);
     console.log(`after ÷ before: CPU ${(cpuA / cpuB).toFixed(3)}, throughput ${(rpsA / rpsB).toFixed(3)}`);
+    // Paired within each round (its two runs are back to back): robust to drift across rounds,
+    // and the count says whether the medians' ratio is a trend or one lucky round.
+    const pairedCpu = after.cpuPerReq.map((a, i) => a / (before.cpuPerReq[i] ?? Number.NaN));
+    const lower = pairedCpu.filter((x) => x < 1).length;
+    console.log(
+      `paired per round: CPU after ÷ before ${pairedCpu.map((x) => x.toFixed(3)).join(", ")} (median ${median(pairedCpu).toFixed(3)}; lower in ${lower} of ${pairedCpu.length})`,
+    );
     if (flags.rate) {
       const ms = (s: Side) => `p50 ${median(s.p50).toFixed(2)} ms, p99 ${median(s.p99).toFixed(1)} ms`;
       console.log(`latency: before ${ms(before)}; after ${ms(after)}`);
