@@ -2,24 +2,29 @@
  * Before and after, in one run: CPU per request and saturated throughput of the Tollgate arm for
  * two trees of this repository, each in its own workerd (same origin, same load generator, same
  * pinning), in interleaved rounds (AB, BA, AB…) so drift on a shared machine hits both alike.
- * Prints per-round figures and the medians, and the ratio after ÷ before.
+ * Prints per-round figures and the medians, the ratio after ÷ before, and the CPU ratio paired
+ * within each round with how many rounds it was lower in.
  *
  *   npx tsx bench/compare.ts --base HEAD~1 [--head <ref>] [--rounds 6] [--duration 4] [--arm tollgate|bare] [--rate N]
  *
- * With `--rate N` each run is the paced open-loop client at N requests/s (figure 2's shape: a call
+ * With `--rate N` each run is the paced open-loop client at N requests/s (figure 3's shape: a call
  * costs more CPU at a moderate fixed rate than saturated) and p50/p99 are printed with the CPU.
+ * With `--serial N` it is N calls one at a time, the two sides alternating call by call, and the
+ * median and p90 of each side's whole-call time are printed: a latency comparison that a busy
+ * machine disturbs least (no queue builds up, and both sides share each moment's noise).
  *
  * `--base` (and `--head`, default: the working tree) are checked out with `git worktree` into a
  * temp dir that shares this checkout's node_modules. Nothing here asserts a time.
  */
 import { execFileSync } from "node:child_process";
+import { Agent } from "node:http";
 import { mkdtempSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { agentCall, benchServices, inParallel, payer } from "./api.ts";
 import { ROOT, startGateway, startOriginProcess, type Gateway } from "./gateway.ts";
-import { cannon, median, paced, quantile, type Call } from "./load.ts";
+import { cannon, median, paced, quantile, timeToFirstByte, type Call } from "./load.ts";
 import { canPin, cpuCount, cpuMs, pin, untilIdle } from "./proc.ts";
 
 const { values: flags } = parseArgs({
@@ -32,6 +37,7 @@ const { values: flags } = parseArgs({
     accounts: { type: "string", default: "32" },
     arm: { type: "string", default: "tollgate" },
     rate: { type: "string" },
+    serial: { type: "string" },
   },
 });
 
@@ -85,6 +91,27 @@ async function measurePaced(s: Side, rate: number, durationS: number): Promise<v
   );
 }
 
+/** `n` calls one at a time per side, alternating (AB, BA, …); each side's own accounts in turn. */
+async function serial([before, after]: [Side, Side], n: number): Promise<void> {
+  const agents = [new Agent({ keepAlive: true, maxSockets: 1 }), new Agent({ keepAlive: true, maxSockets: 1 })];
+  const ms: [number[], number[]] = [[], []];
+  const warm = 20;
+  for (let i = 0; i < n + warm; i++) {
+    for (const k of i % 2 === 0 ? [0, 1] : [1, 0]) {
+      const s = k === 0 ? before : after;
+      const m = await timeToFirstByte(agents[k] as Agent, s.gw.url, s.calls[i % s.calls.length] as Call);
+      if (m.status !== 200) throw new Error(`${s.name}: a serial call answered ${m.status}`);
+      if (i >= warm) (k === 0 ? ms[0] : ms[1]).push(m.totalMs);
+    }
+  }
+  for (const a of agents) a.destroy();
+  const fmt = (v: number[]) => `median ${median(v).toFixed(3)} ms, p90 ${quantile(v, 0.9).toFixed(3)} ms`;
+  console.log(`\n${flags.arm} arm, ${n} calls one at a time per side, alternating`);
+  console.log(`before (${flags.base}): ${fmt(ms[0])}`);
+  console.log(`after  (${flags.head ?? "working tree"}): ${fmt(ms[1])}`);
+  console.log(`after − before: median ${(median(ms[1]) - median(ms[0])).toFixed(3)} ms`);
+}
+
 async function main() {
   if (!flags.base) throw new Error("--base <git ref> is required");
   const base = checkout(flags.base);
@@ -101,6 +128,10 @@ async function main() {
     const durationS = Number(flags.duration);
     for (const s of sides) await cannon({ url: s.gw.url, calls: s.calls, connections: Number(flags.connections), durationS: 2 });
     for (const s of sides) await untilIdle(s.gw.pid);
+    if (flags.serial) {
+      await serial(sides as [Side, Side], Number(flags.serial));
+      return;
+    }
     for (let r = 0; r < Number(flags.rounds); r++) {
       for (const s of r % 2 === 0 ? sides : [...sides].reverse()) await measure(s, durationS);
     }
@@ -113,6 +144,13 @@ async function main() {
     console.log(`before (${flags.base}): ${cpuB.toFixed(0)} µs CPU/req, ${rpsB.toFixed(0)} req/s`);
     console.log(`after  (${flags.head ?? "working tree"}): ${cpuA.toFixed(0)} µs CPU/req, ${rpsA.toFixed(0)} req/s`);
     console.log(`after ÷ before: CPU ${(cpuA / cpuB).toFixed(3)}, throughput ${(rpsA / rpsB).toFixed(3)}`);
+    // Paired within each round (its two runs are back to back): robust to drift across rounds,
+    // and the count says whether the medians' ratio is a trend or one lucky round.
+    const pairedCpu = after.cpuPerReq.map((a, i) => a / (before.cpuPerReq[i] ?? Number.NaN));
+    const lower = pairedCpu.filter((x) => x < 1).length;
+    console.log(
+      `paired per round: CPU after ÷ before ${pairedCpu.map((x) => x.toFixed(3)).join(", ")} (median ${median(pairedCpu).toFixed(3)}; lower in ${lower} of ${pairedCpu.length})`,
+    );
     if (flags.rate) {
       const ms = (s: Side) => `p50 ${median(s.p50).toFixed(2)} ms, p99 ${median(s.p99).toFixed(1)} ms`;
       console.log(`latency: before ${ms(before)}; after ${ms(after)}`);

@@ -4,11 +4,13 @@
  *
  * One workerd process (Miniflare, the deploy bundle, DO and D1 SQLite in /dev/shm or with --disk on
  * disk), one local origin
- * (bench/origin.ts, its own process), three arms measured in the same run, interleaved in rounds
- * (ABC, BCA, CAB, …) and reported as medians over rounds:
+ * (bench/origin.ts, its own process), four arms measured in the same run, interleaved in rounds
+ * (ABCD, BCDA, …) and reported as medians over rounds:
  *   A  direct      the load generator → the origin
  *   B  bare        → workerd → a bare Hono pass-through route (bench-only) → the origin
- *   C  tollgate    → workerd → the full metered path (auth, reserve, forward, meter, settle,
+ *   C  floor       → a second workerd running this tree with bench/ablations/floor.patch (the
+ *                    Worker path and one Durable Object write per call, nothing settled) → the origin
+ *   D  tollgate    → workerd → the full metered path (auth, reserve, forward, meter, settle,
  *                    export to D1) → the origin
  * Prints one table (figure, goal, anchor) and writes bench/results/latest.json.
  */
@@ -19,6 +21,8 @@ import { parseArgs } from "node:util";
 import { agentCall, api, benchServices, inParallel, payer, type Payer } from "./api.ts";
 import { cannon, median, paced, quantile, timeToFirstByte, type Call, type Saturated } from "./load.ts";
 import { ROOT, startGateway, startOriginProcess, type Gateway } from "./gateway.ts";
+import { patchedTree, type ScratchTree } from "./floor-tree.ts";
+import { ANCHORS, figures, GOALS, printTable } from "./report.ts";
 import { sqliteLogicalBytes } from "./sqlite.ts";
 import { canPin, cpuCount, cpuMs, loadAverage, machine, pin, rssBytes, untilIdle } from "./proc.ts";
 
@@ -30,6 +34,7 @@ const { values: flags } = parseArgs({
     "no-pin": { type: "boolean", default: false },
     "no-d1-counter": { type: "boolean", default: false },
     disk: { type: "boolean", default: false },
+    "no-floor": { type: "boolean", default: false },
     rounds: { type: "string" },
     duration: { type: "string" },
     connections: { type: "string" },
@@ -59,24 +64,6 @@ const cfg = {
   trackAccounts: QUICK ? 100 : 1_000,
   /** Per-call price (micro-units): $0.001. */
   price: 1_000,
-};
-
-const GOALS = {
-  throughputRatio: 0.5,
-  throughputRatioStretch: 0.7,
-  addedP50Ms: 2.5,
-  addedP99Ms: 6,
-  sseAddedMs: 3,
-  cpuMsPerRequest: 0.5,
-  hotDebitsPerS: 1_000,
-  exportLagP99S: 2,
-  entriesPerD1Call: 50,
-};
-
-const ANCHORS = {
-  throughputRatio: "Kong key-auth + rate limiting keeps 0.68× of bare-proxy throughput",
-  addedLatency: "Portkey (Hono on workerd, no metering) adds ~2.4 ms p50; LiteLLM ~4.3 ms",
-  hot: "Cloudflare advises ~1,000 req/s per Durable Object",
 };
 
 const log = (...parts: unknown[]) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...parts);
@@ -109,10 +96,15 @@ async function d1Rows<T>(gw: Gateway, sql: string, ...params: unknown[]): Promis
 
 // ───────────────────────────── the run ─────────────────────────────
 
-type ArmName = "direct" | "bare" | "tollgate";
-const ARMS: ArmName[] = ["direct", "bare", "tollgate"];
-/** Round r runs the arms rotated by r: ABC, BCA, CAB, ABC, … */
+type ArmName = "direct" | "bare" | "floor" | "tollgate";
+const WITH_FLOOR = !flags["no-floor"];
+const ARMS: ArmName[] = WITH_FLOOR ? ["direct", "bare", "floor", "tollgate"] : ["direct", "bare", "tollgate"];
+/** Round r runs the arms rotated by r: ABCD, BCDA, CDAB, … */
 const order = (r: number): ArmName[] => ARMS.map((_, i) => ARMS[(i + r) % ARMS.length] as ArmName);
+/** The SSE figure compares these three only. */
+type SseArm = "direct" | "bare" | "tollgate";
+const SSE_ARMS: SseArm[] = ["direct", "bare", "tollgate"];
+const orderSse = (r: number): SseArm[] => SSE_ARMS.map((_, i) => SSE_ARMS[(i + r) % SSE_ARMS.length] as SseArm);
 
 const SSE_BODY = JSON.stringify({
   model: "bench-llm-1",
@@ -131,8 +123,12 @@ async function main() {
 
   const origin = await startOriginProcess();
   let gw: Gateway | null = null;
+  let floorGw: Gateway | null = null;
+  let floorTree: ScratchTree | null = null;
   const shutdown = async () => {
     await gw?.stop();
+    await floorGw?.stop();
+    floorTree?.remove();
     origin.stop();
   };
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -145,6 +141,23 @@ async function main() {
     gw = await startGateway({ originUrl: origin.url, d1Counter: !flags["no-d1-counter"], disk: flags.disk, log });
     const g = gw;
     log(`gateway ${g.url} (workerd pid ${g.pid}, miniflare ${g.miniflareVersion}); origin ${origin.url} (pid ${origin.pid})`);
+    if (WITH_FLOOR) {
+      floorTree = patchedTree("floor.patch");
+      floorGw = await startGateway({
+        originUrl: origin.url,
+        root: floorTree.root,
+        d1Counter: !flags["no-d1-counter"],
+        disk: flags.disk,
+        log: (l) => log(`[floor] ${l}`),
+      });
+      log(`floor gateway ${floorGw.url} (workerd pid ${floorGw.pid}): this tree with bench/ablations/floor.patch`);
+    }
+    const fg = floorGw;
+    /** Waits until every workerd is idle (a run's export must not spill into the next run). */
+    const idle = async (minMs?: number) => {
+      await untilIdle(g.pid, minMs);
+      if (fg) await untilIdle(fg.pid, minMs);
+    };
 
     // Pin workerd to one CPU and the load generator + origin to the other(s).
     let pinning = "none";
@@ -153,6 +166,7 @@ async function main() {
       const rest = last === 1 ? "0" : `0-${last - 1}`;
       try {
         pin(g.pid, String(last));
+        if (fg) pin(fg.pid, String(last));
         pin(process.pid, rest);
         pin(origin.pid, rest);
         pinning = `workerd → CPU ${last}; load generator + origin → CPU ${rest}`;
@@ -171,11 +185,22 @@ async function main() {
       (i) => payer(g, `bench-${i}`, 1_000_000_000_000),
     );
     log(`set up 1 provider, 2 services, ${payers.length} funded accounts`);
+    let floorPayers: Payer[] = [];
+    if (fg) {
+      await benchServices(fg, origin.url, cfg.price);
+      floorPayers = await inParallel(
+        Array.from({ length: cfg.accounts }, (_, i) => i),
+        8,
+        (i) => payer(fg, `bench-${i}`, 1_000_000_000_000),
+      );
+    }
 
-    const target: Record<ArmName, { base: string; calls: Call[] }> = {
-      direct: { base: origin.url, calls: payers.map((p) => agentCall(p, "/v1/chat/completions")) },
-      bare: { base: g.url, calls: payers.map((p) => agentCall(p, "/__bench/pass/v1/chat/completions")) },
-      tollgate: { base: g.url, calls: payers.map((p) => agentCall(p, "/s/bench-json/v1/chat/completions")) },
+    /** `pid`: the workerd whose CPU the arm's calls cost (none for direct). */
+    const target: Record<ArmName, { base: string; calls: Call[]; pid: number | null }> = {
+      direct: { base: origin.url, calls: payers.map((p) => agentCall(p, "/v1/chat/completions")), pid: null },
+      bare: { base: g.url, calls: payers.map((p) => agentCall(p, "/__bench/pass/v1/chat/completions")), pid: g.pid },
+      floor: { base: fg?.url ?? "", calls: floorPayers.map((p) => agentCall(p, "/s/bench-json/v1/chat/completions")), pid: fg?.pid ?? null },
+      tollgate: { base: g.url, calls: payers.map((p) => agentCall(p, "/s/bench-json/v1/chat/completions")), pid: g.pid },
     };
 
     // Every arm must answer 200 before anything is timed.
@@ -189,16 +214,17 @@ async function main() {
     // ── 1. saturated throughput (and 3. CPU per request) ──
     log(`warm-up: ${cfg.warmupS} s per arm`);
     for (const arm of ARMS) await cannon({ url: target[arm].base, calls: target[arm].calls, connections: cfg.connections, durationS: cfg.warmupS });
-    await untilIdle(g.pid);
+    await idle();
 
-    const sat: Record<ArmName, (Saturated & { cpuMsPerRequest: number | null })[]> = { direct: [], bare: [], tollgate: [] };
+    const sat: Record<ArmName, (Saturated & { cpuMsPerRequest: number | null })[]> = { direct: [], bare: [], floor: [], tollgate: [] };
     for (let r = 0; r < cfg.rounds; r++) {
       for (const arm of order(r)) {
-        const cpu0 = cpuMs(g.pid);
+        const pid = target[arm].pid ?? g.pid;
+        const cpu0 = cpuMs(pid);
         const run = await cannon({ url: target[arm].base, calls: target[arm].calls, connections: cfg.connections, durationS: cfg.durationS });
         // CPU is counted until workerd is idle again, so the export that follows a metered run counts.
-        await untilIdle(g.pid);
-        const cpu = cpuMs(g.pid) - cpu0;
+        await idle();
+        const cpu = cpuMs(pid) - cpu0;
         sat[arm].push({ ...run, cpuMsPerRequest: arm === "direct" || run.ok === 0 ? null : cpu / (run.ok + run.non2xx) });
         log(
           `round ${r + 1}/${cfg.rounds} ${arm.padEnd(8)} ${run.rps.toFixed(0).padStart(6)} req/s  ` +
@@ -212,12 +238,17 @@ async function main() {
     const rps = (arm: ArmName) => median(sat[arm].map((s) => s.rps));
     const cpuPer = (arm: ArmName) => median(sat[arm].map((s) => s.cpuMsPerRequest ?? Number.NaN).filter(Number.isFinite));
     const ratios = sat.tollgate.map((s, i) => s.rps / (sat.bare[i]?.rps ?? Number.NaN));
+    const floorRatios = sat.tollgate.map((s, i) => s.rps / (sat.floor[i]?.rps ?? Number.NaN));
     const throughput = {
       connections: cfg.connections,
       duration_s: cfg.durationS,
       rps_direct: round1(rps("direct"), 0),
       rps_bare: round1(rps("bare"), 0),
+      rps_floor: WITH_FLOOR ? round1(rps("floor"), 0) : null,
       rps_tollgate: round1(rps("tollgate"), 0),
+      // Paired the same way against the floor tree's run of the same round.
+      ratio_tollgate_over_floor: WITH_FLOOR ? round1(median(floorRatios), 3) : null,
+      ratio_over_floor_per_round: WITH_FLOOR ? floorRatios.map((x) => round1(x, 3)) : [],
       // Paired: each round's Tollgate run against the same round's pass-through, then the median.
       ratio_tollgate_over_bare: round1(median(ratios), 3),
       ratio_of_medians: round1(rps("tollgate") / rps("bare"), 3),
@@ -228,14 +259,15 @@ async function main() {
     result.cpu = {
       ms_per_metered_request: round1(cpuPer("tollgate"), 3),
       ms_per_bare_request: round1(cpuPer("bare"), 3),
+      ms_per_floor_request: WITH_FLOOR ? round1(cpuPer("floor"), 3) : null,
       ms_added_per_request: round1(cpuPer("tollgate") - cpuPer("bare"), 3),
       note: "workerd process user+system CPU (/proc/<pid>/stat) from the start of a saturated run until workerd is idle again, ÷ responses",
     };
 
-    // ── 2. added latency at a fixed rate: half of Tollgate's saturation ──
-    const rate = Math.max(10, Math.round(rps("tollgate") / 2));
+    // ── 2. added latency at a fixed rate: a quarter of Tollgate's saturation ──
+    const rate = Math.max(10, Math.round(rps("tollgate") / 4));
     log(`fixed rate: ${rate} req/s for ${cfg.rateDurationS} s per arm per round`);
-    const lat: Record<ArmName, { p50: number; p99: number; achieved: number; n: number }[]> = { direct: [], bare: [], tollgate: [] };
+    const lat: Record<ArmName, { p50: number; p99: number; achieved: number; n: number }[]> = { direct: [], bare: [], floor: [], tollgate: [] };
     for (let r = 0; r < cfg.rounds; r++) {
       for (const arm of order(r)) {
         const run = await paced({
@@ -245,7 +277,7 @@ async function main() {
           durationMs: cfg.rateDurationS * 1000,
           warmupMs: cfg.rateWarmupS * 1000,
         });
-        await untilIdle(g.pid, 300);
+        await idle(300);
         const p50 = median(run.samples);
         const p99 = quantile(run.samples, 0.99);
         lat[arm].push({ p50, p99, achieved: run.achievedRate, n: run.samples.length });
@@ -268,7 +300,7 @@ async function main() {
 
     // SSE: time to the first body byte, one call at a time, arms interleaved per sample.
     const sseCall = (p: Payer, path: string): Call => agentCall(p, path, SSE_BODY);
-    const sseTarget: Record<ArmName, { base: string; call: Call; agent: Agent; ttfb: number[]; headers: number[] }> = {
+    const sseTarget: Record<SseArm, { base: string; call: Call; agent: Agent; ttfb: number[]; headers: number[] }> = {
       direct: {
         base: origin.url,
         call: sseCall(payers[0] as Payer, "/v1/chat/completions"),
@@ -294,7 +326,7 @@ async function main() {
     const sseWarm = 5;
     let sseBad = 0;
     for (let i = 0; i < cfg.sseSamples + sseWarm; i++) {
-      for (const arm of order(i)) {
+      for (const arm of orderSse(i)) {
         const t = sseTarget[arm];
         const m = await timeToFirstByte(t.agent, t.base, t.call);
         if (m.status !== 200 || m.firstByteMs < 0) {
@@ -307,14 +339,14 @@ async function main() {
         }
       }
     }
-    for (const arm of ARMS) sseTarget[arm].agent.destroy();
+    for (const arm of SSE_ARMS) sseTarget[arm].agent.destroy();
     if (sseBad > 0) errors.push(`SSE: ${sseBad} calls failed`);
-    const sseMedian = (arm: ArmName) => median(sseTarget[arm].ttfb);
+    const sseMedian = (arm: SseArm) => median(sseTarget[arm].ttfb);
     result.latency = {
       rate_rps: rate,
       duration_s: cfg.rateDurationS,
-      p50_ms: { direct: round1(lm("direct", "p50"), 3), bare: round1(lm("bare", "p50"), 3), tollgate: round1(lm("tollgate", "p50"), 3) },
-      p99_ms: { direct: round1(lm("direct", "p99"), 3), bare: round1(lm("bare", "p99"), 3), tollgate: round1(lm("tollgate", "p99"), 3) },
+      p50_ms: Object.fromEntries(ARMS.map((a) => [a, round1(lm(a, "p50"), 3)])),
+      p99_ms: Object.fromEntries(ARMS.map((a) => [a, round1(lm(a, "p99"), 3)])),
       added_p50_ms: round1(addedP50, 3),
       added_p99_ms: round1(addedP99, 3),
       overloaded_rounds: overloaded,
@@ -496,7 +528,7 @@ async function main() {
   const out = flags.out ?? join(ROOT, "bench", "results", "latest.json");
   mkdirSync(join(out, ".."), { recursive: true });
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
-  printTable(result);
+  printTable(result, cfg.mode);
   console.log(`\nwrote ${out}`);
   if (errors.length > 0) {
     console.log(`\n${errors.length} problem(s):\n- ${errors.join("\n- ")}`);
@@ -526,133 +558,6 @@ function sqliteFiles(dir: string): Map<string, { db: number; wal: number; shm: n
   };
   walk(dir);
   return out;
-}
-
-type Figure = { figure: string; measured: string; goal: string; anchor: string; pass: boolean | null; value: number | null };
-
-function figures(r: Record<string, unknown>): Figure[] {
-  const tp = r.throughput as Record<string, number | null> | undefined;
-  const lat = r.latency as
-    | {
-        rate_rps: number;
-        added_p50_ms: number | null;
-        added_p99_ms: number | null;
-        p50_ms: Record<string, number | null>;
-        p99_ms: Record<string, number | null>;
-        sse: { added_first_byte_ms: number | null; first_byte_median_ms: Record<string, number | null> };
-      }
-    | undefined;
-  const cpu = r.cpu as Record<string, number | null> | undefined;
-  const hot = r.hot_account as
-    | { settled_debits_per_s: number | null; succeeded: number; refused_402: number; balance: { posted: number }; all_checks_pass: boolean }
-    | undefined;
-  const exp = r.export as { lag_p99_s: number | null; entries_per_d1_call: number | null } | undefined;
-  const tr = r.tracking as
-    | { accounts: number; rss_bytes_per_account: number; sqlite_bytes_per_account: number | null; sqlite_disk_bytes_per_account: number | null }
-    | undefined;
-  const f = (n: number | null | undefined, d = 2) => (n == null || !Number.isFinite(n) ? "—" : n.toFixed(d));
-  const sign = (n: number | null | undefined, d = 2) => (n == null || !Number.isFinite(n) ? "—" : `${n >= 0 ? "+" : ""}${n.toFixed(d)}`);
-  const ok = (v: boolean | null) => v;
-  const out: Figure[] = [];
-  out.push({
-    figure: "1. Throughput ratio, Tollgate ÷ bare pass-through (saturated, per-call price)",
-    measured: tp ? `${f(tp.ratio_tollgate_over_bare, 3)} (${f(tp.rps_tollgate, 0)} vs ${f(tp.rps_bare, 0)} req/s; direct ${f(tp.rps_direct, 0)})` : "—",
-    goal: `≥ ${GOALS.throughputRatio} (stretch ${GOALS.throughputRatioStretch})`,
-    anchor: "Kong key-auth+rate limiting: 0.68×",
-    pass: tp?.ratio_tollgate_over_bare == null ? null : ok(tp.ratio_tollgate_over_bare >= GOALS.throughputRatio),
-    value: tp?.ratio_tollgate_over_bare ?? null,
-  });
-  out.push({
-    figure: `2a. Added latency p50 at ${lat?.rate_rps ?? "?"} req/s (Tollgate − pass-through)`,
-    measured: lat ? `${sign(lat.added_p50_ms)} ms (${f(lat.p50_ms.tollgate)} vs ${f(lat.p50_ms.bare)})` : "—",
-    goal: `≤ ${GOALS.addedP50Ms} ms`,
-    anchor: "Portkey ~2.4 ms, LiteLLM ~4.3 ms",
-    pass: lat?.added_p50_ms == null ? null : lat.added_p50_ms <= GOALS.addedP50Ms,
-    value: lat?.added_p50_ms ?? null,
-  });
-  out.push({
-    figure: "2b. Added latency p99 (same runs)",
-    measured: lat ? `${sign(lat.added_p99_ms)} ms (${f(lat.p99_ms.tollgate)} vs ${f(lat.p99_ms.bare)})` : "—",
-    goal: `≤ ${GOALS.addedP99Ms} ms`,
-    anchor: "—",
-    pass: lat?.added_p99_ms == null ? null : lat.added_p99_ms <= GOALS.addedP99Ms,
-    value: lat?.added_p99_ms ?? null,
-  });
-  out.push({
-    figure: "2c. SSE time to first byte, added (median, one call at a time)",
-    measured: lat ? `${sign(lat.sse.added_first_byte_ms)} ms (${f(lat.sse.first_byte_median_ms.tollgate)} vs ${f(lat.sse.first_byte_median_ms.bare)})` : "—",
-    goal: `≤ +${GOALS.sseAddedMs} ms`,
-    anchor: "—",
-    pass: lat?.sse.added_first_byte_ms == null ? null : lat.sse.added_first_byte_ms <= GOALS.sseAddedMs,
-    value: lat?.sse.added_first_byte_ms ?? null,
-  });
-  out.push({
-    figure: "3. workerd CPU per metered request",
-    measured: cpu ? `${f(cpu.ms_per_metered_request, 3)} ms (bare ${f(cpu.ms_per_bare_request, 3)} ms)` : "—",
-    goal: `≤ ${GOALS.cpuMsPerRequest} ms`,
-    anchor: "—",
-    pass: cpu?.ms_per_metered_request == null ? null : cpu.ms_per_metered_request <= GOALS.cpuMsPerRequest,
-    value: cpu?.ms_per_metered_request ?? null,
-  });
-  out.push({
-    figure: "4. Hot account: settled debits/s, exact outcome, zero overdraft",
-    measured: hot ? `${f(hot.settled_debits_per_s, 0)}/s; ${hot.succeeded} ok, ${hot.refused_402} × 402, checks ${hot.all_checks_pass ? "pass" : "FAIL"}` : "—",
-    goal: `≥ ${GOALS.hotDebitsPerS}/s, exact`,
-    anchor: "Cloudflare: ~1,000 req/s per DO",
-    pass: hot?.settled_debits_per_s == null ? null : hot.all_checks_pass && hot.settled_debits_per_s >= GOALS.hotDebitsPerS,
-    value: hot?.settled_debits_per_s ?? null,
-  });
-  out.push({
-    figure: "5a. Export: settled-to-D1 lag p99 (during 4)",
-    measured: exp ? `${f(exp.lag_p99_s, 3)} s` : "—",
-    goal: `≤ ${GOALS.exportLagP99S} s`,
-    anchor: "—",
-    pass: exp?.lag_p99_s == null ? null : exp.lag_p99_s <= GOALS.exportLagP99S,
-    value: exp?.lag_p99_s ?? null,
-  });
-  out.push({
-    figure: "5b. Export: entries per D1 call (during 4)",
-    measured: exp ? f(exp.entries_per_d1_call, 1) : "—",
-    goal: `≥ ${GOALS.entriesPerD1Call}`,
-    anchor: "—",
-    pass: exp?.entries_per_d1_call == null ? null : exp.entries_per_d1_call >= GOALS.entriesPerD1Call,
-    value: exp?.entries_per_d1_call ?? null,
-  });
-  out.push({
-    figure: `6a. Memory per account (workerd RSS, ${tr?.accounts ?? "?"} accounts touched)`,
-    measured: tr ? `${f(tr.rss_bytes_per_account / 1024, 1)} KiB` : "—",
-    goal: "tracked",
-    anchor: "—",
-    pass: null,
-    value: tr?.rss_bytes_per_account ?? null,
-  });
-  out.push({
-    figure: "6b. SQLite bytes per account (logical size; files on disk incl. WAL)",
-    measured: tr
-      ? `${f((tr.sqlite_bytes_per_account ?? Number.NaN) / 1024, 1)} KiB (disk ${f((tr.sqlite_disk_bytes_per_account ?? Number.NaN) / 1024, 1)} KiB)`
-      : "—",
-    goal: "tracked",
-    anchor: "—",
-    pass: null,
-    value: tr?.sqlite_bytes_per_account ?? null,
-  });
-  return out;
-}
-
-function printTable(r: Record<string, unknown>): void {
-  const rows = r.figures as Figure[];
-  const cols = ["Figure", "Measured", "Goal", "Anchor", ""];
-  const cells = rows.map((x) => [x.figure, x.measured, x.goal, x.anchor, x.pass === null ? "" : x.pass ? "ok" : "MISS"]);
-  const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((row) => (row[i] ?? "").length)));
-  const line = (row: string[]) => row.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" │ ");
-  const m = r.machine as { cpu: string; cores: number; pinning: string; storage: string } | undefined;
-  const la = r.load_average as { before: number[] };
-  console.log(
-    `\nTollgate benchmark (${cfg.mode}) — ${m ? `${m.cpu}, ${m.cores} CPUs; SQLite on ${m.storage}; pinning: ${m.pinning}` : ""}; load average at start ${la.before.join(" ")}${r.noisy ? " (NOISY: other work was running)" : ""}`,
-  );
-  console.log(line(cols));
-  console.log(widths.map((w) => "─".repeat(w)).join("─┼─"));
-  for (const row of cells) console.log(line(row));
 }
 
 await main();
