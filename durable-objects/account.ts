@@ -9,6 +9,8 @@ import { Outbox } from "./outbox";
 import type { BuyPassInput, BuyPassResult, CancelPassInput, CancelPassResult, Pass } from "./pass-types";
 import { Passes } from "./passes";
 import { Reads } from "./reads";
+import { ShardLeases } from "./shard-leases";
+import type { KeyCopy, LeaseRequest, LeaseState, Routed, SetShardsResult, ShardEnv, ShardReport } from "./shard-types";
 import { refund } from "./refunds";
 import { tip } from "./tips";
 import { Turns } from "./turns";
@@ -78,6 +80,7 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
   private readonly reads: Reads;
   private readonly disputes: Disputes;
   private readonly passes: Passes;
+  private readonly leases: ShardLeases;
 
   constructor(ctx: DurableObjectState, env: LedgerEnv) {
     super(ctx, env);
@@ -93,6 +96,8 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
     // An account that was never opened keeps no schema, so a forged key for a made-up
     // account id writes nothing.
     if (this.journal.isOpened()) this.journal.migrate();
+    this.leases = new ShardLeases(this.journal, this.turns, this.outbox, this.keys, env as ShardEnv);
+    this.leases.load();
     ctx.blockConcurrencyWhile(() => this.outbox.load());
   }
 
@@ -144,13 +149,19 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
   }
 
   /** Key check, mandate check and hold in one transaction (I2, I9). */
-  reserve(input: ReserveInput): Promise<ReserveResult> {
-    return this.holds.reserve(input);
+  reserve(input: ReserveInput): Promise<Routed<ReserveResult>> {
+    // A plain account: exactly the reserve it always was (`active` is a field in memory).
+    if (!this.leases.active) return this.holds.reserve(input);
+    return this.#hot(() => this.holds.reserve(input), input.amount);
   }
 
   /** The Worker's queued captures, then a reserve: one request and one commit where there would be two. */
-  settleThenReserve(settlements: readonly Settlement[], input: ReserveInput): Promise<{ settled: SettlementOutcome[]; reserved: ReserveResult }> {
-    return this.holds.settleThenReserve(settlements, input);
+  settleThenReserve(settlements: readonly Settlement[], input: ReserveInput): Promise<{ settled: SettlementOutcome[]; reserved: Routed<ReserveResult> }> {
+    if (!this.leases.active) return this.holds.settleThenReserve(settlements, input);
+    return this.#hot(async () => {
+      const { settled, reserved } = await this.holds.settleThenReserve(settlements, input);
+      return { settled, reserved: { ...reserved, shards: this.leases.count } };
+    }, input.amount);
   }
 
   /** The Worker's queued captures, sent on their own (no reserve came to carry them). */
@@ -190,19 +201,19 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
   }
 
   revokeAgentKey(input: { id: string; actor: Actor }): Promise<KeyResult> {
-    return this.admin.revokeAgentKey(input);
+    return this.#pushed(this.admin.revokeAgentKey(input));
   }
 
   setKeyLimits(input: { id: string; limits: Partial<KeyLimits>; actor: Actor }): Promise<KeyResult> {
-    return this.admin.setKeyLimits(input);
+    return this.#pushed(this.admin.setKeyLimits(input));
   }
 
   freezeKey(input: { id: string; frozen: boolean; actor: Actor }): Promise<KeyResult> {
-    return this.admin.freezeKey(input);
+    return this.#pushed(this.admin.freezeKey(input));
   }
 
   freezeAccount(input: { frozen: boolean; actor: Actor }): Promise<{ ok: true; frozen: boolean } | NotFound> {
-    return this.admin.freezeAccount(input);
+    return this.#pushed(this.admin.freezeAccount(input));
   }
 
   createMandate(input: { mandate: MandateInput; actor: Actor }): Promise<MandateResult> {
@@ -210,7 +221,29 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
   }
 
   revokeMandate(input: { id: string; actor: Actor }): Promise<MandateResult> {
-    return this.admin.revokeMandate(input);
+    return this.#pushed(this.admin.revokeMandate(input));
+  }
+
+  // A hot account (docs/HOT-ACCOUNTS.md): its shard count, and what its shards ask of it.
+
+  /** Sets how many shard objects spend from this account (1: none); answers when every shard obeys it. */
+  setShards(input: { shards: number; actor: Actor }): Promise<SetShardsResult> {
+    return this.leases.set(input.shards, input.actor);
+  }
+
+  /** A shard's request for more of the balance (null: no such shard). */
+  grantLease(request: LeaseRequest): Promise<LeaseState | null> {
+    return this.leases.grant(request);
+  }
+
+  /** A shard's captures and returned lease, rolled into this journal once each. */
+  shardReport(report: ShardReport): Promise<LeaseState | null> {
+    return this.leases.report(report);
+  }
+
+  /** An agent key as a shard may copy it. */
+  keyCopy(keyHash: string): Promise<KeyCopy> {
+    return this.leases.keyCopy(keyHash);
   }
 
   // Reads, each in its turn.
@@ -270,6 +303,20 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
       this.holds.expire(now);
       this.passes.renewDue(now);
     });
+  }
+
+  /** A hot account's reserve on the parent: leases recalled first if the parent alone is short; the shard count rides along. */
+  async #hot<T extends object>(reserve: () => Promise<T>, amount: number): Promise<T & { shards?: number }> {
+    await this.leases.cover(amount);
+    const result = await reserve();
+    return this.leases.count > 1 ? { ...result, shards: this.leases.count } : result;
+  }
+
+  /** An administrative switch, pushed to every shard before it answers. */
+  async #pushed<T>(change: Promise<T>): Promise<T> {
+    const result = await change;
+    if (this.leases.active) await this.leases.push();
+    return result;
   }
 
   /** A read in its turn: the turn is the only await before it. */

@@ -1,0 +1,197 @@
+import { DurableObject } from "cloudflare:workers";
+import { LiveKeys } from "./admin";
+import { Holds } from "./holds";
+import { Journal } from "./journal";
+import { Outbox } from "./outbox";
+import { ShardLease } from "./shard-lease";
+import type { LeaseState, ShardConfig, ShardEnv, ShardReport, ShardReserveResult } from "./shard-types";
+import { Turns } from "./turns";
+import type { ExtendResult, ReleaseInput, ReleaseResult, ReserveInput, ReserveResult, Settlement, SettlementOutcome, StoredResponse } from "./types";
+
+/** A shard idle this long hands its lease back (the alarm). */
+export const SHARD_IDLE_MS = 30_000;
+/** A lease is topped up in the background when it covers fewer calls of the last size than this. */
+const LOW_WATER_CALLS = 8;
+/** A lease asks for this many calls of the last size (the parent caps it at a fair share). */
+const LEASE_CALLS = 32;
+/** When a report to the parent failed, the alarm tries again this much later. */
+const REPORT_RETRY_MS = 2_000;
+
+/**
+ * AccountShard: one of a hot account's N spending objects (docs/HOT-ACCOUNTS.md). It serves the
+ * calls of keys with no mandate and no velocity limits against a lease of the account's balance,
+ * with the account's own reserve and capture code (holds.ts) on a lease-sized balance
+ * (shard-lease.ts): one round trip per call, as for a plain account. It asks its parent (the
+ * account's AccountLedger) for more ahead of need, and at once when a call finds the lease short;
+ * it hands back what it does not use (idle, recalled, frozen, closed); its captures reach the
+ * account's journal — and D1 through it — by its alarm's reports.
+ */
+export class AccountShard extends DurableObject<ShardEnv> {
+  private readonly journal: Journal;
+  private readonly turns: Turns;
+  private readonly outbox: Outbox;
+  private readonly keys: LiveKeys;
+  private readonly holds: Holds;
+  readonly lease: ShardLease;
+  /** When the shard last served a call (the idle clock; a restart starts it again). */
+  lastCall = Date.now();
+  /** The `returned` figure of the last report the parent took. */
+  private reportedReturned = -1;
+  private leasing: Promise<void> | null = null;
+
+  constructor(ctx: DurableObjectState, env: ShardEnv) {
+    super(ctx, env);
+    this.journal = new Journal(ctx.storage);
+    this.outbox = new Outbox(this.journal, ctx.storage, null);
+    this.turns = new Turns(this.journal, this.outbox);
+    this.keys = new LiveKeys(this.journal);
+    this.holds = new Holds(this.journal, this.outbox, this.turns, this.keys);
+    this.lease = new ShardLease(this.journal, this.keys);
+    if (this.journal.isOpened()) this.journal.migrate();
+    this.lease.load();
+    ctx.blockConcurrencyWhile(() => this.outbox.load());
+  }
+
+  // From the Worker: the spending methods of AccountLedger, with the same inputs.
+
+  async reserve(input: ReserveInput): Promise<ShardReserveResult> {
+    if (!this.lease.serving) return this.notHere("closed");
+    if (input.idempotency || input.passes || input.deferredRule) return this.notHere("parent_only");
+    this.lastCall = Date.now();
+    if ((await this.keyFor(input.keyHash)) === "restricted") return this.notHere("restricted_key");
+    let result: ReserveResult = await this.holds.reserve(input);
+    if (!result.ok && result.code === "insufficient_funds" && this.lease.serving) {
+      // Short: ask the parent now (one hop), then once more; still short, the Worker asks the parent.
+      await this.topUp(input.amount - result.available, input.amount);
+      result = await this.holds.reserve(input);
+    } else if (result.ok && this.lease.available() < LOW_WATER_CALLS * input.amount) {
+      void this.topUp(0, input.amount);
+    }
+    await this.outbox.scheduleAlarm(this.lastCall + SHARD_IDLE_MS);
+    return { ...result, shards: this.lease.shards };
+  }
+
+  async settleThenReserve(settlements: readonly Settlement[], input: ReserveInput): Promise<{ settled: SettlementOutcome[]; reserved: ShardReserveResult }> {
+    const settled = await this.settle(settlements);
+    return { settled, reserved: await this.reserve(input) };
+  }
+
+  async settle(settlements: readonly Settlement[]): Promise<SettlementOutcome[]> {
+    const settled = await this.holds.settle(settlements);
+    await this.afterRelease();
+    return settled;
+  }
+
+  async release(input: ReleaseInput): Promise<ReleaseResult> {
+    const released = await this.holds.release(input);
+    await this.afterRelease();
+    return released;
+  }
+
+  extendHold(holdId: string, ttlMs: number): Promise<ExtendResult> {
+    return this.holds.extendHold(holdId, ttlMs);
+  }
+
+  keepResponse(holdId: string, response: StoredResponse | null): Promise<void> {
+    return this.holds.keepResponse(holdId, response);
+  }
+
+  // From the parent.
+
+  /** Opens the shard or changes its switches; a shard that stops serving hands its lease back in the answer. */
+  async configure(config: ShardConfig): Promise<ShardReport> {
+    await this.turns.inTurn();
+    this.journal.migrate();
+    this.journal.txn(() => this.lease.configure(config));
+    return this.lease.report();
+  }
+
+  /** The parent takes back everything unheld (it is about to refuse a call for want of money). */
+  async recall(granted: number): Promise<ShardReport> {
+    await this.turns.inTurn();
+    if (!this.journal.meta()) return { index: this.lease.index, rows: [], returned: 0 };
+    this.journal.txn(() => {
+      this.lease.applyState({ granted, rolledSeq: 0, shards: this.lease.shards, frozen: this.journal.meta()?.frozen ?? false, version: this.lease.version });
+      this.lease.handBack();
+    });
+    return this.lease.report();
+  }
+
+  /** Expires holds, hands an idle lease back, and reports to the parent. */
+  override async alarm(): Promise<void> {
+    await this.outbox.alarm((now) => {
+      this.holds.expire(now);
+      if (now - this.lastCall >= SHARD_IDLE_MS || !this.lease.serving) this.journal.txn(() => this.lease.handBack());
+    });
+    if (!this.journal.meta()) return;
+    const sent = await this.sendReport();
+    if (!sent) await this.outbox.scheduleAlarm(Date.now() + REPORT_RETRY_MS);
+    else if (this.lease.available() > 0) await this.outbox.scheduleAlarm(this.lastCall + SHARD_IDLE_MS);
+  }
+
+  private parent() {
+    const accountId = this.journal.meta()?.accountId ?? "";
+    return this.env.ACCOUNT.get(this.env.ACCOUNT.idFromName(accountId));
+  }
+
+  private notHere(reason: "restricted_key" | "parent_only" | "closed"): ShardReserveResult {
+    return { ok: false, code: "not_here", reason, shards: this.lease.shards };
+  }
+
+  /** The key, copied from the parent on first use; a copy older than the last switch is asked for again. */
+  private async keyFor(keyHash: string): Promise<"ok" | "restricted"> {
+    if (this.lease.restricted.has(keyHash)) return "restricted";
+    if (this.keys.get(keyHash)) return "ok";
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const copy = await this.parent().keyCopy(keyHash);
+      const adopted = this.journal.txn(() => this.lease.adoptKey(copy));
+      if (adopted !== "stale") return adopted;
+    }
+    return "ok";
+  }
+
+  /** Asks the parent for more lease; concurrent askers share one request. */
+  private topUp(need: number, callAmount: number): Promise<void> {
+    this.leasing ??= (async () => {
+      try {
+        const state = await this.parent().grantLease({ index: this.lease.index, need: Math.max(0, need), want: Math.max(need, 0) + LEASE_CALLS * callAmount });
+        if (state) await this.adopt(state);
+      } catch (err) {
+        console.error("asking the parent for a lease failed", this.lease.index, String(err));
+      } finally {
+        this.leasing = null;
+      }
+    })();
+    return this.leasing;
+  }
+
+  private async adopt(state: LeaseState): Promise<void> {
+    await this.turns.inTurn();
+    this.journal.txn(() => {
+      this.lease.applyState(state);
+      if (!this.lease.serving) this.lease.handBack();
+    });
+  }
+
+  /** A drained or closed shard sends what its holds release straight back (the parent may be refusing calls meanwhile). */
+  private async afterRelease(): Promise<void> {
+    if (!this.lease.drained && this.lease.serving) return;
+    this.journal.txn(() => this.lease.handBack());
+    await this.outbox.scheduleAlarm(Date.now());
+  }
+
+  private async sendReport(): Promise<boolean> {
+    if (!this.lease.hasNews(this.reportedReturned)) return true;
+    const report = this.lease.report();
+    try {
+      const state = await this.parent().shardReport(report);
+      this.reportedReturned = report.returned;
+      if (state) await this.adopt(state);
+      if (this.lease.hasNews(this.reportedReturned)) await this.outbox.scheduleAlarm(Date.now());
+      return true;
+    } catch (err) {
+      console.error("reporting to the parent failed; retrying", this.lease.index, String(err));
+      return false;
+    }
+  }
+}
