@@ -307,8 +307,7 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
 
   /** A hot account's reserve on the parent: leases recalled first if the parent alone is short; the shard count rides along. */
   async #hot<T extends object>(reserve: () => Promise<T>, amount: number): Promise<T & { shards?: number }> {
-    await this.leases.cover(amount);
-    const result = await reserve();
+    const result = await this.leases.covered(amount, reserve);
     return this.leases.count > 1 ? { ...result, shards: this.leases.count } : result;
   }
 

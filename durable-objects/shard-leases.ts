@@ -32,6 +32,8 @@ export class ShardLeases {
   /** Bumped by every switch pushed to the shards; a shard never trusts a key copy older than its own. */
   private version = 0;
   private recalling: Promise<void> | null = null;
+  /** Parent reserves waiting on a recall: no lease is granted meanwhile (see `covered`). */
+  private reclaiming = 0;
 
   constructor(
     private readonly journal: Journal,
@@ -82,7 +84,7 @@ export class ShardLeases {
       const meta = this.journal.meta();
       if (!meta || !this.row(index)) return null;
       const available = this.journal.readBalance().available;
-      if (!meta.frozen && index <= this.count && this.count > 1 && available > 0 && available >= need) {
+      if (!meta.frozen && this.reclaiming === 0 && index <= this.count && this.count > 1 && available > 0 && available >= need) {
         const give = Math.min(available, Math.max(need, Math.min(want, Math.ceil(available / this.count))));
         const moved = this.sql.one(
           "UPDATE balance SET pending = pending + ?1 WHERE id = 1 AND credits - debits - pending >= ?1 RETURNING pending",
@@ -112,17 +114,25 @@ export class ShardLeases {
   }
 
   /**
-   * Before the parent refuses a call for want of money, it takes back what the shards hold
-   * unheld: a call is never refused while the account as a whole could cover it. Concurrent
-   * callers share one recall.
+   * A reserve on the parent itself (a key only the parent serves, or a call a shard could not
+   * cover). When the parent alone is short, it first takes back what the shards hold unheld, and
+   * grants nothing until its reserve has run: a call is never refused while the account as a
+   * whole could cover it. Concurrent callers share one recall.
    */
-  async cover(amount: number): Promise<void> {
-    if (this.journal.readBalance().available >= amount) return;
-    if (!this.sql.one("SELECT 1 AS x FROM shard_leases WHERE drained = 0 AND granted > returned + spent")) return;
-    this.recalling ??= this.recall().finally(() => {
-      this.recalling = null;
-    });
-    await this.recalling;
+  async covered<T>(amount: number, reserve: () => Promise<T>): Promise<T> {
+    if (this.journal.readBalance().available >= amount) return reserve();
+    this.reclaiming++;
+    try {
+      if (this.sql.one("SELECT 1 AS x FROM shard_leases WHERE drained = 0 AND granted > returned + spent")) {
+        this.recalling ??= this.recall().finally(() => {
+          this.recalling = null;
+        });
+        await this.recalling;
+      }
+      return await reserve();
+    } finally {
+      this.reclaiming--;
+    }
   }
 
   /**
