@@ -80,7 +80,7 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
   private readonly reads: Reads;
   private readonly disputes: Disputes;
   private readonly passes: Passes;
-  private readonly leases: ShardLeases;
+  readonly leases: ShardLeases;
 
   constructor(ctx: DurableObjectState, env: LedgerEnv) {
     super(ctx, env);

@@ -32,6 +32,9 @@ export class ShardLeases {
   /** Bumped by every switch pushed to the shards; a shard never trusts a key copy older than its own. */
   private version = 0;
   private recalling: Promise<void> | null = null;
+  /** Requests the shards sent to this object, and requests it sent to each shard (measurement: bench/, tests). */
+  shardRequests = 0;
+  readonly sentToShard = new Map<number, number>();
   /** Parent reserves waiting on a recall: no lease is granted meanwhile (see `covered`). */
   private reclaiming = 0;
 
@@ -77,14 +80,27 @@ export class ShardLeases {
     return result;
   }
 
-  /** Leases part of the available balance to a shard: at least its `need`, else nothing; at most a fair share past it. */
-  async grant({ index, need, want }: LeaseRequest): Promise<LeaseState | null> {
+  /**
+   * Leases part of the available balance to a shard. `need` > 0: calls wait on the shard for that
+   * much; if the parent alone is short it first recalls the other shards' unheld leases (`covered`),
+   * and gives what it has, so a shard refuses a call only when the whole account could not cover it.
+   * Past the need, at most a fair share of what is available.
+   */
+  async grant(request: LeaseRequest): Promise<LeaseState | null> {
+    this.shardRequests++;
+    if (request.need > 0) return this.covered(request.need, () => this.grantNow(request, true));
+    return this.grantNow(request, false);
+  }
+
+  private async grantNow({ index, need, want }: LeaseRequest, waited: boolean): Promise<LeaseState | null> {
     await this.turns.inTurn();
     return this.journal.txn(() => {
       const meta = this.journal.meta();
       if (!meta || !this.row(index)) return null;
       const available = this.journal.readBalance().available;
-      if (!meta.frozen && this.reclaiming === 0 && index <= this.count && this.count > 1 && available > 0 && available >= need) {
+      // While a reserve waits on a recall, only callers with calls waiting are served (see `covered`).
+      const open = waited || this.reclaiming === 0;
+      if (!meta.frozen && open && index <= this.count && this.count > 1 && available > 0) {
         const give = Math.min(available, Math.max(need, Math.min(want, Math.ceil(available / this.count))));
         const moved = this.sql.one(
           "UPDATE balance SET pending = pending + ?1 WHERE id = 1 AND credits - debits - pending >= ?1 RETURNING pending",
@@ -98,6 +114,7 @@ export class ShardLeases {
 
   /** A shard's report: its new captures and refunds join the journal (once each), what it handed back is available again. */
   async report(report: ShardReport): Promise<LeaseState | null> {
+    this.shardRequests++;
     await this.turns.inTurn();
     const rolled = this.journal.txn(() => this.apply(report, false));
     if (rolled > 0) await this.outbox.scheduleAlarm(exportDue());
@@ -107,6 +124,7 @@ export class ShardLeases {
 
   /** A key as a shard may serve it (read in turn, so a revocation sent before it is seen). */
   async keyCopy(keyHash: string): Promise<KeyCopy> {
+    this.shardRequests++;
     await this.turns.inTurn();
     const key = this.journal.meta() ? this.keys.get(keyHash) : null;
     const restricted = key != null && (key.mandate_id != null || key.max_calls_per_minute != null || key.max_spend_per_minute != null);
@@ -248,6 +266,7 @@ export class ShardLeases {
   }
 
   private shard(index: number) {
+    this.sentToShard.set(index, (this.sentToShard.get(index) ?? 0) + 1);
     const accountId = this.journal.meta()?.accountId ?? "";
     return this.env.SHARD.get(this.env.SHARD.idFromName(shardName(accountId, index)));
   }

@@ -37,7 +37,10 @@ export class AccountShard extends DurableObject<ShardEnv> {
   lastCall = Date.now();
   /** The `returned` figure of the last report the parent took. */
   private reportedReturned = -1;
-  private leasing: Promise<void> | null = null;
+  /** What the calls waiting for the next lease request need, and the lease to aim for. */
+  private demand = { need: 0, want: 0 };
+  private nextRound: Promise<void> | null = null;
+  private inFlight: Promise<void> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: ShardEnv) {
     super(ctx, env);
@@ -61,8 +64,9 @@ export class AccountShard extends DurableObject<ShardEnv> {
     if ((await this.keyFor(input.keyHash)) === "restricted") return this.notHere("restricted_key");
     let result: ReserveResult = await this.holds.reserve(input);
     if (!result.ok && result.code === "insufficient_funds" && this.lease.serving) {
-      // Short: ask the parent now (one hop), then once more; still short, the Worker asks the parent.
-      await this.topUp(input.amount - result.available, input.amount);
+      // Short: ask the parent now (one hop, shared by the calls short at the same moment), then
+      // once more. The parent recalls the other shards' leases first, so a refusal now is final.
+      await this.topUp(input.amount, input.amount);
       result = await this.holds.reserve(input);
     } else if (result.ok && this.lease.available() < LOW_WATER_CALLS * input.amount) {
       void this.topUp(0, input.amount);
@@ -150,19 +154,32 @@ export class AccountShard extends DurableObject<ShardEnv> {
     return "ok";
   }
 
-  /** Asks the parent for more lease; concurrent askers share one request. */
+  /**
+   * Asks the parent for more lease: the calls short at the same moment add up their amounts into
+   * one request (`need`), sent after the current one answers; `want` is the lease to aim for.
+   */
   private topUp(need: number, callAmount: number): Promise<void> {
-    this.leasing ??= (async () => {
-      try {
-        const state = await this.parent().grantLease({ index: this.lease.index, need: Math.max(0, need), want: Math.max(need, 0) + LEASE_CALLS * callAmount });
-        if (state) await this.adopt(state);
-      } catch (err) {
-        console.error("asking the parent for a lease failed", this.lease.index, String(err));
-      } finally {
-        this.leasing = null;
-      }
+    this.demand.need += need;
+    this.demand.want = Math.max(this.demand.want, LEASE_CALLS * callAmount);
+    this.nextRound ??= (async () => {
+      await this.inFlight;
+      await scheduler.wait(0);
+      this.nextRound = null;
+      const { need: n, want } = this.demand;
+      this.demand = { need: 0, want: 0 };
+      this.inFlight = this.requestLease(n, n + want);
+      await this.inFlight;
     })();
-    return this.leasing;
+    return this.nextRound;
+  }
+
+  private async requestLease(need: number, want: number): Promise<void> {
+    try {
+      const state = await this.parent().grantLease({ index: this.lease.index, need, want });
+      if (state) await this.adopt(state);
+    } catch (err) {
+      console.error("asking the parent for a lease failed", this.lease.index, String(err));
+    }
   }
 
   private async adopt(state: LeaseState): Promise<void> {

@@ -122,7 +122,7 @@ describe("a hot account's shards", () => {
     for (const shard of acct.shards) expect(await shardBalance(shard)).toMatchObject({ pending: 0 });
   });
 
-  it("a short shard gets a lease at once; a call no shard can cover goes to the parent, which recalls the others' leases", async () => {
+  it("a call its shard cannot cover: the shard asks the parent at once, which recalls the other shards' unheld leases first", async () => {
     const acct = await hotAccount(100, 4);
     // Lease money to every shard, then ask for more than any one lease.
     await storm(acct, 40, 1).then(({ holds }) => holds.forEach((h) => h.release("test")));

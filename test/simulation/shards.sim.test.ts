@@ -121,7 +121,7 @@ async function run(w: World, s: Step): Promise<void> {
       count(`lost_grant:${(await acct.stub.grantLease({ index: s.shard, need: 0, want: s.want })) ? "ok" : "none"}`);
       return;
     case "alarm": {
-      const shard = stubOf(s.shard);
+      const shard = shards[s.shard - 1] as ShardStub;
       if (s.idle) {
         await runInDurableObject(shard, (x: AccountShard) => {
           x.lastCall = Date.now() - SHARD_IDLE_MS - 1;
@@ -133,7 +133,7 @@ async function run(w: World, s: Step): Promise<void> {
     }
     case "late_report": {
       // Every row the shard ever wrote, and its returns, delivered again as a stale duplicate would be.
-      const report = await runInDurableObject(stubOf(s.shard), (x: AccountShard, st): ShardReport => {
+      const report = await runInDurableObject(shards[s.shard - 1] as ShardStub, (x: AccountShard, st): ShardReport => {
         const rows = st.storage.sql.exec("SELECT * FROM transfers ORDER BY seq").toArray();
         return { index: s.shard, rows, returned: x.lease.returned() };
       });

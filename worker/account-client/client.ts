@@ -63,9 +63,9 @@ export class AccountClient {
 
   /**
    * A hot account's call on one of its shards (docs/HOT-ACCOUNTS.md). Null: the parent serves it
-   * instead — the shard sent it back (a key only the parent serves, a closed shard), could not
-   * cover it even with a fresh lease (the parent can take back the other shards' leases), or failed
-   * (a hold it may have made unseen expires, uncharged).
+   * instead — the shard sent it back (a key only the parent serves, a closed shard) or failed (a
+   * hold it may have made unseen expires, uncharged). A shard's refusal for want of money is
+   * final: it asked the parent, which took back the other shards' unheld leases first.
    */
   private async reserveOnShard(index: number, input: ReserveInput, retry: boolean): Promise<Reservation | null> {
     const fresh = () => shardFor(this.env, this.accountId, index);
@@ -87,7 +87,8 @@ export class AccountClient {
       if (answer.reason === "restricted_key") servedByParent(input.keyHash);
       return null;
     }
-    return answer.code === "insufficient_funds" ? null : answer;
+    // insufficient_funds included: the shard asked the parent, which recalled the other shards first.
+    return answer;
   }
 
   /**
