@@ -13,8 +13,24 @@ export type CallRef = Pick<Transfer, "request_id" | "service_id" | "provider_id"
 
 /** The journal's columns a copied transfer keeps (all but its seq). */
 export const COPIED_COLUMNS = [
-  "id", "kind", "amount", "fee", "hold_id", "request_id", "service_id", "provider_id", "agent_key_id", "reference",
-  "created_at", "usage", "shortfall", "reason", "mandate_id", "tags", "refund_of", "dispute_id",
+  "id",
+  "kind",
+  "amount",
+  "fee",
+  "hold_id",
+  "request_id",
+  "service_id",
+  "provider_id",
+  "agent_key_id",
+  "reference",
+  "created_at",
+  "usage",
+  "shortfall",
+  "reason",
+  "mandate_id",
+  "tags",
+  "refund_of",
+  "dispute_id",
 ] as const;
 
 export type Meta = { accountId: string; currency: string; frozen: boolean };
@@ -138,7 +154,11 @@ export class Journal {
   appendCopy(row: Row): number {
     const seq = (this.heads.transferSeq ?? Number(this.sql.one("SELECT COALESCE(MAX(seq), 0) AS seq FROM transfers")?.seq)) + 1;
     const columns = COPIED_COLUMNS.join(", ");
-    this.sql.exec(`INSERT INTO transfers (seq, ${columns}) VALUES (?${", ?".repeat(COPIED_COLUMNS.length)})`, seq, ...COPIED_COLUMNS.map((c) => row[c] ?? null));
+    this.sql.exec(
+      `INSERT INTO transfers (seq, ${columns}) VALUES (?${", ?".repeat(COPIED_COLUMNS.length)})`,
+      seq,
+      ...COPIED_COLUMNS.map((c) => row[c] ?? null),
+    );
     this.heads.transferSeq = seq;
     return seq;
   }

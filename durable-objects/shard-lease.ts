@@ -55,12 +55,7 @@ export class ShardLease {
   /** The parent's configuration (inside a transaction): identity once, then the switches. */
   configure(c: ShardConfig): void {
     if (!this.journal.meta()) {
-      this.sql.exec(
-        "INSERT INTO meta (key, value) VALUES ('account_id', ?), ('currency', ?), ('shard_index', ?)",
-        c.accountId,
-        c.currency,
-        String(c.index),
-      );
+      this.sql.exec("INSERT INTO meta (key, value) VALUES ('account_id', ?), ('currency', ?), ('shard_index', ?)", c.accountId, c.currency, String(c.index));
       this.journal.setMeta({ accountId: c.accountId, currency: c.currency, frozen: false });
       this.index = c.index;
     }
@@ -135,10 +130,7 @@ export class ShardLease {
 
   /** What the parent has not rolled in yet, and all handed back so far. */
   report(): ShardReport {
-    const rows = this.sql.all(
-      "SELECT t.* FROM transfers t, export_state s WHERE s.id = 1 AND t.seq > s.exported_seq ORDER BY t.seq LIMIT ?",
-      REPORT_ROWS,
-    );
+    const rows = this.sql.all("SELECT t.* FROM transfers t, export_state s WHERE s.id = 1 AND t.seq > s.exported_seq ORDER BY t.seq LIMIT ?", REPORT_ROWS);
     return { index: this.index, rows, returned: this.returned() };
   }
 

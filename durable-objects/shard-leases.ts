@@ -1,16 +1,7 @@
 import type { LiveKeys } from "./admin";
 import type { Journal } from "./journal";
 import { exportDue, type Outbox } from "./outbox";
-import {
-  type KeyCopy,
-  type LeaseRequest,
-  type LeaseState,
-  MAX_SHARDS,
-  type SetShardsResult,
-  type ShardEnv,
-  type ShardReport,
-  shardName,
-} from "./shard-types";
+import { type KeyCopy, type LeaseRequest, type LeaseState, MAX_SHARDS, type SetShardsResult, type ShardEnv, type ShardReport, shardName } from "./shard-types";
 import type { Turns } from "./turns";
 import type { Actor } from "./types";
 
@@ -102,10 +93,7 @@ export class ShardLeases {
       const open = waited || this.reclaiming === 0;
       if (!meta.frozen && open && index <= this.count && this.count > 1 && available > 0) {
         const give = Math.min(available, Math.max(need, Math.min(want, Math.ceil(available / this.count))));
-        const moved = this.sql.one(
-          "UPDATE balance SET pending = pending + ?1 WHERE id = 1 AND credits - debits - pending >= ?1 RETURNING pending",
-          give,
-        );
+        const moved = this.sql.one("UPDATE balance SET pending = pending + ?1 WHERE id = 1 AND credits - debits - pending >= ?1 RETURNING pending", give);
         if (moved && give > 0) this.sql.exec("UPDATE shard_leases SET granted = granted + ?, drained = 0 WHERE shard = ?", give, index);
       }
       return this.state(index);

@@ -23,7 +23,8 @@ const FUNDED = 200;
 const CALLERS = 200;
 
 /** A namespace whose stubs count every RPC call per object name. */
-function counting<T extends DurableObjectNamespace<any>>(ns: T, counts: Map<string, number>): T {
+function counting<T>(namespace: T, counts: Map<string, number>): T {
+  const ns = namespace as unknown as { idFromName(name: string): DurableObjectId; get(id: DurableObjectId): object };
   const names = new Map<string, string>();
   return {
     idFromName(name: string) {

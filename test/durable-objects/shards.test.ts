@@ -125,7 +125,7 @@ describe("a hot account's shards", () => {
   it("a call its shard cannot cover: the shard asks the parent at once, which recalls the other shards' unheld leases first", async () => {
     const acct = await hotAccount(100, 4);
     // Lease money to every shard, then ask for more than any one lease.
-    await storm(acct, 40, 1).then(({ holds }) => holds.forEach((h) => h.release("test")));
+    for (const h of (await storm(acct, 40, 1)).holds) h.release("test");
     await acct.life.settled();
     const big = await reserveCall(acct, 100);
     expect(isHold(big)).toBe(true);
@@ -182,7 +182,13 @@ describe("a hot account's shards", () => {
   it("a key with a mandate or velocity limits is served by the parent only (its caps stay exact)", async () => {
     const acct = await hotAccount(1_000, 4);
     const keyHash = `hash_${randomToken(32)}`;
-    const limited = await acct.stub.createAgentKey({ id: newId("ak"), name: "limited", keyHash, limits: { max_calls_per_minute: 5, max_spend_per_minute: null }, actor: "owner" });
+    const limited = await acct.stub.createAgentKey({
+      id: newId("ak"),
+      name: "limited",
+      keyHash,
+      limits: { max_calls_per_minute: 5, max_spend_per_minute: null },
+      actor: "owner",
+    });
     expect(limited.ok).toBe(true);
     const results = await Promise.all(Array.from({ length: 20 }, () => reserveCall(acct, 1, keyHash)));
     expect(results.filter(isHold)).toHaveLength(5);

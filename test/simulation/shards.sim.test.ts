@@ -60,11 +60,20 @@ type Step =
   | { t: "crash"; which: number };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ t: fc.constant("reserve_shard" as const), shard: fc.integer({ min: 1, max: SHARDS }), amount: fc.integer({ min: 1, max: 400 }) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({ t: fc.constant("reserve_shard" as const), shard: fc.integer({ min: 1, max: SHARDS }), amount: fc.integer({ min: 1, max: 400 }) }),
+  },
   { weight: 2, arbitrary: fc.record({ t: fc.constant("reserve_parent" as const), amount: fc.integer({ min: 1, max: 600 }) }) },
-  { weight: 5, arbitrary: fc.record({ t: fc.constant("capture" as const), hold: fc.nat(), part: fc.double({ min: 0, max: 1, noNaN: true }), twice: fc.boolean() }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({ t: fc.constant("capture" as const), hold: fc.nat(), part: fc.double({ min: 0, max: 1, noNaN: true }), twice: fc.boolean() }),
+  },
   { weight: 2, arbitrary: fc.record({ t: fc.constant("release" as const), hold: fc.nat() }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant("lost_grant" as const), shard: fc.integer({ min: 1, max: SHARDS }), want: fc.integer({ min: 1, max: 500 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ t: fc.constant("lost_grant" as const), shard: fc.integer({ min: 1, max: SHARDS }), want: fc.integer({ min: 1, max: 500 }) }),
+  },
   { weight: 3, arbitrary: fc.record({ t: fc.constant("alarm" as const), shard: fc.integer({ min: 1, max: SHARDS }), idle: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("late_report" as const), shard: fc.integer({ min: 1, max: SHARDS }) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("set_shards" as const), shards: fc.integer({ min: 1, max: SHARDS }) }) },
@@ -179,7 +188,9 @@ async function check(w: World): Promise<void> {
       const sql = st.storage.sql;
       if (sql.exec("SELECT 1 FROM sqlite_master WHERE name = 'balance'").toArray().length === 0) return { free: 0, unrolled: 0 };
       const b = sql.exec("SELECT credits - debits AS free FROM balance").one();
-      const u = sql.exec("SELECT COALESCE(SUM(CASE kind WHEN 'capture' THEN amount ELSE -amount END), 0) AS u FROM transfers, export_state e WHERE seq > e.exported_seq").one();
+      const u = sql
+        .exec("SELECT COALESCE(SUM(CASE kind WHEN 'capture' THEN amount ELSE -amount END), 0) AS u FROM transfers, export_state e WHERE seq > e.exported_seq")
+        .one();
       return { free: Number(b.free), unrolled: Number(u.u) };
     });
     const lease = Number(parent.leases.find((r) => Number(r.shard) === i + 1)?.o ?? 0);

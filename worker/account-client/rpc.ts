@@ -9,7 +9,6 @@ import type {
   RefundResult,
   ReleaseResult,
   ReserveInput,
-  ReserveResult,
   Settlement,
   SettlementOutcome,
   StoredResponse,
@@ -27,13 +26,13 @@ import type { LedgerStub, SpendStub } from "./stub";
  */
 export const rpc = {
   /** On the ledger or one of a hot account's shards (whose answer may be `not_here`). */
-  reserve: (stub: SpendStub, input: ReserveInput): Promise<ShardReserveResult> => reserveOn(stub, input),
+  reserve: (stub: SpendStub, input: ReserveInput): Promise<ShardReserveResult> => stub.reserve(input),
   /** Queued captures, then a reserve, in one request and one commit. */
   captureThenReserve: (
     stub: SpendStub,
     captures: readonly Settlement[],
     input: ReserveInput,
-  ): Promise<{ settled: SettlementOutcome[]; reserved: ShardReserveResult }> => settleThenReserveOn(stub, captures, input),
+  ): Promise<{ settled: SettlementOutcome[]; reserved: ShardReserveResult }> => stub.settleThenReserve(captures, input),
   /** A batch of queued captures on its own. */
   captureBatch: (stub: SpendStub, captures: readonly Settlement[]): Promise<SettlementOutcome[]> => stub.settle(captures),
   release: (stub: SpendStub, holdId: string, reason: string): Promise<ReleaseResult> => stub.release({ holdId, reason }),
@@ -51,15 +50,3 @@ export const rpc = {
   buyPass: (stub: LedgerStub, input: BuyPassInput): Promise<BuyPassResult> => stub.buyPass(input),
   cancelPass: (stub: LedgerStub, input: CancelPassInput): Promise<CancelPassResult> => stub.cancelPass(input),
 };
-
-function reserveOn(stub: SpendStub, input: ReserveInput): Promise<ShardReserveResult> {
-  return stub.reserve(input);
-}
-
-function settleThenReserveOn(
-  stub: SpendStub,
-  captures: readonly Settlement[],
-  input: ReserveInput,
-): Promise<{ settled: SettlementOutcome[]; reserved: ShardReserveResult }> {
-  return stub.settleThenReserve(captures, input);
-}
