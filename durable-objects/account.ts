@@ -120,7 +120,8 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
 
   /** A one-off gift to a service's provider, within the key's mandate and the balance. */
   tip(input: TipInput): Promise<TipResult> {
-    return tip(this.journal, this.turns, this.outbox, this.keys, input);
+    const send = () => tip(this.journal, this.turns, this.outbox, this.keys, input);
+    return this.leases.active ? this.leases.covered(input.amount, send) : send();
   }
 
   /** The owner disputes a charge; `unauthorized` is compensated at once (I14). */
@@ -140,7 +141,8 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
 
   /** Buys a pass of a service's plan: its price charged inside the key's mandate (I9, I16). */
   buyPass(input: BuyPassInput): Promise<BuyPassResult> {
-    return this.passes.buy(input);
+    const buy = () => this.passes.buy(input);
+    return this.leases.active ? this.leases.covered(input.plan.price, buy) : buy();
   }
 
   /** Stops a pass's renewal; it runs to its end. */
@@ -197,7 +199,7 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
   // Administration.
 
   createAgentKey(input: CreateKeyInput): Promise<CreateKeyResult> {
-    return this.admin.createAgentKey(input);
+    return this.#pushed(this.admin.createAgentKey(input));
   }
 
   revokeAgentKey(input: { id: string; actor: Actor }): Promise<KeyResult> {

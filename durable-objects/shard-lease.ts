@@ -23,6 +23,8 @@ export class ShardLease {
   drained = false;
   /** Key hashes only the parent serves (a mandate or velocity limits), until the next switch. */
   readonly restricted = new Set<string>();
+  /** Key hashes the parent does not know as live keys, until the next switch (a key created, revoked…). */
+  readonly missing = new Set<string>();
 
   constructor(
     private readonly journal: Journal,
@@ -77,6 +79,7 @@ export class ShardLease {
     if (s.version > this.version || fromConfig) {
       this.keys.write("DELETE FROM agent_keys");
       this.restricted.clear();
+      this.missing.clear();
       this.version = Math.max(this.version, s.version);
     }
     if (s.frozen !== meta.frozen) this.journal.setMeta({ ...meta, frozen: s.frozen });
@@ -108,13 +111,18 @@ export class ShardLease {
   }
 
   /** A key copied from the parent (inside a transaction), if it is no older than the switches this shard has seen. */
-  adoptKey(copy: KeyCopy): "stale" | "ok" | "restricted" {
+  adoptKey(keyHash: string, copy: KeyCopy): "stale" | "ok" | "restricted" {
     if (copy.version < this.version) return "stale";
     if (copy.version > this.version) this.applyState({ ...this.currentState(), version: copy.version });
     const key = copy.key;
-    if (!key) return "ok";
+    if (!key) {
+      // Bounded: a flood of made-up keys costs the parent a read each, never this shard's memory.
+      if (this.missing.size >= 10_000) this.missing.clear();
+      this.missing.add(keyHash);
+      return "ok";
+    }
     if (copy.restricted) {
-      this.restricted.add(String(key.key_hash));
+      this.restricted.add(keyHash);
       return "restricted";
     }
     this.keys.write(

@@ -159,14 +159,12 @@ export class ShardLeases {
       indexes.map(async (index) => {
         const config = { ...this.state(index), accountId: meta.accountId, index, currency: meta.currency };
         // Once more on a new stub: a stub that threw can stay broken.
+        // Once more on a new stub (a stub that threw can stay broken); then the change that
+        // pushed fails, so its caller retries it, and the retry pushes again.
         const report = await this.shard(index)
           .configure(config)
-          .catch(() => this.shard(index).configure(config))
-          .catch((err: unknown) => {
-            console.error("pushing to a shard failed", index, String(err));
-            return null;
-          });
-        if (report) await this.applyInTurn(report, false);
+          .catch(() => this.shard(index).configure(config));
+        await this.applyInTurn(report, false);
       }),
     );
   }

@@ -145,10 +145,10 @@ export class AccountShard extends DurableObject<ShardEnv> {
   /** The key, copied from the parent on first use; a copy older than the last switch is asked for again. */
   private async keyFor(keyHash: string): Promise<"ok" | "restricted"> {
     if (this.lease.restricted.has(keyHash)) return "restricted";
-    if (this.keys.get(keyHash)) return "ok";
+    if (this.lease.missing.has(keyHash) || this.keys.get(keyHash)) return "ok";
     for (let attempt = 0; attempt < 2; attempt++) {
       const copy = await this.parent().keyCopy(keyHash);
-      const adopted = this.journal.txn(() => this.lease.adoptKey(copy));
+      const adopted = this.journal.txn(() => this.lease.adoptKey(keyHash, copy));
       if (adopted !== "stale") return adopted;
     }
     return "ok";

@@ -34,10 +34,11 @@ async function stormAround(acct: HotAccount, change: () => Promise<unknown>) {
     }
   };
   const callers = Array.from({ length: 16 }, caller);
-  await sleep(150);
+  // The change lands mid-storm: after calls were served, with callers still sending.
+  while (before.filter(isHold).length < 32) await sleep(5);
   await change();
   done = true;
-  await sleep(150);
+  while (after.length < 64) await sleep(5);
   stop = true;
   await Promise.all(callers);
   return { before, after };
