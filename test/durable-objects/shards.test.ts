@@ -198,6 +198,14 @@ describe("a hot account's shards", () => {
     }
   });
 
+  it("a key created after a shard found its hash unknown is served at once (the creation is pushed)", async () => {
+    const acct = await hotAccount(100, 2);
+    const keyHash = `hash_${randomToken(32)}`;
+    for (const shard of acct.shards) expect(await shard.reserve(reserveInput(keyHash, 1))).toMatchObject({ ok: false, code: "invalid_key" });
+    expect((await acct.stub.createAgentKey({ id: newId("ak"), name: "new", keyHash, actor: "owner" })).ok).toBe(true);
+    for (const shard of acct.shards) expect(await shard.reserve(reserveInput(keyHash, 1))).toMatchObject({ ok: true });
+  });
+
   it("validates the shard count", async () => {
     const acct = await hotAccount(10, 2);
     for (const shards of [0, 65, 1.5]) expect(await acct.stub.setShards({ shards, actor: "owner" })).toEqual({ ok: false, code: "invalid_shards" });
