@@ -154,13 +154,13 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
   reserve(input: ReserveInput): Promise<Routed<ReserveResult>> {
     // A plain account: exactly the reserve it always was (`active` is a field in memory).
     if (!this.leases.active) return this.holds.reserve(input);
-    return this.#hot(() => this.holds.reserve(input), input.amount);
+    return this.leases.onParent(() => this.holds.reserve(input), input.amount);
   }
 
   /** The Worker's queued captures, then a reserve: one request and one commit where there would be two. */
   settleThenReserve(settlements: readonly Settlement[], input: ReserveInput): Promise<{ settled: SettlementOutcome[]; reserved: Routed<ReserveResult> }> {
     if (!this.leases.active) return this.holds.settleThenReserve(settlements, input);
-    return this.#hot(async () => {
+    return this.leases.onParent(async () => {
       const { settled, reserved } = await this.holds.settleThenReserve(settlements, input);
       return { settled, reserved: { ...reserved, shards: this.leases.count } };
     }, input.amount);
@@ -199,23 +199,23 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
   // Administration.
 
   createAgentKey(input: CreateKeyInput): Promise<CreateKeyResult> {
-    return this.#pushed(this.admin.createAgentKey(input));
+    return this.leases.pushAfter(this.admin.createAgentKey(input));
   }
 
   revokeAgentKey(input: { id: string; actor: Actor }): Promise<KeyResult> {
-    return this.#pushed(this.admin.revokeAgentKey(input));
+    return this.leases.pushAfter(this.admin.revokeAgentKey(input));
   }
 
   setKeyLimits(input: { id: string; limits: Partial<KeyLimits>; actor: Actor }): Promise<KeyResult> {
-    return this.#pushed(this.admin.setKeyLimits(input));
+    return this.leases.pushAfter(this.admin.setKeyLimits(input));
   }
 
   freezeKey(input: { id: string; frozen: boolean; actor: Actor }): Promise<KeyResult> {
-    return this.#pushed(this.admin.freezeKey(input));
+    return this.leases.pushAfter(this.admin.freezeKey(input));
   }
 
   freezeAccount(input: { frozen: boolean; actor: Actor }): Promise<{ ok: true; frozen: boolean } | NotFound> {
-    return this.#pushed(this.admin.freezeAccount(input));
+    return this.leases.pushAfter(this.admin.freezeAccount(input));
   }
 
   createMandate(input: { mandate: MandateInput; actor: Actor }): Promise<MandateResult> {
@@ -223,7 +223,7 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
   }
 
   revokeMandate(input: { id: string; actor: Actor }): Promise<MandateResult> {
-    return this.#pushed(this.admin.revokeMandate(input));
+    return this.leases.pushAfter(this.admin.revokeMandate(input));
   }
 
   // A hot account (docs/HOT-ACCOUNTS.md): its shard count, and what its shards ask of it.
@@ -305,19 +305,6 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
       this.holds.expire(now);
       this.passes.renewDue(now);
     });
-  }
-
-  /** A hot account's reserve on the parent: leases recalled first if the parent alone is short; the shard count rides along. */
-  async #hot<T extends object>(reserve: () => Promise<T>, amount: number): Promise<T & { shards?: number }> {
-    const result = await this.leases.covered(amount, reserve);
-    return this.leases.count > 1 ? { ...result, shards: this.leases.count } : result;
-  }
-
-  /** An administrative switch, pushed to every shard before it answers. */
-  async #pushed<T>(change: Promise<T>): Promise<T> {
-    const result = await change;
-    if (this.leases.active) await this.leases.push();
-    return result;
   }
 
   /** A read in its turn: the turn is the only await before it. */

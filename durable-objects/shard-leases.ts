@@ -55,6 +55,19 @@ export class ShardLeases {
     return this.opened;
   }
 
+  /** A hot account's reserve on the parent: leases recalled first if the parent alone is short; the shard count rides along. */
+  async onParent<T extends object>(reserve: () => Promise<T>, amount: number): Promise<T & { shards?: number }> {
+    const result = await this.covered(amount, reserve);
+    return this.count > 1 ? { ...result, shards: this.count } : result;
+  }
+
+  /** An administrative switch (a key revoked, the account frozen…), pushed to every shard before it answers. */
+  async pushAfter<T>(change: Promise<T>): Promise<T> {
+    const result = await change;
+    if (this.active) await this.push();
+    return result;
+  }
+
   /** Sets the shard count; new shards are opened, and shards beyond it hand their leases back before this answers. */
   async set(shards: number, actor: Actor): Promise<SetShardsResult> {
     if (!Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS) return { ok: false, code: "invalid_shards" };
