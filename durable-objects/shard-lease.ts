@@ -148,6 +148,11 @@ export class ShardLease {
     return behind !== null || this.returned() !== lastReturned;
   }
 
+  /** All the parent has granted this shard, as far as it knows. */
+  granted(): number {
+    return Number(this.sql.one("SELECT credits FROM balance WHERE id = 1")?.credits ?? 0);
+  }
+
   returned(): number {
     return Number(this.sql.one("SELECT value FROM meta WHERE key = 'lease_returned'")?.value ?? 0);
   }

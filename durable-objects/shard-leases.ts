@@ -92,20 +92,25 @@ export class ShardLeases {
    */
   async grant(request: LeaseRequest): Promise<LeaseState | null> {
     this.shardRequests++;
-    if (request.need > 0) return this.covered(request.need, () => this.grantNow(request, true));
+    const short = request.need > 0 && this.journal.meta() !== null && this.journal.readBalance().available < request.need;
+    if (short) return this.covered(request.need, () => this.grantNow(request, true));
     return this.grantNow(request, false);
   }
 
-  private async grantNow({ index, need, want }: LeaseRequest, waited: boolean): Promise<LeaseState | null> {
+  /**
+   * `short`: the parent recalled the other shards for this request, so it gives no more than the
+   * waiting calls need (an extra share would sit unheld on one shard while another refuses).
+   */
+  private async grantNow({ index, need, want }: LeaseRequest, short: boolean): Promise<LeaseState | null> {
     await this.turns.inTurn();
     return this.journal.txn(() => {
       const meta = this.journal.meta();
       if (!meta || !this.row(index)) return null;
       const available = this.journal.readBalance().available;
-      // While a reserve waits on a recall, only callers with calls waiting are served (see `covered`).
-      const open = waited || this.reclaiming === 0;
+      // While a reserve waits on a recall, only requests with calls waiting are served (see `covered`).
+      const open = need > 0 || this.reclaiming === 0;
       if (!meta.frozen && open && index <= this.count && this.count > 1 && available > 0) {
-        const give = Math.min(available, Math.max(need, Math.min(want, Math.ceil(available / this.count))));
+        const give = Math.min(available, short ? need : Math.max(need, Math.min(want, Math.ceil(available / this.count))));
         const moved = this.sql.one("UPDATE balance SET pending = pending + ?1 WHERE id = 1 AND credits - debits - pending >= ?1 RETURNING pending", give);
         if (moved && give > 0) this.sql.exec("UPDATE shard_leases SET granted = granted + ?, drained = 0 WHERE shard = ?", give, index);
       }

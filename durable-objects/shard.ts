@@ -14,6 +14,10 @@ export const SHARD_IDLE_MS = 30_000;
 const LOW_WATER_CALLS = 8;
 /** A lease asks for this many calls of the last size (the parent caps it at a fair share). */
 const LEASE_CALLS = 32;
+/** Lease requests a short call may wait for, while each one still brings money. */
+const SHORT_ROUNDS = 4;
+/** Report pages one alarm sends before it lets the next alarm go on. */
+const REPORT_PAGES = 20;
 /** When a report to the parent failed, the alarm tries again this much later. */
 const REPORT_RETRY_MS = 2_000;
 
@@ -63,13 +67,15 @@ export class AccountShard extends DurableObject<ShardEnv> {
     this.lastCall = Date.now();
     if ((await this.keyFor(input.keyHash)) === "restricted") return this.notHere("restricted_key");
     let result: ReserveResult = await this.holds.reserve(input);
-    if (!result.ok && result.code === "insufficient_funds" && this.lease.serving) {
-      // Short: ask the parent now (one hop, shared by the calls short at the same moment), then
-      // once more. The parent recalls the other shards' leases first, so a refusal now is final.
+    if (result.ok && this.lease.available() < LOW_WATER_CALLS * input.amount) void this.topUp(0, input.amount);
+    // Short: ask the parent now (one hop, shared by the calls short at the same moment) and try
+    // again, while the parent still gives something. The parent recalls the other shards' unheld
+    // leases before it gives nothing, so a refusal then is final.
+    for (let round = 0; round < SHORT_ROUNDS && !result.ok && result.code === "insufficient_funds" && this.lease.serving; round++) {
+      const granted = this.lease.granted();
       await this.topUp(input.amount, input.amount);
       result = await this.holds.reserve(input);
-    } else if (result.ok && this.lease.available() < LOW_WATER_CALLS * input.amount) {
-      void this.topUp(0, input.amount);
+      if (this.lease.granted() === granted) break;
     }
     await this.outbox.scheduleAlarm(this.lastCall + SHARD_IDLE_MS);
     return { ...result, shards: this.lease.shards };
@@ -198,17 +204,20 @@ export class AccountShard extends DurableObject<ShardEnv> {
   }
 
   private async sendReport(): Promise<boolean> {
-    if (!this.lease.hasNews(this.reportedReturned)) return true;
-    const report = this.lease.report();
-    try {
-      const state = await this.parent().shardReport(report);
-      this.reportedReturned = report.returned;
-      if (state) await this.adopt(state);
-      if (this.lease.hasNews(this.reportedReturned)) await this.outbox.scheduleAlarm(Date.now());
-      return true;
-    } catch (err) {
-      console.error("reporting to the parent failed; retrying", this.lease.index, String(err));
-      return false;
+    for (let page = 0; page < REPORT_PAGES && this.lease.hasNews(this.reportedReturned); page++) {
+      const report = this.lease.report();
+      try {
+        const state = await this.parent().shardReport(report);
+        this.reportedReturned = report.returned;
+        // The parent took nothing (it knows no such shard, or waits for an earlier row): try later.
+        if (!state || state.rolledSeq < Number(report.rows[0]?.seq ?? 0)) return false;
+        await this.adopt(state);
+      } catch (err) {
+        console.error("reporting to the parent failed; retrying", this.lease.index, String(err));
+        return false;
+      }
     }
+    if (this.lease.hasNews(this.reportedReturned)) await this.outbox.scheduleAlarm(Date.now());
+    return true;
   }
 }

@@ -4,7 +4,8 @@ import type { AccountShard } from "../../durable-objects/shard";
 import { SHARD_IDLE_MS } from "../../durable-objects/shard";
 import { newId, randomToken } from "../../core/ids";
 import type { Reservation } from "../../worker/account-client/client";
-import { balanceOf, d1Rows, reserveInput, sleep } from "./helpers";
+import { shardOf } from "../../worker/account-client/routing";
+import { balanceOf, d1Rows, openAccount, reserveInput, sleep } from "./helpers";
 import { expectNoOverdraft, type HotAccount, hotAccount, isHold, outstanding, reserveCall, runShardAlarm, settleShards, shardBalance } from "./shard-helpers";
 
 // A hot account (docs/HOT-ACCOUNTS.md): N shard objects spend leases of the account's balance.
@@ -196,6 +197,38 @@ describe("a hot account's shards", () => {
     for (const shard of acct.shards) {
       expect(await shard.reserve(reserveInput(keyHash, 1))).toMatchObject({ ok: false, code: "not_here", reason: "restricted_key" });
     }
+  });
+
+  it("a mandate's total cap stays exact under a storm on a hot account: its key is served by the parent only", async () => {
+    const acct = await hotAccount(1_000, 8);
+    const now = Date.now();
+    const mandate = await acct.stub.createMandate({
+      mandate: {
+        intent: "cap",
+        max_total: 30,
+        max_per_call: 5,
+        max_per_day: null,
+        valid_from: now - 1_000,
+        valid_until: now + 3_600_000,
+        services: null,
+        tags: null,
+      },
+      actor: "owner",
+    });
+    if (!mandate.ok) throw new Error("no mandate");
+    const keyHash = `hash_${randomToken(32)}`;
+    expect((await acct.stub.createAgentKey({ id: newId("ak"), name: "bound", keyHash, mandateId: mandate.mandate.id, actor: "owner" })).ok).toBe(true);
+    const results = await Promise.all(Array.from({ length: 100 }, () => reserveCall(acct, 1, keyHash)));
+    expect(results.filter(isHold)).toHaveLength(30);
+    for (const r of results.filter((x) => !isHold(x))) expect(r).toMatchObject({ ok: false, code: "mandate_exceeded" });
+    for (const shard of acct.shards) expect(await shard.reserve(reserveInput(keyHash, 1))).toMatchObject({ code: "not_here", reason: "restricted_key" });
+  });
+
+  it("a plain account's answers are unchanged: no shard count, and the Worker never routes it to a shard", async () => {
+    const acct = await openAccount(10);
+    const answer = await acct.stub.reserve(reserveInput(acct.keyHash, 1));
+    expect(answer.ok && Object.keys(answer).sort()).toEqual(["agent_key_id", "amount", "available", "currency", "hold_id", "ok"]);
+    expect(shardOf(acct.id, reserveInput(acct.keyHash, 1))).toBeNull();
   });
 
   it("a key created after a shard found its hash unknown is served at once (the creation is pushed)", async () => {
