@@ -75,11 +75,12 @@ export class ShardLeases {
       if (shards !== this.count) log({ event: "shards_set", outcome: "ok", amount: shards, reason: `${this.count} -> ${shards}` });
       this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('shards', ?)", String(shards));
       for (let i = 1; i <= (shards > 1 ? shards : 0); i++) this.sql.exec("INSERT OR IGNORE INTO shard_leases (shard) VALUES (?)", i);
-      this.count = shards;
-      this.opened ||= shards > 1;
       return { ok: true as const, shards };
     });
     if (!result.ok) return result;
+    // In memory only once the transaction committed.
+    this.count = shards;
+    this.opened ||= shards > 1;
     await this.push();
     return result;
   }
