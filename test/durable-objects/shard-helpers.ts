@@ -82,6 +82,6 @@ export async function expectNoOverdraft(acct: HotAccount): Promise<void> {
   for (const [i, shard] of acct.shards.entries()) {
     const b = await shardBalance(shard);
     // What the shard may still spend or has spent but not reported never exceeds what the parent counts as leased.
-    expect(b.credits - b.debits + 0).toBeLessThanOrEqual(leases[i] ?? 0);
+    expect(b.credits - b.debits).toBeLessThanOrEqual(leases[i] ?? 0);
   }
 }
