@@ -9,6 +9,8 @@ import { Outbox } from "./outbox";
 import type { BuyPassInput, BuyPassResult, CancelPassInput, CancelPassResult, Pass } from "./pass-types";
 import { Passes } from "./passes";
 import { Reads } from "./reads";
+import { ShardLeases } from "./shard-leases";
+import type { KeyCopy, LeaseRequest, LeaseState, Routed, SetShardsResult, ShardEnv, ShardReport } from "./shard-types";
 import { refund } from "./refunds";
 import { tip } from "./tips";
 import { Turns } from "./turns";
@@ -78,6 +80,7 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
   private readonly reads: Reads;
   private readonly disputes: Disputes;
   private readonly passes: Passes;
+  readonly leases: ShardLeases;
 
   constructor(ctx: DurableObjectState, env: LedgerEnv) {
     super(ctx, env);
@@ -93,6 +96,8 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
     // An account that was never opened keeps no schema, so a forged key for a made-up
     // account id writes nothing.
     if (this.journal.isOpened()) this.journal.migrate();
+    this.leases = new ShardLeases(this.journal, this.turns, this.outbox, this.keys, env as ShardEnv);
+    this.leases.load();
     ctx.blockConcurrencyWhile(() => this.outbox.load());
   }
 
@@ -115,7 +120,8 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
 
   /** A one-off gift to a service's provider, within the key's mandate and the balance. */
   tip(input: TipInput): Promise<TipResult> {
-    return tip(this.journal, this.turns, this.outbox, this.keys, input);
+    const send = () => tip(this.journal, this.turns, this.outbox, this.keys, input);
+    return this.leases.active ? this.leases.covered(input.amount, send) : send();
   }
 
   /** The owner disputes a charge; `unauthorized` is compensated at once (I14). */
@@ -135,7 +141,8 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
 
   /** Buys a pass of a service's plan: its price charged inside the key's mandate (I9, I16). */
   buyPass(input: BuyPassInput): Promise<BuyPassResult> {
-    return this.passes.buy(input);
+    const buy = () => this.passes.buy(input);
+    return this.leases.active ? this.leases.covered(input.plan.price, buy) : buy();
   }
 
   /** Stops a pass's renewal; it runs to its end. */
@@ -144,13 +151,19 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
   }
 
   /** Key check, mandate check and hold in one transaction (I2, I9). */
-  reserve(input: ReserveInput): Promise<ReserveResult> {
-    return this.holds.reserve(input);
+  reserve(input: ReserveInput): Promise<Routed<ReserveResult>> {
+    // A plain account: exactly the reserve it always was (`active` is a field in memory).
+    if (!this.leases.active) return this.holds.reserve(input);
+    return this.leases.onParent(() => this.holds.reserve(input), input.amount);
   }
 
   /** The Worker's queued captures, then a reserve: one request and one commit where there would be two. */
-  settleThenReserve(settlements: readonly Settlement[], input: ReserveInput): Promise<{ settled: SettlementOutcome[]; reserved: ReserveResult }> {
-    return this.holds.settleThenReserve(settlements, input);
+  settleThenReserve(settlements: readonly Settlement[], input: ReserveInput): Promise<{ settled: SettlementOutcome[]; reserved: Routed<ReserveResult> }> {
+    if (!this.leases.active) return this.holds.settleThenReserve(settlements, input);
+    return this.leases.onParent(async () => {
+      const { settled, reserved } = await this.holds.settleThenReserve(settlements, input);
+      return { settled, reserved: { ...reserved, shards: this.leases.count } };
+    }, input.amount);
   }
 
   /** The Worker's queued captures, sent on their own (no reserve came to carry them). */
@@ -186,23 +199,23 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
   // Administration.
 
   createAgentKey(input: CreateKeyInput): Promise<CreateKeyResult> {
-    return this.admin.createAgentKey(input);
+    return this.leases.pushAfter(this.admin.createAgentKey(input));
   }
 
   revokeAgentKey(input: { id: string; actor: Actor }): Promise<KeyResult> {
-    return this.admin.revokeAgentKey(input);
+    return this.leases.pushAfter(this.admin.revokeAgentKey(input));
   }
 
   setKeyLimits(input: { id: string; limits: Partial<KeyLimits>; actor: Actor }): Promise<KeyResult> {
-    return this.admin.setKeyLimits(input);
+    return this.leases.pushAfter(this.admin.setKeyLimits(input));
   }
 
   freezeKey(input: { id: string; frozen: boolean; actor: Actor }): Promise<KeyResult> {
-    return this.admin.freezeKey(input);
+    return this.leases.pushAfter(this.admin.freezeKey(input));
   }
 
   freezeAccount(input: { frozen: boolean; actor: Actor }): Promise<{ ok: true; frozen: boolean } | NotFound> {
-    return this.admin.freezeAccount(input);
+    return this.leases.pushAfter(this.admin.freezeAccount(input));
   }
 
   createMandate(input: { mandate: MandateInput; actor: Actor }): Promise<MandateResult> {
@@ -210,7 +223,29 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
   }
 
   revokeMandate(input: { id: string; actor: Actor }): Promise<MandateResult> {
-    return this.admin.revokeMandate(input);
+    return this.leases.pushAfter(this.admin.revokeMandate(input));
+  }
+
+  // A hot account (docs/HOT-ACCOUNTS.md): its shard count, and what its shards ask of it.
+
+  /** Sets how many shard objects spend from this account (1: none); answers when every shard obeys it. */
+  setShards(input: { shards: number; actor: Actor }): Promise<SetShardsResult> {
+    return this.leases.set(input.shards, input.actor);
+  }
+
+  /** A shard's request for more of the balance (null: no such shard). */
+  grantLease(request: LeaseRequest): Promise<LeaseState | null> {
+    return this.leases.grant(request);
+  }
+
+  /** A shard's captures and returned lease, rolled into this journal once each. */
+  shardReport(report: ShardReport): Promise<LeaseState | null> {
+    return this.leases.report(report);
+  }
+
+  /** An agent key as a shard may copy it. */
+  keyCopy(keyHash: string): Promise<KeyCopy> {
+    return this.leases.keyCopy(keyHash);
   }
 
   // Reads, each in its turn.

@@ -2,7 +2,7 @@ import { type IdPrefix, newId } from "../core/ids";
 import { appendAudit, type AuditEntry, type AuditHead, readAuditHead } from "./audit-log";
 import { toHold } from "./rows";
 import { MIGRATIONS } from "./schema";
-import { Sql } from "./sql";
+import { type Row, Sql } from "./sql";
 import type { Balance, CaptureDetail, Hold, Transfer } from "./types";
 
 /** A transfer's id says what it is: a refund `rf_`, a compensation `cp_`, a repayment `rp_`, a tip `tip_`. */
@@ -10,6 +10,28 @@ const ID_PREFIX: Record<Transfer["kind"], IdPrefix> = { credit: "tr", capture: "
 
 /** What a transfer says about the call or purchase it pays for (a hold or a capture has these fields). */
 export type CallRef = Pick<Transfer, "request_id" | "service_id" | "provider_id" | "agent_key_id" | "mandate_id" | "tags">;
+
+/** The journal's columns a copied transfer keeps (all but its seq). */
+export const COPIED_COLUMNS = [
+  "id",
+  "kind",
+  "amount",
+  "fee",
+  "hold_id",
+  "request_id",
+  "service_id",
+  "provider_id",
+  "agent_key_id",
+  "reference",
+  "created_at",
+  "usage",
+  "shortfall",
+  "reason",
+  "mandate_id",
+  "tags",
+  "refund_of",
+  "dispute_id",
+] as const;
 
 export type Meta = { accountId: string; currency: string; frozen: boolean };
 
@@ -122,6 +144,23 @@ export class Journal {
     );
     this.heads.transferSeq = seq;
     return transfer;
+  }
+
+  /**
+   * Appends a transfer another object of this account wrote (a shard's capture or refund, rolled
+   * in by shard-leases.ts) under this journal's next seq, keeping its id, call and time, so the
+   * account has one journal and one gapless sequence (I8). Inside the caller's transaction.
+   */
+  appendCopy(row: Row): number {
+    const seq = (this.heads.transferSeq ?? Number(this.sql.one("SELECT COALESCE(MAX(seq), 0) AS seq FROM transfers")?.seq)) + 1;
+    const columns = COPIED_COLUMNS.join(", ");
+    this.sql.exec(
+      `INSERT INTO transfers (seq, ${columns}) VALUES (?${", ?".repeat(COPIED_COLUMNS.length)})`,
+      seq,
+      ...COPIED_COLUMNS.map((c) => row[c] ?? null),
+    );
+    this.heads.transferSeq = seq;
+    return seq;
   }
 
   readBalance(): Balance {

@@ -32,7 +32,8 @@ export class Outbox {
   constructor(
     private readonly journal: Journal,
     private readonly storage: DurableObjectStorage,
-    private readonly db: D1Database,
+    /** Null for a hot account's shard: its journal goes to its parent, never to D1 (shard.ts). */
+    private readonly db: D1Database | null,
   ) {}
 
   /** Reads the alarm once, at construction (inside blockConcurrencyWhile). */
@@ -94,13 +95,14 @@ export class Outbox {
   /** Sends everything after the export cursors to D1, a page at a time, moving the cursors after each. */
   private async exportToD1(): Promise<void> {
     const meta = this.journal.meta();
-    if (!meta) return;
+    const db = this.db;
+    if (!meta || !db) return;
     const sql = this.journal.sql;
     for (;;) {
       const page = sql.one(outboxPageSql, meta.currency, EXPORT_BATCH);
       // At-least-once: if we die after D1 commits but before the cursors move, the next run
       // sends the same rows and D1's ON CONFLICT DO NOTHING on (account, seq) drops them.
-      const sent = await exportPage(this.db, meta.accountId, {
+      const sent = await exportPage(db, meta.accountId, {
         transfers: String(page?.transfers ?? "[]"),
         audit: String(page?.audit ?? "[]"),
         disputes: String(page?.disputes ?? "[]"),

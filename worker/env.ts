@@ -1,11 +1,14 @@
 import { z } from "zod";
 import type { AccountLedger } from "../durable-objects/account";
+import type { AccountShard } from "../durable-objects/shard";
 import type { Principal } from "./auth/roles";
 
 /** Bindings, vars and secrets as wrangler.toml and `.dev.vars` declare them. */
 export type Env = {
   DB: D1Database;
   ACCOUNT: DurableObjectNamespace<AccountLedger>;
+  /** A hot account's spending shards (docs/HOT-ACCOUNTS.md). */
+  SHARD: DurableObjectNamespace<AccountShard>;
   OPERATOR_TOKEN?: string;
   PLATFORM_FEE_BPS?: string;
   HOLD_TTL_SECONDS?: string;

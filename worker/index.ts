@@ -1,5 +1,6 @@
 import { buildApp } from "./app";
 
 export { AccountLedger } from "../durable-objects/account";
+export { AccountShard } from "../durable-objects/shard";
 
 export default buildApp();

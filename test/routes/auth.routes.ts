@@ -53,6 +53,17 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     wrong: notAccountOwner,
   },
   {
+    name: "/v1/accounts/{id}",
+    method: "PATCH",
+    path: (w) => `/v1/accounts/${w.accountA}`,
+    // 1: the shared world's account stays plain (a hot account is tested in hot-accounts.test.ts).
+    body: () => ({ shards: 1 }),
+    allowed: "ownerA",
+    ok: 200,
+    alsoAllowed: ["operator"],
+    wrong: notAccountOwner,
+  },
+  {
     name: "/v1/accounts/{id}/credits",
     method: "POST",
     path: (w) => `/v1/accounts/${w.accountA}/credits`,

@@ -61,6 +61,7 @@ type Endpoint = { role: Role; path: (w: World) => string; valid: (w: World) => R
 const ENDPOINTS: Record<string, Endpoint> = {
   "post /v1/providers": { role: "operator", path: () => "/v1/providers", valid: () => ({ name: "fuzz" }) },
   "post /v1/accounts": { role: "operator", path: () => "/v1/accounts", valid: () => ({ name: "fuzz", currency: "USD" }) },
+  "patch /v1/accounts/{id}": { role: "ownerA", path: (w) => `/v1/accounts/${w.accountA}`, valid: () => ({ shards: 1 }) },
   "post /v1/accounts/{id}/credits": { role: "operator", path: (w) => `/v1/accounts/${w.accountA}/credits`, valid: () => ({ amount: 1, reference: "fuzz" }) },
   "post /v1/accounts/{id}/agent-keys": {
     role: "ownerA",

@@ -1,5 +1,6 @@
 /**
- * Seeded, model-based simulation of one AccountLedger (I1–I14 under faults).
+ * Seeded, model-based simulation of one AccountLedger (I1–I14 under faults). A hot account's
+ * leases between its ledger and its shards (I17) have their own: shards.sim.test.ts.
  *
  * fast-check generates sequences of up to MAX_STEPS operations — credits (with idempotency keys,
  * repeated = duplicate delivery, same key with another body, bursts of the same key at once),

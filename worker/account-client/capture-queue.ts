@@ -1,6 +1,7 @@
-import type { ReserveInput, ReserveResult, Settlement, SettlementOutcome } from "../../durable-objects/types";
+import type { ShardReserveResult } from "../../durable-objects/shard-types";
+import type { ReserveInput, Settlement, SettlementOutcome } from "../../durable-objects/types";
 import { rpc } from "./rpc";
-import type { LedgerStub } from "./stub";
+import type { SpendStub } from "./stub";
 
 /**
  * Captures on their way to an account's ledger, per isolate. A served call's capture does not
@@ -59,7 +60,7 @@ export function queuedCaptures(accountId: string): number {
  * reserve or by the send this schedules. A capture that ends an idempotent call's key (`keep`)
  * is sent at once: a retry of that call waits on it (409 until it lands).
  */
-export function queueCapture(ctx: Lifetime, accountId: string, capture: Capture, stub: () => LedgerStub): void {
+export function queueCapture(ctx: Lifetime, accountId: string, capture: Capture, stub: () => SpendStub): void {
   put(accountId, [{ ...capture, attempts: 0 }]);
   if (capture.keep !== undefined) ctx.waitUntil(sendQueuedCaptures(accountId, stub));
   else sendLater(ctx, accountId, stub);
@@ -70,7 +71,7 @@ export function queueCapture(ctx: Lifetime, accountId: string, capture: Capture,
  * request that set it stays alive until then), so a busy account costs one timer per delay, not
  * one per call.
  */
-function sendLater(ctx: Lifetime, accountId: string, stub: () => LedgerStub): void {
+function sendLater(ctx: Lifetime, accountId: string, stub: () => SpendStub): void {
   if (timed.has(accountId)) return;
   timed.add(accountId);
   const fire = async () => {
@@ -90,7 +91,7 @@ function sendLater(ctx: Lifetime, accountId: string, stub: () => LedgerStub): vo
  * retry delay of its freshest capture and goes again on a fresh stub, until every capture in it
  * has landed or used its attempts.
  */
-export async function sendQueuedCaptures(accountId: string, stub: () => LedgerStub): Promise<void> {
+export async function sendQueuedCaptures(accountId: string, stub: () => SpendStub): Promise<void> {
   for (;;) {
     const batch = take(accountId);
     if (batch.length === 0) return;
@@ -113,10 +114,10 @@ export async function sendQueuedCaptures(accountId: string, stub: () => LedgerSt
 export async function reserveCarryingCaptures(
   ctx: Lifetime,
   accountId: string,
-  stub: LedgerStub,
-  fresh: () => LedgerStub,
+  stub: SpendStub,
+  fresh: () => SpendStub,
   input: ReserveInput,
-): Promise<ReserveResult> {
+): Promise<ShardReserveResult> {
   const batch = take(accountId);
   if (batch.length === 0) return await rpc.reserve(stub, input);
   try {

@@ -4,8 +4,9 @@ import { type Lifetime, queueCapture, reserveCarryingCaptures } from "./capture-
 import { callLedger } from "./failures";
 import { Hold } from "./hold";
 import type { ReserveRefusal } from "./refusals";
+import { learnShards, servedByParent, shardOf } from "./routing";
 import { rpc } from "./rpc";
-import { ledgerFor, type LedgerStub } from "./stub";
+import { ledgerFor, shardFor, type SpendStub } from "./stub";
 import { keepHoldAlive, keepResponse } from "./upkeep";
 
 /** A reserve's answer: the hold, a refusal (refusals.ts), or the first call's response to replay. */
@@ -24,17 +25,20 @@ export type Reservation = Hold | ReserveRefusal | { ok: false; code: "idempotenc
  * the app's middleware), without a client: it needs no request lifetime.
  */
 export class AccountClient {
-  /** The stub last known to work: after a reserve, the one that answered it. */
-  private stub: LedgerStub;
-  /** A new stub: one that threw can stay broken. */
-  readonly fresh = (): LedgerStub => ledgerFor(this.env, this.accountId);
+  /** The stub last known to work: after a reserve, the one that answered it (a hot account's shard, or its ledger). */
+  private stub: SpendStub;
+  /** A new stub of the same object: one that threw can stay broken. */
+  fresh = (): SpendStub => ledgerFor(this.env, this.accountId);
+  /** The capture queue of the object that holds this request's hold. */
+  private queue: string;
 
   constructor(
-    private readonly env: Pick<Env, "ACCOUNT">,
+    private readonly env: Pick<Env, "ACCOUNT" | "SHARD">,
     private readonly ctx: Lifetime,
     readonly accountId: string,
   ) {
     this.stub = this.fresh();
+    this.queue = accountId;
   }
 
   /**
@@ -43,10 +47,48 @@ export class AccountClient {
    * is retried once on a new stub. A failing object is an ApiError (429 when overloaded, else 503).
    */
   async reserve(input: ReserveInput, retry: boolean): Promise<Reservation> {
-    const reserve = (stub: LedgerStub) => reserveCarryingCaptures(this.ctx, this.accountId, stub, this.fresh, input);
+    const shard = shardOf(this.accountId, input);
+    if (shard !== null) {
+      const served = await this.reserveOnShard(shard, input, retry);
+      if (served) return served;
+    }
+    const reserve = (stub: SpendStub) => reserveCarryingCaptures(this.ctx, this.accountId, stub, this.fresh, input);
     const { value, stub } = await callLedger(this.stub, this.fresh, reserve, { retry, what: "reserve" });
     this.stub = stub;
-    return value.ok ? new Hold(this, value, input.ttlMs) : value;
+    learnShards(this.accountId, value.shards);
+    if (value.ok) return new Hold(this, value, input.ttlMs);
+    if (value.code === "not_here") throw new Error("the account's ledger answered as a shard");
+    return value;
+  }
+
+  /**
+   * A hot account's call on one of its shards (docs/HOT-ACCOUNTS.md). Null: the parent serves it
+   * instead — the shard sent it back (a key only the parent serves, a closed shard) or failed (a
+   * hold it may have made unseen expires, uncharged). A shard's refusal for want of money is
+   * final: it asked the parent, which took back the other shards' unheld leases first.
+   */
+  private async reserveOnShard(index: number, input: ReserveInput, retry: boolean): Promise<Reservation | null> {
+    const fresh = () => shardFor(this.env, this.accountId, index);
+    const queue = `${this.accountId}#${index}`;
+    const reserve = (stub: SpendStub) => reserveCarryingCaptures(this.ctx, queue, stub, fresh, input);
+    let answer: Awaited<ReturnType<typeof reserve>>;
+    let stub: SpendStub;
+    try {
+      ({ value: answer, stub } = await callLedger(fresh(), fresh, reserve, { retry, what: "reserve on a shard" }));
+    } catch {
+      return null;
+    }
+    learnShards(this.accountId, answer.shards);
+    if (answer.ok) {
+      [this.stub, this.fresh, this.queue] = [stub, fresh, queue];
+      return new Hold(this, answer, input.ttlMs);
+    }
+    if (answer.code === "not_here") {
+      if (answer.reason === "restricted_key") servedByParent(input.keyHash);
+      return null;
+    }
+    // insufficient_funds included: the shard asked the parent, which recalled the other shards first.
+    return answer;
   }
 
   /**
@@ -57,7 +99,7 @@ export class AccountClient {
     const capture: Settlement = { holdId, amount, detail };
     if (keep !== undefined) capture.keep = keep;
     if (refund !== undefined) capture.refund = refund;
-    queueCapture(this.ctx, this.accountId, capture, this.fresh);
+    queueCapture(this.ctx, this.queue, capture, this.fresh);
   }
 
   /**

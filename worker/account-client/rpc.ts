@@ -9,7 +9,6 @@ import type {
   RefundResult,
   ReleaseResult,
   ReserveInput,
-  ReserveResult,
   Settlement,
   SettlementOutcome,
   StoredResponse,
@@ -17,7 +16,8 @@ import type {
   TipResult,
   UsageReportResult,
 } from "../../durable-objects/types";
-import type { LedgerStub } from "./stub";
+import type { ShardReserveResult } from "../../durable-objects/shard-types";
+import type { LedgerStub, SpendStub } from "./stub";
 
 /**
  * The AccountLedger methods the account client calls, each in one line: when the object's RPC
@@ -25,18 +25,19 @@ import type { LedgerStub } from "./stub";
  * Plain pass-throughs, nothing added to the call.
  */
 export const rpc = {
-  reserve: (stub: LedgerStub, input: ReserveInput): Promise<ReserveResult> => stub.reserve(input),
+  /** On the ledger or one of a hot account's shards (whose answer may be `not_here`). */
+  reserve: (stub: SpendStub, input: ReserveInput): Promise<ShardReserveResult> => stub.reserve(input),
   /** Queued captures, then a reserve, in one request and one commit. */
   captureThenReserve: (
-    stub: LedgerStub,
+    stub: SpendStub,
     captures: readonly Settlement[],
     input: ReserveInput,
-  ): Promise<{ settled: SettlementOutcome[]; reserved: ReserveResult }> => stub.settleThenReserve(captures, input),
+  ): Promise<{ settled: SettlementOutcome[]; reserved: ShardReserveResult }> => stub.settleThenReserve(captures, input),
   /** A batch of queued captures on its own. */
-  captureBatch: (stub: LedgerStub, captures: readonly Settlement[]): Promise<SettlementOutcome[]> => stub.settle(captures),
-  release: (stub: LedgerStub, holdId: string, reason: string): Promise<ReleaseResult> => stub.release({ holdId, reason }),
-  keepResponse: (stub: LedgerStub, holdId: string, response: StoredResponse | null): Promise<void> => stub.keepResponse(holdId, response),
-  extendHold: (stub: LedgerStub, holdId: string, ttlMs: number): Promise<ExtendResult> => stub.extendHold(holdId, ttlMs),
+  captureBatch: (stub: SpendStub, captures: readonly Settlement[]): Promise<SettlementOutcome[]> => stub.settle(captures),
+  release: (stub: SpendStub, holdId: string, reason: string): Promise<ReleaseResult> => stub.release({ holdId, reason }),
+  keepResponse: (stub: SpendStub, holdId: string, response: StoredResponse | null): Promise<void> => stub.keepResponse(holdId, response),
+  extendHold: (stub: SpendStub, holdId: string, ttlMs: number): Promise<ExtendResult> => stub.extendHold(holdId, ttlMs),
   reportUsage: (stub: LedgerStub, requestId: string, providerId: string, units: number): Promise<UsageReportResult> =>
     stub.reportUsage({ requestId, units, actor: `provider:${providerId}` }),
   open: (stub: LedgerStub, accountId: string, currency: string): Promise<OpenResult> => stub.open({ accountId, currency, actor: "operator" }),

@@ -1,6 +1,6 @@
 import type { StoredResponse } from "../../durable-objects/types";
 import { rpc } from "./rpc";
-import type { LedgerStub } from "./stub";
+import type { SpendStub } from "./stub";
 
 /** Attempts to keep a deferred call's response (or free its key) before giving up. */
 const KEEP_ATTEMPTS = 3;
@@ -12,7 +12,7 @@ const KEEP_RETRY_MS = 500;
  * generation) is never served after its hold expired. A call shorter than a third of its TTL
  * costs one timer and no ledger request. Returns the function that stops it.
  */
-export function keepHoldAlive(ledger: LedgerStub, fresh: () => LedgerStub, holdId: string, ttlMs: number): () => void {
+export function keepHoldAlive(ledger: SpendStub, fresh: () => SpendStub, holdId: string, ttlMs: number): () => void {
   const every = Math.max(1, Math.floor(ttlMs / 3));
   let stub = ledger;
   let stopped = false;
@@ -40,7 +40,7 @@ export function keepHoldAlive(ledger: LedgerStub, fresh: () => LedgerStub, holdI
  * Gives a deferred call's key its final state (the response to replay, or null to free it),
  * retried on a fresh stub: a key left open would answer 409 to every retry.
  */
-export async function keepResponse(first: LedgerStub, fresh: () => LedgerStub, holdId: string, response: StoredResponse | null): Promise<void> {
+export async function keepResponse(first: SpendStub, fresh: () => SpendStub, holdId: string, response: StoredResponse | null): Promise<void> {
   for (let attempt = 0; attempt < KEEP_ATTEMPTS; attempt++) {
     try {
       await rpc.keepResponse(attempt === 0 ? first : fresh(), holdId, response);

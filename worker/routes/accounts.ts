@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { requireAccountAccess, requireOperator } from "../auth/principal";
+import { actorOf, requireAccountAccess, requireOperator } from "../auth/principal";
 import { hashKey, issueKey } from "../auth/keys";
 import { db } from "../db/client";
 import { createAccount, getAccount } from "../accounts/store";
@@ -12,6 +12,7 @@ import { type LedgerStub, ledgerFor } from "../account-client/stub";
 import { PositiveAmount } from "../../core/pricing/amount";
 import { accountLedger, bearer, Currency, errors, IdParams, json, jsonBody, Pagination, router } from "./common";
 import type { OpenResult } from "../../durable-objects/types";
+import { MAX_SHARDS } from "../../durable-objects/shard-types";
 import { cursorOf, seqPosition } from "./cursor";
 import { Balance, page, Transfer } from "./models";
 
@@ -31,6 +32,18 @@ const CreditCreate = z
   })
   .strict()
   .openapi("CreditCreate");
+const AccountUpdate = z
+  .object({
+    shards: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_SHARDS)
+      .openapi({ description: "Spending objects for a hot account (docs/HOT-ACCOUNTS.md): 1 is off, 2–64 spread its calls." }),
+  })
+  .strict()
+  .openapi("AccountUpdate");
+const AccountSettings = z.object({ id: z.string(), shards: z.number().int() }).openapi("AccountSettings");
 const CreditCreated = z.object({ transfer: Transfer, balance: Balance }).openapi("CreditCreated");
 
 const IdempotencyHeader = z.object({
@@ -84,6 +97,25 @@ export const accountRoutes = router()
       const row = await getAccount(db(c.env), id);
       if (!row) throw new ApiError("not_found", "No such account.");
       return c.json({ id: row.id, name: row.name, currency: row.currency, created_at: new Date(row.createdAt).toISOString() }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "patch",
+      path: "/v1/accounts/{id}",
+      summary: "Change an account's settings: its shard count (operator, owner)",
+      description:
+        "`shards: N` (2–64) spreads the account's calls over N spending objects, each with a lease of its balance; 1 turns it off. Answers when every shard obeys the new count (fewer shards: their leases are back).",
+      security: bearer,
+      request: { params: IdParams, body: jsonBody(AccountUpdate) },
+      responses: { 200: json(AccountSettings), ...errors(400, 401, 404) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const { shards } = c.req.valid("json");
+      const result = await accountLedger(c, id).setShards({ shards, actor: actorOf(c.var.principal) });
+      if (!result.ok) throw new ApiError("not_found", "No such account.");
+      return c.json({ id, shards: result.shards }, 200);
     },
   )
   .openapi(
