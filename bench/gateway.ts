@@ -238,7 +238,7 @@ export async function startGateway(options: {
         // The bench origin listens on 127.0.0.1; production never sets this (wrangler.toml).
         ALLOW_PRIVATE_ORIGINS: "true",
       },
-      durableObjects: { ACCOUNT: { className: "AccountLedger", useSQLite: true } },
+      durableObjects: { ACCOUNT: { className: "AccountLedger", useSQLite: true }, SHARD: { className: "AccountShard", useSQLite: true } },
       unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
       ...(d1Counter ? { wrappedBindings: { DB: { scriptName: "bench-d1-counter" } } } : { d1Databases: { DB: DB_ID } }),
     };
