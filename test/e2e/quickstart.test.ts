@@ -249,9 +249,11 @@ describe("quickstart against wrangler dev", () => {
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ code: "unknown_service" });
 
+    // No key: the price is offered (HTTP 402 for x402 and MPP clients), nothing is charged.
     const noKey = await pay({ text: "x" }, {});
-    expect(noKey.status).toBe(401);
-    expect(await noKey.json()).toMatchObject({ code: "unauthorized" });
+    expect(noKey.status).toBe(402);
+    expect(noKey.headers.get("payment-required")).toBeTruthy();
+    expect(await noKey.json()).toMatchObject({ code: "payment_required" });
 
     const forged = `tg_agent_${account.id.slice(5)}_${"0".repeat(32)}`;
     const badKey = await pay({ text: "x" }, { authorization: `Bearer ${forged}` });
