@@ -102,7 +102,7 @@ export function Field({
       <label for={id}>{label}</label>
       {hint && <small id={`${id}-hint`}>{hint}</small>}
       {area ? (
-        <textarea {...common} rows={4} spellcheck={false}>
+        <textarea {...common} rows={6} spellcheck={false}>
           {value}
         </textarea>
       ) : (
