@@ -68,6 +68,7 @@ describe.runIf(run)("provider dashboard in a browser", () => {
     const { page } = await newUser(b.browser);
     await page.goto(`${gw.url}/dashboard/signup`);
     expect(await unlabeledFields(page)).toEqual([]);
+    await screenshot(page, "provider-signup");
     await page.getByLabel("Your company or name").fill("Signup <b>Co</b>");
     await page.getByLabel("Email").fill("ops@signup.example");
     const answer = page.waitForResponse((r) => r.request().method() === "POST" && r.url().endsWith("/dashboard/signup"));

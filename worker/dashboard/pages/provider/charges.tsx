@@ -1,7 +1,7 @@
 import type { Session } from "../../session";
 import { money, when } from "../../format";
 import { PostForm } from "../../layout";
-import { type Charge, providerNet, usageText } from "./data";
+import { type Charge, providerNet, usageText } from "./earnings";
 
 /**
  * Settled charges with their usage, and a refund form on each charge (the API refuses what is

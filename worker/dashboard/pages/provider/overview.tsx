@@ -7,7 +7,8 @@ import { page } from "../../render";
 import { ApiErrorNote } from "../owner/errors";
 import { BalanceTable } from "./balance";
 import { ChargesTable } from "./charges";
-import { earningsByDay, earningsByService, providerCharges, providerServices } from "./data";
+import { MAX_CHARGES, providerCharges, providerServices } from "./data";
+import { earningsByDay, earningsByService } from "./earnings";
 import { providerNotice } from "./notices";
 
 export const PATH = "/dashboard/provider";
@@ -51,7 +52,10 @@ export async function providerOverview(c: DashContext, message: Message = null, 
                 Earned (charges less fees) <b data-testid={`earned-${currency}`}>{fmt(total)}</b>
               </p>
               <BarChart title={`Earnings by day, ${currency}`} points={byDay} format={fmt} />
-              <h2>{`Earnings by service (${currency}, all settled charges shown)`}</h2>
+              <h2>{`Earnings by service (${currency})`}</h2>
+              <p>
+                <small>From each service's latest {MAX_CHARGES} settled charges; the monthly statement has the full figures.</small>
+              </p>
               <table data-testid={`by-service-${currency}`}>
                 <thead>
                   <tr>
