@@ -158,6 +158,10 @@ describe.runIf(run)("provider dashboard in a browser", () => {
     expect(((await jwks.json()) as { keys: unknown[] }).keys.length).toBeGreaterThan(0);
     expect(await unlabeledFields(page)).toEqual([]);
     await screenshot(page, "provider-service-created");
+    // Phone width: the snippet wraps, nothing pushes the page sideways.
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     // Edit: a new price, and the plan dropped; the API's answer is what the page shows next.
     await page.getByLabel("Prices (JSON)").fill(`[{ "match": { "path": "/dear/*" }, "per_call": 2000000 }, { "per_call": ${PRICE} }]`);
@@ -316,6 +320,26 @@ describe.runIf(run)("provider dashboard in a browser", () => {
     for (const path of ["/dashboard/owner", "/dashboard/owner/transfers"]) {
       expect((await provider.page.goto(`${gw.url}${path}`))?.status(), path).toBe(404);
     }
+  });
+
+  it("another provider gets 404 for this provider's service, and its edit changes nothing", async () => {
+    const { gw, api } = w;
+    const other = await api("POST", "/v1/providers", gw.operatorToken, { name: "Other Ltd" });
+    const { context, page } = await newUser(b.browser);
+    await signIn(page, gw.url, other.body.api_key);
+    expect((await page.goto(`${gw.url}/dashboard/provider/services/${serviceId}`))?.status()).toBe(404);
+    expect(await page.content()).not.toContain("Echo");
+    await page.goto(`${gw.url}/dashboard/provider/services`);
+    const token = (await page.locator('input[name="_csrf"]').first().getAttribute("value")) ?? "";
+    const edit = await context.request.post(`${gw.url}/dashboard/provider/services/${serviceId}`, {
+      form: { _csrf: token, prices: '[{ "per_call": 1 }]', plans: "[]", hostnames: "" },
+      maxRedirects: 0,
+    });
+    expect(edit.status()).toBe(404);
+    expect((await api("GET", `/v1/services/${serviceId}`, world.providerKey)).body.prices[1].per_call).toBe(PRICE);
+    const charge = (await api("GET", `/v1/services/${serviceId}/transfers`, world.providerKey)).body.data.find((t: { kind: string }) => t.kind === "capture");
+    const refund = await context.request.post(`${gw.url}/dashboard/provider/refunds`, { form: { _csrf: token, transfer_id: charge.id }, maxRedirects: 0 });
+    expect(refund.status()).toBe(404);
   });
 
   it("a POST without the session's CSRF token is refused with 403 and changes nothing", async () => {
