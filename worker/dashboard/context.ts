@@ -18,3 +18,9 @@ export function ownerAccount(session: Session): string {
   if (session.principal.role !== "owner") throw new Error("owner page reached without the owner guard");
   return session.principal.accountId;
 }
+
+/** The provider's id (provider pages run only behind the provider guard in routes.tsx). */
+export function providerId(session: Session): string {
+  if (session.principal.role !== "provider") throw new Error("provider page reached without the provider guard");
+  return session.principal.providerId;
+}

@@ -24,6 +24,7 @@ form.inline{display:inline}.notice{background:#e7f5e9;border:1px solid #9bd3a4;p
 .secret{font-family:ui-monospace,monospace;word-break:break-all;background:#fff8e1;padding:.5rem;border:1px dashed #d4a000}
 .stat{display:inline-block;margin-right:2rem}.stat b{display:block;font-size:1.3rem}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+section{position:relative}textarea{font:13px/1.4 ui-monospace,monospace;padding:.35rem .5rem;width:100%}pre{background:#f3f4f6;padding:.6rem;overflow-x:auto;white-space:pre-wrap;word-break:break-word}
 figure{margin:0}figcaption{font-size:.9rem;color:#4a5260}svg{max-width:100%;height:auto}
 @media (max-width:600px){body{font-size:14px}header form{margin-left:0}.stat{display:block;margin:0 0 .5rem}}
 `;

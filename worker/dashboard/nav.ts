@@ -12,7 +12,13 @@ export const NAV: Record<DashboardPrincipal["role"], { href: string; label: stri
     { href: "/dashboard/owner/audit", label: "Audit trail" },
     { href: "/dashboard/owner/invoices", label: "Invoices" },
   ],
-  provider: [{ href: "/dashboard/provider", label: "Overview" }],
+  provider: [
+    { href: "/dashboard/provider", label: "Overview" },
+    { href: "/dashboard/provider/services", label: "Services" },
+    { href: "/dashboard/provider/disputes", label: "Disputes" },
+    { href: "/dashboard/provider/payouts", label: "Payouts" },
+    { href: "/dashboard/provider/statements", label: "Statements" },
+  ],
 };
 
 /** Where a role lands after sign-in. */

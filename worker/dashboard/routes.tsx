@@ -7,7 +7,9 @@ import type { DashEnv } from "./context";
 import { sessionCsrfValid, signInCsrfValid } from "./csrf";
 import { HOME } from "./nav";
 import { ownerPages } from "./pages/owner";
+import { providerPages } from "./pages/provider";
 import { signInPage } from "./pages/signin";
+import { signUp, signUpPage } from "./pages/signup";
 import { forbiddenPage, notFoundPage, page } from "./render";
 import { endSession, readSession, startSession } from "./session";
 import { verifyDashboardKey } from "./verify-key";
@@ -63,6 +65,10 @@ dashboardRoutes.post("/signin", async (c) => {
   return c.redirect(HOME[check.principal.role], 303);
 });
 
+// Public: a provider signs up (when the gateway offers it), gets its key once and is signed in.
+dashboardRoutes.get("/signup", (c) => signUpPage(c, null));
+dashboardRoutes.post("/signup", signUp);
+
 // Every other page needs a live session; every POST needs its CSRF token.
 dashboardRoutes.use("*", async (c, next) => {
   const session = await readSession(asApp(c));
@@ -96,6 +102,9 @@ dashboardRoutes.use("/owner", onlyFor("owner"));
 dashboardRoutes.use("/owner/*", onlyFor("owner"));
 dashboardRoutes.use("/invoices/*", onlyFor("owner"));
 dashboardRoutes.route("/", ownerPages);
+dashboardRoutes.use("/provider", onlyFor("provider"));
+dashboardRoutes.use("/provider/*", onlyFor("provider"));
+dashboardRoutes.route("/", providerPages);
 
 dashboardRoutes.all("*", (c) => notFoundPage(c));
 dashboardRoutes.onError((err, c) => {

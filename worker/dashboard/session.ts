@@ -65,8 +65,8 @@ export function cookieOptions(c: Context, maxAgeS: number) {
   return { httpOnly: true, secure: !local, sameSite: "Strict" as const, path: COOKIE_PATH, maxAge: maxAgeS };
 }
 
-/** Opens a session for a principal whose key (hash) was just verified, and sets its cookie. */
-export async function startSession(c: Context<AppEnv>, principal: DashboardPrincipal, keyHash: string): Promise<void> {
+/** Opens a session for a principal whose key (hash) was just verified, sets its cookie, and returns it. */
+export async function startSession(c: Context<AppEnv>, principal: DashboardPrincipal, keyHash: string): Promise<Session> {
   const id = randomToken(32);
   const now = Date.now();
   const expiresAt = now + SESSION_TTL_MS;
@@ -86,6 +86,7 @@ export async function startSession(c: Context<AppEnv>, principal: DashboardPrinc
     });
   const token = `${id}.${expiresAt}.${await mac(c.env, `${id}.${expiresAt}`)}`;
   setCookie(c, SESSION_COOKIE, token, cookieOptions(c, SESSION_TTL_MS / 1000));
+  return { principal, csrf: await mac(c.env, `csrf:${id}`), idHash: await sha256Hex(id) };
 }
 
 /** The request's live session, or null (no cookie, bad signature, expired, signed out, key changed). */

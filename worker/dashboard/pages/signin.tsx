@@ -23,6 +23,9 @@ export async function signInPage(c: DashContext, error: string | null, status: C
           The key stays on the server: the session cookie holds only a signed session id, which ends when you sign out, after 8 hours, or when the key is
           rotated.
         </p>
+        <p>
+          New provider? <a href="/dashboard/signup">Sign up</a>.
+        </p>
       </section>
     </Layout>,
     status,
