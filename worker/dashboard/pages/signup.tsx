@@ -10,7 +10,7 @@ import { forbiddenPage, page } from "../render";
 import { endSession, readSession, startSession } from "../session";
 import { openProviderFromDashboard } from "../signup";
 import { verifyDashboardKey } from "../verify-key";
-import { apiErrorText } from "./owner/errors";
+import { apiErrorText } from "../api-errors";
 import { BLANK_SERVICE, NewServiceForm } from "./provider/services";
 
 const asApp = (c: DashContext) => c as unknown as Context<AppEnv>;

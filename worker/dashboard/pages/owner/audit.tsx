@@ -2,7 +2,7 @@ import { type DashContext, ownerAccount, signedIn } from "../../context";
 import { money, when } from "../../format";
 import { Layout, type Message } from "../../layout";
 import { page } from "../../render";
-import { ApiErrorNote, apiErrorText } from "./errors";
+import { ApiErrorNote, apiErrorText } from "../../api-errors";
 
 const PATH = "/dashboard/owner/audit";
 

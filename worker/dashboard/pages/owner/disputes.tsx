@@ -2,26 +2,12 @@ import { type DashContext, ownerAccount, signedIn } from "../../context";
 import { field, money, when } from "../../format";
 import { Layout, type Message } from "../../layout";
 import { page } from "../../render";
-import { ApiErrorNote, apiErrorText, apiStatus } from "./errors";
+import { ApiErrorNote, apiErrorText, apiStatus } from "../../api-errors";
 import { noticeOf, redirectDone } from "./notices";
 import { transfersPage } from "./transfers";
+import type { Dispute } from "../../api-types";
 
 const PATH = "/dashboard/owner/disputes";
-
-type Dispute = {
-  id: string;
-  transfer_id: string;
-  service_id: string | null;
-  reason: string;
-  detail: string | null;
-  amount: number;
-  compensated: number;
-  currency: string;
-  status: string;
-  evidence: string | null;
-  created_at: string;
-  resolved_at: string | null;
-};
 
 export async function disputesPage(c: DashContext, message: Message = null): Promise<Response> {
   const { session, api } = signedIn(c);

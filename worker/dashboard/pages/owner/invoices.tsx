@@ -1,7 +1,7 @@
 import { type DashContext, ownerAccount, signedIn } from "../../context";
 import { Layout } from "../../layout";
 import { notFoundPage, page } from "../../render";
-import { ApiErrorNote } from "./errors";
+import { ApiErrorNote } from "../../api-errors";
 
 const PATH = "/dashboard/owner/invoices";
 const FILE = /^(\d{4}-(?:0[1-9]|1[0-2]))\.(html|csv)$/;

@@ -4,7 +4,7 @@ import { field, money, parseAmount, when } from "../../format";
 import { Layout, type Message, PostForm } from "../../layout";
 import { notFoundPage, page } from "../../render";
 import type { Session } from "../../session";
-import { ApiErrorNote, apiErrorText, apiStatus } from "./errors";
+import { ApiErrorNote, apiErrorText, apiStatus } from "../../api-errors";
 import { noticeOf, redirectDone } from "./notices";
 
 const PATH = "/dashboard/owner/keys";

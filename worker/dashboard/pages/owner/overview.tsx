@@ -3,7 +3,7 @@ import { type DashContext, ownerAccount, signedIn } from "../../context";
 import { money, when } from "../../format";
 import { Layout } from "../../layout";
 import { page } from "../../render";
-import { ApiErrorNote, apiErrorText } from "./errors";
+import { ApiErrorNote, apiErrorText } from "../../api-errors";
 
 const DAY_MS = 86_400_000;
 

@@ -4,7 +4,7 @@ import { money, when } from "../../format";
 import { Layout, type Message, PostForm } from "../../layout";
 import { page } from "../../render";
 import type { Session } from "../../session";
-import { ApiErrorNote } from "./errors";
+import { ApiErrorNote } from "../../api-errors";
 import { noticeOf } from "./notices";
 
 const PATH = "/dashboard/owner/transfers";

@@ -3,26 +3,11 @@ import { type DashContext, signedIn } from "../../context";
 import { field, money, when } from "../../format";
 import { Layout, type Message, PostForm } from "../../layout";
 import { page } from "../../render";
-import { ApiErrorNote, apiErrorText, apiStatus } from "../owner/errors";
+import { ApiErrorNote, apiErrorText, apiStatus } from "../../api-errors";
 import { providerNotice, redirectDone } from "./notices";
+import type { Dispute } from "../../api-types";
 
 const PATH = "/dashboard/provider/disputes";
-
-type Dispute = {
-  id: string;
-  account_id: string;
-  transfer_id: string;
-  service_id: string | null;
-  reason: string;
-  detail: string | null;
-  amount: number;
-  compensated: number;
-  currency: string;
-  status: string;
-  evidence: string | null;
-  created_at: string;
-  resolved_at: string | null;
-};
 
 /** The disputes of the provider's charges (GET /v1/disputes); the open ones carry the answer forms. */
 export async function disputesPage(c: DashContext, message: Message = null, status: ContentfulStatusCode = 200): Promise<Response> {

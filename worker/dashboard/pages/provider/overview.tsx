@@ -4,7 +4,7 @@ import { type DashContext, providerId, signedIn } from "../../context";
 import { money } from "../../format";
 import { Layout, type Message } from "../../layout";
 import { page } from "../../render";
-import { ApiErrorNote } from "../owner/errors";
+import { ApiErrorNote } from "../../api-errors";
 import { BalanceTable } from "./balance";
 import { ChargesTable } from "./charges";
 import { MAX_CHARGES, providerCharges, providerServices } from "./data";

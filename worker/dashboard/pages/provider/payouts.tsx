@@ -2,7 +2,7 @@ import { type DashContext, providerId, signedIn } from "../../context";
 import { money, when } from "../../format";
 import { Layout } from "../../layout";
 import { page } from "../../render";
-import { ApiErrorNote } from "../owner/errors";
+import { ApiErrorNote } from "../../api-errors";
 import { BalanceTable } from "./balance";
 
 const PATH = "/dashboard/provider/payouts";

@@ -1,6 +1,6 @@
 import { type DashContext, signedIn } from "../../context";
 import { field, parseAmount } from "../../format";
-import { apiErrorText, apiStatus } from "../owner/errors";
+import { apiErrorText, apiStatus } from "../../api-errors";
 import { redirectDone } from "./notices";
 import { providerOverview } from "./overview";
 

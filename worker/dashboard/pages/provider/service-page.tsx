@@ -4,7 +4,7 @@ import { type DashContext, signedIn } from "../../context";
 import { field, money } from "../../format";
 import { Layout, type Message, PostForm } from "../../layout";
 import { notFoundPage, page } from "../../render";
-import { ApiErrorNote, apiStatus } from "../owner/errors";
+import { ApiErrorNote, apiStatus } from "../../api-errors";
 import { ChargesTable } from "./charges";
 import type { Charge, Service } from "./data";
 import { providerNotice, redirectDone } from "./notices";

@@ -2,7 +2,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { type DashContext, signedIn } from "../../context";
 import { Layout, PostForm } from "../../layout";
 import { page } from "../../render";
-import { ApiErrorNote, apiStatus } from "../owner/errors";
+import { ApiErrorNote, apiStatus } from "../../api-errors";
 import { providerServices } from "./data";
 import { providerNotice, redirectDone } from "./notices";
 import { apiFieldErrors, EXAMPLE_PRICES, Field, type FieldErrors, FormErrors, fieldsOf, parseJsonFields, type ServiceFields } from "./service-form";

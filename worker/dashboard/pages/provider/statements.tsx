@@ -2,7 +2,7 @@ import { type DashContext, providerId, signedIn } from "../../context";
 import { money, thisMonth } from "../../format";
 import { Layout } from "../../layout";
 import { notFoundPage, page } from "../../render";
-import { ApiErrorNote } from "../owner/errors";
+import { ApiErrorNote } from "../../api-errors";
 
 const PATH = "/dashboard/provider/statements";
 const FILE = /^(\d{4}-(?:0[1-9]|1[0-2]))(\.csv)?$/;

@@ -1,5 +1,5 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { ApiResult } from "../../api";
+import type { ApiResult } from "./api";
 
 /** The API's own words for a refusal (its problem+json `detail`), or its status. */
 export function apiErrorText(result: ApiResult): string {
