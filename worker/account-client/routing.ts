@@ -10,6 +10,8 @@ import type { ReserveInput } from "../../durable-objects/types";
 const hotAccounts = new Map<string, number>();
 /** Agent keys with a mandate or velocity limits: their caps are checked in one place, the parent. */
 const parentKeys = new Set<string>();
+/** An isolate remembers at most this many such keys; forgetting one costs one `not_here` hop. */
+const MAX_PARENT_KEYS = 10_000;
 
 /**
  * The shard (1…N) for this call, or null for the parent: a hot account's calls are spread by
@@ -29,6 +31,7 @@ export function learnShards(accountId: string, shards: number | undefined): void
 }
 
 export function servedByParent(keyHash: string): void {
+  if (parentKeys.size >= MAX_PARENT_KEYS) parentKeys.clear();
   parentKeys.add(keyHash);
 }
 
