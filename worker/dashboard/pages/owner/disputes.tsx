@@ -3,7 +3,7 @@ import { field, money, when } from "../../format";
 import { Layout, type Message } from "../../layout";
 import { page } from "../../render";
 import { ApiErrorNote, apiErrorText, apiStatus } from "../../api-errors";
-import { noticeOf, redirectDone } from "./notices";
+import { noticeOf, redirectDone } from "../../notices";
 import { transfersPage } from "./transfers";
 import type { Dispute } from "../../api-types";
 

@@ -5,22 +5,12 @@ import { Layout, type Message, PostForm } from "../../layout";
 import { notFoundPage, page } from "../../render";
 import type { Session } from "../../session";
 import { ApiErrorNote, apiErrorText, apiStatus } from "../../api-errors";
-import { noticeOf, redirectDone } from "./notices";
+import { noticeOf, redirectDone } from "../../notices";
+import type { AgentKey } from "../../../../durable-objects/types";
 
 const PATH = "/dashboard/owner/keys";
 /** Agent key ids as the API issues them: anything else is not a key of this account. */
 const KEY_ID = /^ak_[0-9a-z]{20}$/;
-
-type AgentKey = {
-  id: string;
-  name: string;
-  mandate_id: string | null;
-  max_calls_per_minute: number | null;
-  max_spend_per_minute: number | null;
-  created_at: string;
-  revoked_at: string | null;
-  frozen_at: string | null;
-};
 
 function LimitFields({ prefix, calls, spend }: { prefix: string; calls?: number | null; spend?: number | null }) {
   return (

@@ -5,7 +5,7 @@ import { field, money, parseAmount, when } from "../../format";
 import { Layout, type Message, PostForm } from "../../layout";
 import { notFoundPage, page } from "../../render";
 import { ApiErrorNote, apiErrorText, apiStatus } from "../../api-errors";
-import { noticeOf, redirectDone } from "./notices";
+import { noticeOf, redirectDone } from "../../notices";
 
 const PATH = "/dashboard/owner/mandates";
 const MANDATE_ID = /^mnd_[0-9a-z]{20}$/;

@@ -4,7 +4,7 @@ import { money, when } from "../../format";
 import { Layout, type Message, PostForm } from "../../layout";
 import { notFoundPage, page } from "../../render";
 import { ApiErrorNote, apiErrorText, apiStatus } from "../../api-errors";
-import { noticeOf, redirectDone } from "./notices";
+import { noticeOf, redirectDone } from "../../notices";
 
 const PATH = "/dashboard/owner/passes";
 const PASS_ID = /^pass_[0-9a-z]{20}$/;

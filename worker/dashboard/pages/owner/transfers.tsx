@@ -5,7 +5,7 @@ import { Layout, type Message, PostForm } from "../../layout";
 import { page } from "../../render";
 import type { Session } from "../../session";
 import { ApiErrorNote } from "../../api-errors";
-import { noticeOf } from "./notices";
+import { noticeOf } from "../../notices";
 
 const PATH = "/dashboard/owner/transfers";
 export const DISPUTE_REASONS = ["unauthorized", "not_delivered", "defective", "duplicate"] as const;

@@ -4,7 +4,7 @@ import { field, money, when } from "../../format";
 import { Layout, type Message, PostForm } from "../../layout";
 import { page } from "../../render";
 import { ApiErrorNote, apiErrorText, apiStatus } from "../../api-errors";
-import { providerNotice, redirectDone } from "./notices";
+import { noticeOf, redirectDone } from "../../notices";
 import type { Dispute } from "../../api-types";
 
 const PATH = "/dashboard/provider/disputes";
@@ -15,7 +15,7 @@ export async function disputesPage(c: DashContext, message: Message = null, stat
   const res = await api.get("/v1/disputes?limit=100");
   return page(
     c,
-    <Layout title="Disputes" session={session} path={PATH} message={message ?? providerNotice(c)}>
+    <Layout title="Disputes" session={session} path={PATH} message={message ?? noticeOf(c)}>
       <p>
         A payer disputed these charges. Accept to refund the charge from your earnings, or contest it with your evidence; the operator then decides. To refund a
         charge nobody disputed, use “Refund” in the charges list.

@@ -9,7 +9,7 @@ import { BalanceTable } from "./balance";
 import { ChargesTable } from "./charges";
 import { MAX_CHARGES, providerCharges, providerServices } from "./data";
 import { earningsByDay, earningsByService } from "./earnings";
-import { providerNotice } from "./notices";
+import { noticeOf } from "../../notices";
 
 export const PATH = "/dashboard/provider";
 const DAYS = 30;
@@ -26,7 +26,7 @@ export async function providerOverview(c: DashContext, message: Message = null, 
   const currencies = services.ok ? [...new Set(services.data.map((s) => s.currency))].sort() : [];
   return page(
     c,
-    <Layout title="Provider overview" session={session} path={PATH} message={message ?? providerNotice(c)}>
+    <Layout title="Provider overview" session={session} path={PATH} message={message ?? noticeOf(c)}>
       <section aria-labelledby="balance-h" data-testid="balance">
         <h2 id="balance-h">Balance</h2>
         {balance.ok ? <BalanceTable balances={balance.body.balances} /> : <ApiErrorNote result={balance} />}

@@ -1,7 +1,7 @@
 import { type DashContext, signedIn } from "../../context";
 import { field, parseAmount } from "../../format";
 import { apiErrorText, apiStatus } from "../../api-errors";
-import { redirectDone } from "./notices";
+import { redirectDone } from "../../notices";
 import { providerOverview } from "./overview";
 
 /** Where a refund form may send the browser back: the provider's own pages only. */

@@ -7,7 +7,7 @@ import { notFoundPage, page } from "../../render";
 import { ApiErrorNote, apiStatus } from "../../api-errors";
 import { ChargesTable } from "./charges";
 import type { Charge, Service } from "./data";
-import { providerNotice, redirectDone } from "./notices";
+import { noticeOf, redirectDone } from "../../notices";
 import { apiFieldErrors, Field, type FieldErrors, FormErrors, parseJsonFields } from "./service-form";
 import { SERVICES } from "./services";
 
@@ -55,7 +55,7 @@ export async function servicePage(
   const action = `${SERVICES}/${encodeURIComponent(service.id)}`;
   return page(
     c,
-    <Layout title={`Service: ${service.name}`} session={session} path={SERVICES} message={message ?? providerNotice(c)}>
+    <Layout title={`Service: ${service.name}`} session={session} path={SERVICES} message={message ?? noticeOf(c)}>
       <section aria-labelledby="about-h">
         <h2 id="about-h">About</h2>
         <p>

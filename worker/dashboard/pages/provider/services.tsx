@@ -4,7 +4,7 @@ import { Layout, PostForm } from "../../layout";
 import { page } from "../../render";
 import { ApiErrorNote, apiStatus } from "../../api-errors";
 import { providerServices } from "./data";
-import { providerNotice, redirectDone } from "./notices";
+import { noticeOf, redirectDone } from "../../notices";
 import { apiFieldErrors, EXAMPLE_PRICES, Field, type FieldErrors, FormErrors, fieldsOf, parseJsonFields, type ServiceFields } from "./service-form";
 
 export const SERVICES = "/dashboard/provider/services";
@@ -15,7 +15,7 @@ export async function servicesPage(c: DashContext): Promise<Response> {
   const services = await providerServices(api);
   return page(
     c,
-    <Layout title="Services" session={session} path={SERVICES} message={providerNotice(c)}>
+    <Layout title="Services" session={session} path={SERVICES} message={noticeOf(c)}>
       <p>
         <a href={NEW}>Create a service</a>
       </p>
