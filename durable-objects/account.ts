@@ -1,12 +1,12 @@
-import { DurableObject } from "cloudflare:workers";
+import { LedgerReadSurface } from "./account-reads";
 import { Admin, LiveKeys } from "./admin";
 import { credit } from "./credit";
-import type { Dispute, DisputeStepResult, OpenDisputeInput, OpenDisputeResult, RespondDisputeInput, ResolveDisputeInput } from "./dispute-types";
+import type { DisputeStepResult, OpenDisputeInput, OpenDisputeResult, RespondDisputeInput, ResolveDisputeInput } from "./dispute-types";
 import { Disputes } from "./disputes";
 import { Holds } from "./holds";
 import { Journal } from "./journal";
 import { Outbox } from "./outbox";
-import type { BuyPassInput, BuyPassResult, CancelPassInput, CancelPassResult, Pass } from "./pass-types";
+import type { BuyPassInput, BuyPassResult, CancelPassInput, CancelPassResult } from "./pass-types";
 import { Passes } from "./passes";
 import { Reads } from "./reads";
 import { ShardLeases } from "./shard-leases";
@@ -16,10 +16,6 @@ import { tip } from "./tips";
 import { Turns } from "./turns";
 import type {
   Actor,
-  AgentKey,
-  AgentView,
-  AuditEvent,
-  Balance,
   CaptureInput,
   CaptureResult,
   CreateKeyInput,
@@ -27,17 +23,14 @@ import type {
   CreditInput,
   CreditResult,
   ExtendResult,
-  Hold,
   KeyLimits,
   KeyResult,
   LedgerEnv,
-  Mandate,
   MandateInput,
   MandateResult,
   NotFound,
   OpenInput,
   OpenResult,
-  Page,
   RefundInput,
   RefundResult,
   ReleaseInput,
@@ -49,7 +42,6 @@ import type {
   StoredResponse,
   TipInput,
   TipResult,
-  Transfer,
   UsageReport,
   UsageReportResult,
 } from "./types";
@@ -63,23 +55,24 @@ import type {
  * - reserve.ts, holds.ts, credit.ts, refunds.ts, disputes.ts, passes.ts, tips.ts: the money (every
  *   money method is one `transactionSync` with no `await` inside, and writes its audit event in the
  *   same transaction);
- * - admin.ts: agent keys, mandates and the kill switches; reads.ts: what readers see;
+ * - admin.ts: agent keys, mandates and the kill switches; reads.ts: what readers see, answered
+ *   through account-reads.ts (the read half of this surface);
  * - outbox.ts: the one alarm, which expires holds and exports the journal and audit to D1.
  *
  * Writes take one object with the caller as a required `actor` (capture and release act in the
  * name of the hold's agent). Results are plain discriminated unions (`{ ok: true, … }` or
  * `{ ok: false, code, … }`); reads answer null for what does not exist.
  */
-export class AccountLedger extends DurableObject<LedgerEnv> {
-  private readonly journal: Journal;
-  private readonly turns: Turns;
-  private readonly outbox: Outbox;
+export class AccountLedger extends LedgerReadSurface {
+  protected readonly journal: Journal;
+  protected readonly turns: Turns;
+  protected readonly outbox: Outbox;
   private readonly keys: LiveKeys;
   private readonly holds: Holds;
   private readonly admin: Admin;
-  private readonly reads: Reads;
-  private readonly disputes: Disputes;
-  private readonly passes: Passes;
+  protected readonly reads: Reads;
+  protected readonly disputes: Disputes;
+  protected readonly passes: Passes;
   readonly leases: ShardLeases;
 
   constructor(ctx: DurableObjectState, env: LedgerEnv) {
@@ -248,68 +241,11 @@ export class AccountLedger extends DurableObject<LedgerEnv> {
     return this.leases.keyCopy(keyHash);
   }
 
-  // Reads, each in its turn.
-
-  balance(): Promise<Balance | null> {
-    return this.#read(() => this.reads.balance());
-  }
-
-  hold(holdId: string): Promise<Hold | null> {
-    return this.#read(() => this.reads.hold(holdId));
-  }
-
-  transfers(limit: number, cursor: number | null): Promise<Page<Transfer>> {
-    return this.#read(() => this.reads.transfers(limit, cursor));
-  }
-
-  agentKeys(limit: number, cursor: string | null): Promise<Page<AgentKey>> {
-    return this.#read(() => this.reads.agentKeys(limit, cursor));
-  }
-
-  agent(keyHash: string): Promise<AgentView> {
-    return this.#read(() => this.reads.agent(keyHash));
-  }
-
-  mandates(limit: number, cursor: string | null): Promise<Page<Mandate>> {
-    return this.#read(() => this.reads.mandates(limit, cursor));
-  }
-
-  mandate(id: string): Promise<Mandate | null> {
-    return this.#read(() => this.reads.mandate(id));
-  }
-
-  auditEvents(limit: number, cursor: number | null): Promise<Page<AuditEvent>> {
-    return this.#read(() => this.reads.auditEvents(limit, cursor));
-  }
-
-  passList(limit: number, cursor: string | null): Promise<Page<Pass> | null> {
-    return this.#read(() => this.passes.list(limit, cursor));
-  }
-
-  dispute(id: string): Promise<Dispute | null> {
-    return this.#read(() => this.disputes.read(id));
-  }
-
-  auditHead(): Promise<{ seq: number; hash: string | null; exported_seq: number } | null> {
-    return this.#read(() => this.reads.auditHead());
-  }
-
-  /** How far the journal has reached D1 (for the reconciler, I7). */
-  exportCursor(): Promise<{ exported_seq: number; journal_seq: number } | null> {
-    return this.#read(() => (this.journal.meta() ? this.outbox.cursor() : null));
-  }
-
   /** The one alarm: expire overdue holds (I10), export journal and audit (I7), schedule the next run. */
   override alarm(): Promise<void> {
     return this.outbox.alarm((now) => {
       this.holds.expire(now);
       this.passes.renewDue(now);
     });
-  }
-
-  /** A read in its turn: the turn is the only await before it. */
-  async #read<T>(fn: () => T): Promise<T> {
-    await this.turns.inTurn();
-    return fn();
   }
 }
