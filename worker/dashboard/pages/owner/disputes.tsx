@@ -5,7 +5,7 @@ import { page } from "../../render";
 import { ApiErrorNote, apiErrorText, apiStatus } from "../../api-errors";
 import { noticeOf, redirectDone } from "../../notices";
 import { transfersPage } from "./transfers";
-import type { Dispute } from "../../api-types";
+import type { Dispute } from "../../../../durable-objects/dispute-types";
 
 const PATH = "/dashboard/owner/disputes";
 
