@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { signOffer, type OfferClaims } from "../../core/x402/offer";
 import { TEST_KEY_A, TEST_KEY_UNPUBLISHED } from "../signing-keys";
-import { GATEWAY, api, balance, call, createProvider, createService, expectProblem, payer, settledBalance, transfers } from "./helpers";
+import { GATEWAY, api, balance, call, createProvider, createService, expectProblem, flip, payer, settledBalance, transfers } from "./helpers";
 import { mppChallenge, mppPayment, x402Offer, x402Payment, type Requirement } from "./payment-helpers";
 
 let prov: { id: string; key: string };
@@ -104,7 +104,7 @@ describe("a paid retry must match an offer the gateway made (I12: a refused paym
   it("a payment whose key is not a live agent key is refused like a keyed call (401 invalid_key)", async () => {
     const { svc, p, requirement } = await offered();
     await expectProblem(await call(`/s/${svc.slug}/echo`, { headers: x402Payment(requirement, p.ownerKey) }), 401, "invalid_key");
-    await expectProblem(await call(`/s/${svc.slug}/echo`, { headers: x402Payment(requirement, `${p.agentKey.slice(0, -1)}x`) }), 401, "invalid_key");
+    await expectProblem(await call(`/s/${svc.slug}/echo`, { headers: x402Payment(requirement, flip(p.agentKey)) }), 401, "invalid_key");
     expect(await balance(p.accountId)).toMatchObject({ posted: 10_000, available: 10_000 });
   });
 
