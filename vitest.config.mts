@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 import { TEST_SIGNING_KEYS } from "./test/signing-keys.ts";
 
 // Seed and replay knobs of the generated tests (test/simulation/ledger.sim.test.ts,
-// test/routes/fuzz.error.test.ts): workerd tests do not see the shell's environment, so they reach
+// test/routes/fuzz.*.error.test.ts): workerd tests do not see the shell's environment, so they reach
 // the tests through `provide`/`inject`.
 const SIMULATION_KNOBS = Object.fromEntries(
   ["SIM_SEED", "SIM_RUNS", "SIM_STEPS", "SIM_PATH", "SIM_REPLAY_PATH", "FUZZ_SEED", "FUZZ_RUNS"].map((k) => [k, process.env[k] ?? ""]),

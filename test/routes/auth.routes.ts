@@ -421,7 +421,7 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     missing: unpaid,
   },
   // The proxy forwards every method /openapi.json documents; each is a paid call for an agent key only.
-  // No body: the JSON API's bodies are what fuzz.error.test.ts generates junk for, and this is not one.
+  // No body: the JSON API's bodies are what the fuzz tests (fuzz.shared.ts) generate junk for, and this is not one.
   ...(["POST", "PUT", "PATCH", "DELETE"] as const).map(
     (method): ProtectedRoute => ({
       name: "/s/{slug}/{path} (proxy)",
