@@ -17,7 +17,6 @@
  * (never a 500, never a 2xx), and nothing may change: balances, journals, audit trails, keys,
  * mandates, services, providers and accounts are compared before and after each request.
  *
- *
  * The endpoints are split by route family, one test file each (fuzz.<family>.error.test.ts, each
  * calling `fuzzSuite` below in a world of its own); fuzz.table.error.test.ts checks the table.
  *
