@@ -23,6 +23,18 @@ export async function payer(gw: Gateway, name: string, credit: number): Promise<
   return { id: account.id, key: key.key };
 }
 
+/** `count` accounts named `prefix-i`, each funded far beyond any run and with an agent key; 8 set up at a time. */
+export function fundedPayers(gw: Gateway, count: number, prefix: string): Promise<Payer[]> {
+  return inParallel(
+    Array.from({ length: count }, (_, i) => i),
+    8,
+    (i) => payer(gw, `${prefix}-${i}`, 1_000_000_000_000),
+  );
+}
+
+/** The path an agent's per-call request takes on each gateway arm: the bare pass-through, or the metered service. */
+export const ARM_PATH = { bare: "/__bench/pass/v1/chat/completions", tollgate: "/s/bench-json/v1/chat/completions" } as const;
+
 /** The bench's provider and its two services: `bench-json` (a per-call price) and `bench-llm` (tokens). */
 export async function benchServices(gw: Gateway, originUrl: string, price: number): Promise<{ providerId: string }> {
   const provider = await api<{ id: string }>(gw, "POST", "/v1/providers", { name: "Bench provider" });
@@ -66,7 +78,6 @@ export async function inParallel<T, R>(items: readonly T[], width: number, fn: (
   return out;
 }
 
-/** The body every per-call arm sends: a small chat completion request. */
 /** An agent's POST of `body` (JSON) to `path`, with its key: the call every arm sends. */
 export function agentCall(p: Payer, path: string, body = LLM_BODY): Call {
   return { method: "POST", path, headers: { authorization: `Bearer ${p.key}`, "content-type": "application/json" }, body };

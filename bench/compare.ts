@@ -22,10 +22,10 @@ import { mkdtempSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { agentCall, benchServices, inParallel, payer } from "./api.ts";
+import { ARM_PATH, agentCall, benchServices, fundedPayers } from "./api.ts";
 import { ROOT, startGateway, startOriginProcess, type Gateway } from "./gateway.ts";
 import { cannon, median, paced, quantile, timeToFirstByte, type Call } from "./load.ts";
-import { canPin, cpuCount, cpuMs, pin, untilIdle } from "./proc.ts";
+import { cpuMs, pinApart, untilIdle } from "./proc.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -53,14 +53,10 @@ type Side = { name: string; gw: Gateway; calls: Call[]; cpuPerReq: number[]; rps
 
 async function side(name: string, root: string, originUrl: string): Promise<Side> {
   const gw = await startGateway({ originUrl, root, log: (l) => console.error(`[${name}] ${l}`) });
-  if (canPin() && cpuCount() >= 2) pin(gw.pid, String(cpuCount() - 1));
+  pinApart([gw.pid], []);
   await benchServices(gw, originUrl, 1_000);
-  const payers = await inParallel(
-    Array.from({ length: Number(flags.accounts) }, (_, i) => i),
-    8,
-    (i) => payer(gw, `compare-${i}`, 1_000_000_000_000),
-  );
-  const path = flags.arm === "bare" ? "/__bench/pass/v1/chat/completions" : "/s/bench-json/v1/chat/completions";
+  const payers = await fundedPayers(gw, Number(flags.accounts), "compare");
+  const path = flags.arm === "bare" ? ARM_PATH.bare : ARM_PATH.tollgate;
   const calls = payers.map((p) => agentCall(p, path));
   return { name, gw, calls, cpuPerReq: [], rps: [], p50: [], p99: [] };
 }
@@ -117,10 +113,7 @@ async function main() {
   const base = checkout(flags.base);
   const head = flags.head ? checkout(flags.head) : null;
   const origin = await startOriginProcess();
-  if (canPin() && cpuCount() >= 2) {
-    pin(process.pid, "0");
-    pin(origin.pid, "0");
-  }
+  pinApart([], [process.pid, origin.pid]);
   const sides: Side[] = [];
   try {
     sides.push(await side("before", base.root, origin.url));

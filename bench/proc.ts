@@ -48,6 +48,20 @@ export function pin(pid: number, list: string): void {
   execFileSync("taskset", ["-a", "-p", "-c", list, String(pid)], { stdio: "ignore" });
 }
 
+/**
+ * Pins the workerd processes to the last CPU and the rest (the load generator, the origin) to the
+ * others, so the measured process never shares a CPU with the load. Says what it did: "none" on a
+ * machine with one CPU or without `taskset`.
+ */
+export function pinApart(workerd: readonly number[], rest: readonly number[]): string {
+  if (!canPin() || cpuCount() < 2) return "none";
+  const last = cpuCount() - 1;
+  const others = last === 1 ? "0" : `0-${last - 1}`;
+  for (const pid of workerd) pin(pid, String(last));
+  for (const pid of rest) pin(pid, others);
+  return `workerd → CPU ${last}; load generator + origin → CPU ${others}`;
+}
+
 export function machine(): { cpu: string; cores: number; memGiB: number; kernel: string; node: string } {
   const info = cpus();
   let memGiB = 0;

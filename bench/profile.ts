@@ -16,10 +16,10 @@ import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { agentCall, benchServices, inParallel, payer } from "./api.ts";
+import { ARM_PATH, agentCall, benchServices, fundedPayers } from "./api.ts";
 import { ROOT, startGateway, startOriginProcess } from "./gateway.ts";
 import { cannon, type Call } from "./load.ts";
-import { canPin, cpuCount, cpuMs, pin } from "./proc.ts";
+import { cpuMs, pinApart } from "./proc.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -162,19 +162,11 @@ async function main() {
   const inspectorPort = await freePort();
   const gw = await startGateway({ originUrl: origin.url, inspectorPort, log: (l) => console.error(l) });
   try {
-    if (!flags["no-pin"] && canPin() && cpuCount() >= 2) {
-      pin(gw.pid, String(cpuCount() - 1));
-      pin(process.pid, "0");
-      pin(origin.pid, "0");
-    }
+    if (!flags["no-pin"]) pinApart([gw.pid], [process.pid, origin.pid]);
     const moduleOf = moduleMap(gw.bundlePath);
     await benchServices(gw, origin.url, 1_000);
-    const payers = await inParallel(
-      Array.from({ length: Number(flags.accounts) }, (_, i) => i),
-      8,
-      (i) => payer(gw, `profile-${i}`, 1_000_000_000_000),
-    );
-    const path = arm === "bare" ? "/__bench/pass/v1/chat/completions" : "/s/bench-json/v1/chat/completions";
+    const payers = await fundedPayers(gw, Number(flags.accounts), "profile");
+    const path = ARM_PATH[arm];
     const calls: Call[] = payers.map((p) => agentCall(p, path));
     console.error(`warm-up 2 s (${arm})`);
     await cannon({ url: gw.url, calls, connections, durationS: 2 });

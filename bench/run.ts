@@ -17,7 +17,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { agentCall, benchServices, inParallel, payer, type Payer } from "./api.ts";
+import { ARM_PATH, agentCall, benchServices, fundedPayers, type Payer } from "./api.ts";
 import type { Call } from "./load.ts";
 import { ROOT, startGateway, startOriginProcess, type Gateway } from "./gateway.ts";
 import { patchedTree, type ScratchTree } from "./floor-tree.ts";
@@ -28,7 +28,7 @@ import { saturatedRounds } from "./phases/saturated.ts";
 import { sseFirstByte } from "./phases/sse.ts";
 import { perAccountFootprint } from "./phases/tracking.ts";
 import { ANCHORS, figures, GOALS, printTable } from "./report.ts";
-import { canPin, cpuCount, loadAverage, machine, pin, untilIdle } from "./proc.ts";
+import { cpuCount, loadAverage, machine, pinApart, untilIdle } from "./proc.ts";
 
 // ───────────────────────────── configuration ─────────────────────────────
 
@@ -128,17 +128,10 @@ async function main() {
       if (fg) await untilIdle(fg.pid, minMs);
     };
 
-    // Pin workerd to one CPU and the load generator + origin to the other(s).
     let pinning = "none";
-    if (!flags["no-pin"] && canPin() && cpuCount() >= 2) {
-      const last = cpuCount() - 1;
-      const rest = last === 1 ? "0" : `0-${last - 1}`;
+    if (!flags["no-pin"]) {
       try {
-        pin(g.pid, String(last));
-        if (fg) pin(fg.pid, String(last));
-        pin(process.pid, rest);
-        pin(origin.pid, rest);
-        pinning = `workerd → CPU ${last}; load generator + origin → CPU ${rest}`;
+        pinning = pinApart(fg ? [g.pid, fg.pid] : [g.pid], [process.pid, origin.pid]);
       } catch (err) {
         pinning = `failed: ${String(err)}`;
       }
@@ -148,28 +141,20 @@ async function main() {
 
     // ── setup through the JSON API ──
     await benchServices(g, origin.url, cfg.price);
-    const payers = await inParallel(
-      Array.from({ length: cfg.accounts }, (_, i) => i),
-      8,
-      (i) => payer(g, `bench-${i}`, 1_000_000_000_000),
-    );
+    const payers = await fundedPayers(g, cfg.accounts, "bench");
     log(`set up 1 provider, 2 services, ${payers.length} funded accounts`);
     let floorPayers: Payer[] = [];
     if (fg) {
       await benchServices(fg, origin.url, cfg.price);
-      floorPayers = await inParallel(
-        Array.from({ length: cfg.accounts }, (_, i) => i),
-        8,
-        (i) => payer(fg, `bench-${i}`, 1_000_000_000_000),
-      );
+      floorPayers = await fundedPayers(fg, cfg.accounts, "bench");
     }
 
     /** `pid`: the workerd whose CPU the arm's calls cost (none for direct). */
     const target: Run["target"] = {
       direct: { base: origin.url, calls: payers.map((p) => agentCall(p, "/v1/chat/completions")), pid: null },
-      bare: { base: g.url, calls: payers.map((p) => agentCall(p, "/__bench/pass/v1/chat/completions")), pid: g.pid },
-      floor: { base: fg?.url ?? "", calls: floorPayers.map((p) => agentCall(p, "/s/bench-json/v1/chat/completions")), pid: fg?.pid ?? null },
-      tollgate: { base: g.url, calls: payers.map((p) => agentCall(p, "/s/bench-json/v1/chat/completions")), pid: g.pid },
+      bare: { base: g.url, calls: payers.map((p) => agentCall(p, ARM_PATH.bare)), pid: g.pid },
+      floor: { base: fg?.url ?? "", calls: floorPayers.map((p) => agentCall(p, ARM_PATH.tollgate)), pid: fg?.pid ?? null },
+      tollgate: { base: g.url, calls: payers.map((p) => agentCall(p, ARM_PATH.tollgate)), pid: g.pid },
     };
 
     // Every arm must answer 200 before anything is timed.

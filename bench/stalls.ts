@@ -9,10 +9,10 @@
  * `--tree DIR` runs another copy of the tree (e.g. one with a step switched off) instead of this one.
  */
 import { parseArgs } from "node:util";
-import { agentCall, benchServices, inParallel, payer } from "./api.ts";
+import { ARM_PATH, agentCall, benchServices, fundedPayers } from "./api.ts";
 import { startGateway, startOriginProcess } from "./gateway.ts";
 import { cannon, median, paced, quantile } from "./load.ts";
-import { canPin, cpuCount, pin } from "./proc.ts";
+import { pinApart } from "./proc.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -25,23 +25,15 @@ const { values: flags } = parseArgs({
   },
 });
 const SLOW_MS = 30;
-const path = flags.arm === "bare" ? "/__bench/pass/v1/chat/completions" : "/s/bench-json/v1/chat/completions";
+const path = flags.arm === "bare" ? ARM_PATH.bare : ARM_PATH.tollgate;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const origin = await startOriginProcess();
 const gw = await startGateway({ originUrl: origin.url, d1Counter: false, log: () => {}, ...(flags.tree ? { root: flags.tree } : {}) });
 try {
-  if (canPin() && cpuCount() >= 2) {
-    pin(gw.pid, String(cpuCount() - 1));
-    pin(process.pid, "0");
-    pin(origin.pid, "0");
-  }
+  pinApart([gw.pid], [process.pid, origin.pid]);
   await benchServices(gw, origin.url, 1_000);
-  const payers = await inParallel(
-    Array.from({ length: 32 }, (_, i) => i),
-    8,
-    (i) => payer(gw, `stalls-${i}`, 1_000_000_000_000),
-  );
+  const payers = await fundedPayers(gw, 32, "stalls");
   const calls = payers.map((p) => agentCall(p, path));
   // Warm like bench/run.ts does before its fixed-rate rounds: saturated first, then a pause.
   await cannon({ url: gw.url, calls, connections: 32, durationS: 4 });

@@ -4,7 +4,7 @@
  * ledger complete and balanced), and the settled debits per second, the export lag and the
  * entries per D1 call are read from D1 and the bench's D1 counter.
  */
-import { agentCall, api, payer } from "../api.ts";
+import { ARM_PATH, agentCall, api, payer } from "../api.ts";
 import type { Gateway } from "../gateway.ts";
 import { cannon, quantile } from "../load.ts";
 import { cpuMs, untilIdle } from "../proc.ts";
@@ -44,7 +44,7 @@ export async function hotAccount({ cfg, log, gateway: g, result, errors }: Run):
   log(`hot account: ${cfg.hotCalls} calls at concurrency ${cfg.hotConcurrency} against a balance for ${half}`);
   const hotRun = await cannon({
     url: g.url,
-    calls: [agentCall(hot, "/s/bench-json/v1/chat/completions")],
+    calls: [agentCall(hot, ARM_PATH.tollgate)],
     connections: cfg.hotConcurrency,
     amount: cfg.hotCalls,
   });

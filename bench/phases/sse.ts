@@ -3,7 +3,7 @@
  * bare and Tollgate arms interleaved per sample (tokens-metered service `bench-llm`).
  */
 import { Agent } from "node:http";
-import { agentCall, type Payer } from "../api.ts";
+import { ARM_PATH, agentCall, type Payer } from "../api.ts";
 import { type Call, median, quantile, timeToFirstByte } from "../load.ts";
 import { round1, type Run } from "./context.ts";
 
@@ -31,7 +31,7 @@ export async function sseFirstByte({ cfg, log, gateway, originUrl, payers, error
   });
   const sseTarget: Record<SseArm, ReturnType<typeof arm>> = {
     direct: arm(originUrl, "/v1/chat/completions"),
-    bare: arm(gateway.url, "/__bench/pass/v1/chat/completions"),
+    bare: arm(gateway.url, ARM_PATH.bare),
     tollgate: arm(gateway.url, "/s/bench-llm/v1/chat/completions"),
   };
   let failed = 0;

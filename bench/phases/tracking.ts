@@ -4,7 +4,7 @@
  */
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { agentCall, inParallel, payer } from "../api.ts";
+import { ARM_PATH, agentCall, inParallel, payer } from "../api.ts";
 import { median } from "../load.ts";
 import { rssBytes, untilIdle } from "../proc.ts";
 import { sqliteLogicalBytes } from "../sqlite.ts";
@@ -22,7 +22,7 @@ export async function perAccountFootprint({ cfg, log, gateway: g, result }: Run)
     16,
     async (i) => {
       const p = await payer(g, `track-${i}`, 1_000_000_000);
-      const call = agentCall(p, "/s/bench-json/v1/chat/completions");
+      const call = agentCall(p, ARM_PATH.tollgate);
       const res = await fetch(`${g.url}${call.path}`, { method: call.method, headers: call.headers, body: call.body });
       await res.arrayBuffer();
       if (res.status !== 200) throw new Error(`tracking call for ${p.id} answered ${res.status}`);
