@@ -147,14 +147,14 @@ export class AccountLedger extends LedgerReadSurface {
   reserve(input: ReserveInput): Promise<Routed<ReserveResult>> {
     // A plain account: exactly the reserve it always was (`active` is a field in memory).
     if (!this.leases.active) return this.holds.reserve(input);
-    return this.leases.onParent(() => this.holds.reserve(input), input.amount);
+    return this.leases.onParent((onTurn) => this.holds.reserve(input, onTurn), input.amount);
   }
 
   /** The Worker's queued captures, then a reserve: one request and one commit where there would be two. */
   settleThenReserve(settlements: readonly Settlement[], input: ReserveInput): Promise<{ settled: SettlementOutcome[]; reserved: Routed<ReserveResult> }> {
     if (!this.leases.active) return this.holds.settleThenReserve(settlements, input);
-    return this.leases.onParent(async () => {
-      const { settled, reserved } = await this.holds.settleThenReserve(settlements, input);
+    return this.leases.onParent(async (onTurn) => {
+      const { settled, reserved } = await this.holds.settleThenReserve(settlements, input, onTurn);
       return { settled, reserved: { ...reserved, shards: this.leases.count } };
     }, input.amount);
   }

@@ -50,8 +50,10 @@ export class Holds {
     return this.journal.sql;
   }
 
-  async reserve(input: ReserveInput): Promise<ReserveResult> {
+  /** `onTurn`: called when the reserve's turn comes, just before its transaction (a hot account's claim, shard-leases.ts). */
+  async reserve(input: ReserveInput, onTurn?: () => void): Promise<ReserveResult> {
     await this.turns.gathered();
+    onTurn?.();
     return this.reserveNow(input);
   }
 
@@ -60,8 +62,13 @@ export class Holds {
    * where there would be two of each. The captures go first, so what they release is available
    * to the reserve.
    */
-  async settleThenReserve(settlements: readonly Settlement[], input: ReserveInput): Promise<{ settled: SettlementOutcome[]; reserved: ReserveResult }> {
+  async settleThenReserve(
+    settlements: readonly Settlement[],
+    input: ReserveInput,
+    onTurn?: () => void,
+  ): Promise<{ settled: SettlementOutcome[]; reserved: ReserveResult }> {
     await this.turns.gathered();
+    onTurn?.();
     const settled = this.settleEach(settlements);
     const reserved = await this.reserveNow(input);
     if (settled.some((s) => s.ok)) await this.outbox.scheduleAlarm(exportDue());

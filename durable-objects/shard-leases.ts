@@ -26,8 +26,10 @@ export class ShardLeases {
   /** Requests the shards sent to this object, and requests it sent to each shard (measurement: bench/, tests). */
   shardRequests = 0;
   readonly sentToShard = new Map<number, number>();
-  /** Parent reserves waiting on a recall: no lease is granted meanwhile (see `covered`). */
+  /** Recalls under way: a grant meanwhile gives only what calls wait for (see `grantNow`). */
   private reclaiming = 0;
+  /** What the parent's own reserves in flight will take: no lease is granted from it (see `covered`). */
+  private claimed = 0;
 
   constructor(
     private readonly journal: Journal,
@@ -56,7 +58,7 @@ export class ShardLeases {
   }
 
   /** A hot account's reserve on the parent: leases recalled first if the parent alone is short; the shard count rides along. */
-  async onParent<T extends object>(reserve: () => Promise<T>, amount: number): Promise<T & { shards?: number }> {
+  async onParent<T extends object>(reserve: (onTurn: () => void) => Promise<T>, amount: number): Promise<T & { shards?: number }> {
     const result = await this.covered(amount, reserve);
     return this.count > 1 ? { ...result, shards: this.count } : result;
   }
@@ -87,35 +89,45 @@ export class ShardLeases {
 
   /**
    * Leases part of the available balance to a shard. `need` > 0: calls wait on the shard for that
-   * much; if the parent alone is short it first recalls the other shards' unheld leases (`covered`),
-   * and gives what it has, so a shard refuses a call only when the whole account could not cover it.
-   * Past the need, at most a fair share of what is available.
+   * much; if what the parent has is short of it, the parent recalls the other shards' unheld
+   * leases and gives the rest, so a shard refuses a call only when the whole account could not
+   * cover it. Past the need, at most a fair share of what is available.
    */
   async grant(request: LeaseRequest): Promise<LeaseState | null> {
     this.shardRequests++;
-    const short = request.need > 0 && this.journal.meta() !== null && this.journal.readBalance().available < request.need;
-    if (short) return this.covered(request.need, () => this.grantNow(request, true));
-    return this.grantNow(request, false);
+    const short = request.need > 0 && this.journal.meta() !== null && this.journal.readBalance().available - this.claimed < request.need;
+    if (short) await this.reclaim();
+    const first = await this.grantNow(request, short);
+    if (short || first.given >= request.need) return first.state;
+    // Other grants in the same turn took the money first: recall (which takes back this shard's
+    // part grant too, being unheld), then give the whole need.
+    await this.reclaim();
+    return (await this.grantNow(request, true)).state;
   }
 
   /**
    * `short`: the parent recalled the other shards for this request, so it gives no more than the
-   * waiting calls need (an extra share would sit unheld on one shard while another refuses).
+   * waiting calls need (an extra share would sit unheld on one shard while another refuses); so
+   * does any grant while a recall is under way. The parent's own reserves in flight keep what
+   * they claimed.
    */
-  private async grantNow({ index, need, want }: LeaseRequest, short: boolean): Promise<LeaseState | null> {
+  private async grantNow({ index, need, want }: LeaseRequest, short: boolean): Promise<{ state: LeaseState | null; given: number }> {
     await this.turns.inTurn();
     return this.journal.txn(() => {
       const meta = this.journal.meta();
-      if (!meta || !this.row(index)) return null;
-      const available = this.journal.readBalance().available;
-      // While a reserve waits on a recall, only requests with calls waiting are served (see `covered`).
-      const open = need > 0 || this.reclaiming === 0;
-      if (!meta.frozen && open && index <= this.count && this.count > 1 && available > 0) {
-        const give = Math.min(available, short ? need : Math.max(need, Math.min(want, Math.ceil(available / this.count))));
+      if (!meta || !this.row(index)) return { state: null, given: 0 };
+      const free = this.journal.readBalance().available - this.claimed;
+      const capped = short || this.reclaiming > 0;
+      let given = 0;
+      if (!meta.frozen && index <= this.count && this.count > 1 && free > 0 && (need > 0 || !capped)) {
+        const give = Math.min(free, capped ? need : Math.max(need, Math.min(want, Math.ceil(free / this.count))));
         const moved = this.sql.one("UPDATE balance SET pending = pending + ?1 WHERE id = 1 AND credits - debits - pending >= ?1 RETURNING pending", give);
-        if (moved && give > 0) this.sql.exec("UPDATE shard_leases SET granted = granted + ?, drained = 0 WHERE shard = ?", give, index);
+        if (moved && give > 0) {
+          this.sql.exec("UPDATE shard_leases SET granted = granted + ?, drained = 0 WHERE shard = ?", give, index);
+          given = give;
+        }
       }
-      return this.state(index);
+      return { state: this.state(index), given };
     });
   }
 
@@ -123,7 +135,7 @@ export class ShardLeases {
   async report(report: ShardReport): Promise<LeaseState | null> {
     this.shardRequests++;
     await this.turns.inTurn();
-    const rolled = this.journal.txn(() => this.apply(report, false));
+    const rolled = this.journal.txn(() => this.apply(report, null));
     if (rolled > 0) await this.outbox.scheduleAlarm(exportDue());
     await this.outbox.exportAudit();
     return this.journal.meta() && this.row(report.index) ? this.state(report.index) : null;
@@ -140,21 +152,35 @@ export class ShardLeases {
 
   /**
    * A reserve on the parent itself (a key only the parent serves, or a call a shard could not
-   * cover). When the parent alone is short, it first takes back what the shards hold unheld, and
-   * grants nothing until its reserve has run: a call is never refused while the account as a
-   * whole could cover it. Concurrent callers share one recall.
+   * cover). Its amount is claimed until its transaction's turn comes (`reserve` calls `onTurn`
+   * then; a reserve that does not is claimed until it answers), so no lease is granted from it
+   * meanwhile; when the parent alone is short of what its reserves claim, it first takes back
+   * what the shards hold unheld. A call is never refused while the account as a whole could cover it.
    */
-  async covered<T>(amount: number, reserve: () => Promise<T>): Promise<T> {
-    if (this.journal.readBalance().available >= amount) return reserve();
+  async covered<T>(amount: number, reserve: (onTurn: () => void) => Promise<T>): Promise<T> {
+    let claim = amount;
+    const unclaim = () => {
+      this.claimed -= claim;
+      claim = 0;
+    };
+    this.claimed += claim;
+    try {
+      if (this.journal.readBalance().available < this.claimed) await this.reclaim();
+      return await reserve(unclaim);
+    } finally {
+      unclaim();
+    }
+  }
+
+  /** Takes back the shards' unheld leases, if any shard may hold some; concurrent callers share one recall. */
+  private async reclaim(): Promise<void> {
+    if (!this.sql.one("SELECT 1 AS x FROM shard_leases WHERE drained = 0 AND granted > returned + spent")) return;
     this.reclaiming++;
     try {
-      if (this.sql.one("SELECT 1 AS x FROM shard_leases WHERE drained = 0 AND granted > returned + spent")) {
-        this.recalling ??= this.recall().finally(() => {
-          this.recalling = null;
-        });
-        await this.recalling;
-      }
-      return await reserve();
+      this.recalling ??= this.recall().finally(() => {
+        this.recalling = null;
+      });
+      await this.recalling;
     } finally {
       this.reclaiming--;
     }
@@ -177,13 +203,12 @@ export class ShardLeases {
     await Promise.all(
       indexes.map(async (index) => {
         const config = { ...this.state(index), accountId: meta.accountId, index, currency: meta.currency };
-        // Once more on a new stub: a stub that threw can stay broken.
         // Once more on a new stub (a stub that threw can stay broken); then the change that
         // pushed fails, so its caller retries it, and the retry pushes again.
         const report = await this.shard(index)
           .configure(config)
           .catch(() => this.shard(index).configure(config));
-        await this.applyInTurn(report, false);
+        await this.applyInTurn(report, null);
       }),
     );
   }
@@ -194,7 +219,7 @@ export class ShardLeases {
       rows.map(async (r) => {
         const index = Number(r.shard);
         try {
-          await this.applyInTurn(await this.shard(index).recall(Number(r.granted)), true);
+          await this.applyInTurn(await this.shard(index).recall(Number(r.granted)), Number(r.granted));
         } catch (err) {
           console.error("recalling a shard's lease failed", index, String(err));
         }
@@ -202,9 +227,9 @@ export class ShardLeases {
     );
   }
 
-  private async applyInTurn(report: ShardReport, drained: boolean): Promise<void> {
+  private async applyInTurn(report: ShardReport, recalledAt: number | null): Promise<void> {
     await this.turns.inTurn();
-    const rolled = this.journal.txn(() => this.apply(report, drained));
+    const rolled = this.journal.txn(() => this.apply(report, recalledAt));
     if (rolled > 0) await this.outbox.scheduleAlarm(exportDue());
     await this.outbox.exportAudit();
   }
@@ -212,9 +237,12 @@ export class ShardLeases {
   /**
    * Inside a transaction: rolls in the shard's rows that follow its cursor, in seq order (a row
    * already rolled in is skipped; a gap stops the roll until the missing row comes), and frees
-   * what it handed back. Returns how many rows joined the journal.
+   * what it handed back. `recalledAt`: the report answers a recall sent when the parent had
+   * granted that much; the shard then holds nothing unheld, unless a grant came since (a recall
+   * takes nothing from a shard marked drained, so a later grant must not be hidden by one).
+   * Returns how many rows joined the journal.
    */
-  private apply({ index, rows, returned }: ShardReport, drained: boolean): number {
+  private apply({ index, rows, returned }: ShardReport, recalledAt: number | null): number {
     const row = this.row(index);
     if (!row) return 0;
     let seq = Number(row.rolled_seq);
@@ -245,11 +273,11 @@ export class ShardLeases {
     const back = Math.max(0, returned - Number(row.returned));
     if (back > 0) this.sql.exec("UPDATE balance SET pending = pending - ? WHERE id = 1", back);
     this.sql.exec(
-      "UPDATE shard_leases SET rolled_seq = ?, spent = ?, returned = returned + ?, drained = MAX(drained, ?) WHERE shard = ?",
+      "UPDATE shard_leases SET rolled_seq = ?1, spent = ?2, returned = returned + ?3, drained = CASE WHEN granted = ?4 THEN 1 ELSE drained END WHERE shard = ?5",
       seq,
       spent,
       back,
-      drained ? 1 : 0,
+      recalledAt ?? -1,
       index,
     );
     return rolled;

@@ -157,8 +157,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       "--persist-to",
       persistDir,
       "--show-interactive-dev-session=false",
+      // Recorded at "log" (printed only when verbose), so a failure's `logs()` shows the Worker's
+      // own errors and any reload of the dev server ("Reloading local server…").
       "--log-level",
-      verbose ? "log" : "warn",
+      "log",
       ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
     ];
     const proc = spawn(process.execPath, args, { cwd: ROOT, env: ENV, stdio: ["ignore", "pipe", "pipe"], detached: true });

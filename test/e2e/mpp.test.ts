@@ -29,7 +29,7 @@ describe("end to end: an MPP client pays a Tollgate service from a prepaid accou
       body: JSON.stringify({ symbol: "ACME" }),
       headers: { "content-type": "application/json" },
     });
-    expect(res.status).toBe(200);
+    expect(res.status, `${await res.clone().text()}\n${gw.logs().slice(-4_000)}`).toBe(200);
     expect((await res.json()) as object).toMatchObject({ method: "POST", path: "/echo/quote", body: JSON.stringify({ symbol: "ACME" }) });
     const requestId = res.headers.get("tollgate-request-id");
     const receipt = Receipt.fromResponse(res);
