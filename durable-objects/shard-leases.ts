@@ -1,6 +1,7 @@
 import type { LiveKeys } from "./admin";
 import type { Journal } from "./journal";
 import { exportDue, type Outbox } from "./outbox";
+import { rollIn } from "./shard-rollin";
 import { type KeyCopy, type LeaseRequest, type LeaseState, MAX_SHARDS, type SetShardsResult, type ShardEnv, type ShardReport, shardName } from "./shard-types";
 import type { Turns } from "./turns";
 import type { Actor } from "./types";
@@ -135,7 +136,7 @@ export class ShardLeases {
   async report(report: ShardReport): Promise<LeaseState | null> {
     this.shardRequests++;
     await this.turns.inTurn();
-    const rolled = this.journal.txn(() => this.apply(report, null));
+    const rolled = this.journal.txn(() => rollIn(this.journal, report, null));
     if (rolled > 0) await this.outbox.scheduleAlarm(exportDue());
     await this.outbox.exportAudit();
     return this.journal.meta() && this.row(report.index) ? this.state(report.index) : null;
@@ -229,58 +230,9 @@ export class ShardLeases {
 
   private async applyInTurn(report: ShardReport, recalledAt: number | null): Promise<void> {
     await this.turns.inTurn();
-    const rolled = this.journal.txn(() => this.apply(report, recalledAt));
+    const rolled = this.journal.txn(() => rollIn(this.journal, report, recalledAt));
     if (rolled > 0) await this.outbox.scheduleAlarm(exportDue());
     await this.outbox.exportAudit();
-  }
-
-  /**
-   * Inside a transaction: rolls in the shard's rows that follow its cursor, in seq order (a row
-   * already rolled in is skipped; a gap stops the roll until the missing row comes), and frees
-   * what it handed back. `recalledAt`: the report answers a recall sent when the parent had
-   * granted that much; the shard then holds nothing unheld, unless a grant came since (a recall
-   * takes nothing from a shard marked drained, so a later grant must not be hidden by one).
-   * Returns how many rows joined the journal.
-   */
-  private apply({ index, rows, returned }: ShardReport, recalledAt: number | null): number {
-    const row = this.row(index);
-    if (!row) return 0;
-    let seq = Number(row.rolled_seq);
-    let spent = Number(row.spent);
-    let rolled = 0;
-    for (const t of [...rows].sort((a, b) => Number(a.seq) - Number(b.seq))) {
-      if (Number(t.seq) <= seq) continue;
-      if (Number(t.seq) !== seq + 1 || (t.kind !== "capture" && t.kind !== "refund")) break;
-      const amount = Number(t.amount);
-      // A capture moves leased money to posted; a refund of one gives it back to the lease.
-      const sign = t.kind === "capture" ? 1 : -1;
-      this.sql.exec("UPDATE balance SET debits = debits + ?1, pending = pending - ?1 WHERE id = 1", sign * amount);
-      spent += sign * amount;
-      this.journal.appendCopy(t);
-      this.journal.audit({
-        actor: t.kind === "capture" ? `agent:${String(t.agent_key_id)}` : "system",
-        event: t.kind === "capture" ? "capture" : "refund",
-        agent_key_id: t.agent_key_id == null ? null : String(t.agent_key_id),
-        service_id: t.service_id == null ? null : String(t.service_id),
-        request_id: t.request_id == null ? null : String(t.request_id),
-        amount,
-        outcome: t.kind === "capture" ? "captured" : "ok",
-        reason: `shard ${index}`,
-      });
-      seq = Number(t.seq);
-      rolled++;
-    }
-    const back = Math.max(0, returned - Number(row.returned));
-    if (back > 0) this.sql.exec("UPDATE balance SET pending = pending - ? WHERE id = 1", back);
-    this.sql.exec(
-      "UPDATE shard_leases SET rolled_seq = ?1, spent = ?2, returned = returned + ?3, drained = CASE WHEN granted = ?4 THEN 1 ELSE drained END WHERE shard = ?5",
-      seq,
-      spent,
-      back,
-      recalledAt ?? -1,
-      index,
-    );
-    return rolled;
   }
 
   private row(index: number) {

@@ -46,7 +46,10 @@ describe("PATCH /v1/accounts/{id} (shards)", () => {
     };
     // The first call tells this isolate the account is hot (the parent serves it); the next ones spread.
     const statuses = [await paid(), ...(await Promise.all(Array.from({ length: 39 }, paid)))];
-    expect(statuses.filter((s) => s === 200)).toHaveLength(20);
+    expect(
+      statuses.filter((s) => s === 200),
+      JSON.stringify(statuses),
+    ).toHaveLength(20);
     expect(statuses.filter((s) => s === 402)).toHaveLength(20);
     await settleShards(p.accountId, 4);
     const servedByShards = await Promise.all(
