@@ -5,7 +5,8 @@
 import { expect } from "vitest";
 import type { LedgerStub } from "../../worker/account-client/stub";
 import { count, type Real } from "./knobs";
-import type { LedgerModel, ModelHold, StoredCall } from "./model";
+import type { LedgerModel } from "./model";
+import type { ModelHold, StoredCall } from "./model-types";
 import { type HoldPick, pick, pickHold, Step, showPick } from "./step";
 
 export type CaptureSpec = "zero" | "part" | "all" | "over";

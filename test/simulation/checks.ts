@@ -18,7 +18,8 @@ import { toAuditRecord, verifyChain } from "../../core/audit-chain";
 import { legsOf } from "../../core/legs";
 import { testEnv } from "../durable-objects/helpers";
 import type { Real } from "./knobs";
-import type { AuditExpect, LedgerModel } from "./model";
+import type { LedgerModel } from "./model";
+import type { AuditExpect } from "./model-types";
 import { asRecord, d1State, fullAudit, fullJournal, rawState } from "./real-ledger";
 
 const pickAudit = (e: AuditEvent): AuditExpect => ({ event: e.event, outcome: e.outcome, amount: e.amount, request_id: e.request_id, reason: e.reason });

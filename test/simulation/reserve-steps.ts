@@ -10,7 +10,8 @@ import { newId } from "../../core/ids";
 import { keyOf } from "../durable-objects/helpers";
 import { alarmStep } from "./faults";
 import { count, FEES, type Outcome, PROVIDERS, type Real, UNKNOWN_KEY_HASH } from "./knobs";
-import type { AuditExpect, LedgerModel, ModelHold } from "./model";
+import type { LedgerModel } from "./model";
+import type { AuditExpect, ModelHold } from "./model-types";
 import { type AmountSpec, resolve, Step, showSpec } from "./step";
 
 function keyHash(m: LedgerModel, keyIdx: number): string {

@@ -5,7 +5,8 @@
 import fc from "fast-check";
 import { checkAll } from "./checks";
 import { count, type Outcome, type Real, stats } from "./knobs";
-import type { LedgerModel, ModelHold } from "./model";
+import type { LedgerModel } from "./model";
+import type { ModelHold } from "./model-types";
 
 export type AmountSpec = { abs: number } | { rel: "all" | "over" } | { frac: number };
 export const amountSpec: fc.Arbitrary<AmountSpec> = fc.oneof(
