@@ -247,14 +247,35 @@ export async function eventually<T>(read: () => Promise<T>, check: (value: T) =>
 export type Json = any;
 export type JsonResponse = { status: number; headers: Headers; body: Json };
 
+/** What wrangler dev's own proxy answers when the runtime restarted under a request that was not a GET. */
+const RESTARTED = "Your worker restarted mid-request";
+
+/**
+ * fetch for a gateway under `wrangler dev`, with a 15 s deadline. wrangler dev's local proxy
+ * sometimes restarts the runtime once early in a session and answers a request it could not
+ * deliver with 503 and `RESTARTED` (text, not the Worker's problem+json): that request never got
+ * an answer from the Worker, so it is sent again, up to 3 times. Any answer from the Worker
+ * itself — a 503 `ledger_unavailable` included — is returned as is. Fits where a client takes a
+ * `fetch` (the MPP client).
+ */
+export async function gatewayFetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
+  for (let attempt = 0; ; attempt++) {
+    const request = input instanceof Request ? input.clone() : input;
+    const res = await fetch(request, { signal: AbortSignal.timeout(15_000), ...init });
+    if (attempt >= 3 || res.status !== 503 || res.headers.get("content-type")?.includes("json")) return res;
+    if (!(await res.clone().text()).startsWith(RESTARTED)) return res;
+    await res.body?.cancel();
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 /** A JSON client for `gw`: `api(method, path, bearer token or null, body?, headers?)`. */
 export function jsonClient(gw: Gateway) {
   return async (method: string, path: string, token: string | null, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse> => {
-    const res = await fetch(`${gw.url}${path}`, {
+    const res = await gatewayFetch(`${gw.url}${path}`, {
       method,
       headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { "content-type": "application/json" } : {}), ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(15_000),
     });
     const text = await res.text();
     let parsed: Json = text;

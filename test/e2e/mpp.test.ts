@@ -7,7 +7,7 @@ import { Receipt } from "mppx";
 import { Mppx } from "mppx/client";
 import { describe, expect, it } from "vitest";
 import { tollgateMpp } from "../../sdk/src/mpp.ts";
-import { eventually, gatewayWithOrigin } from "./harness.ts";
+import { eventually, gatewayFetch, gatewayWithOrigin } from "./harness.ts";
 
 const w = gatewayWithOrigin();
 
@@ -23,7 +23,7 @@ describe("end to end: an MPP client pays a Tollgate service from a prepaid accou
     await api("POST", `/v1/accounts/${acct.id}/credits`, op, { amount: 50_000 });
     const key = (await api("POST", `/v1/accounts/${acct.id}/agent-keys`, acct.owner_key, { name: "mpp bot" })).body;
 
-    const mppx = Mppx.create({ methods: [tollgateMpp({ key: key.key })], polyfill: false });
+    const mppx = Mppx.create({ methods: [tollgateMpp({ key: key.key })], polyfill: false, fetch: gatewayFetch });
     const res = await mppx.fetch(`${gw.url}/s/${slug}/echo/quote`, {
       method: "POST",
       body: JSON.stringify({ symbol: "ACME" }),
@@ -43,7 +43,7 @@ describe("end to end: an MPP client pays a Tollgate service from a prepaid accou
     expect(transfers.body.data.filter((t: { kind: string }) => t.kind === "capture")).toMatchObject([{ amount: 3_100, request_id: requestId }]);
 
     // A client capped below the price refuses to pay: nothing is charged.
-    const capped = Mppx.create({ methods: [tollgateMpp({ key: key.key, maxAmount: 3_000 })], polyfill: false });
+    const capped = Mppx.create({ methods: [tollgateMpp({ key: key.key, maxAmount: 3_000 })], polyfill: false, fetch: gatewayFetch });
     await expect(capped.fetch(`${gw.url}/s/${slug}/echo/quote`)).rejects.toThrow(/above maxAmount/);
     const after = await api("GET", `/v1/accounts/${acct.id}/balance`, acct.owner_key);
     expect(after.body).toMatchObject({ posted: 50_000 - 3_100, available: 50_000 - 3_100 });

@@ -7,13 +7,9 @@
  */
 import { afterAll, beforeAll, expect } from "vitest";
 import { startOrigin, type RunningOrigin } from "../../demo/origin.ts";
-import { startGateway, type Gateway } from "./harness.ts";
+import { gatewayFetch, type Gateway, type Json, startGateway } from "./harness.ts";
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Json = any;
-
-/** No single request may hang the suite. */
-const REQUEST_TIMEOUT_MS = 15_000;
+export type { Json } from "./harness.ts";
 
 export const PRICE = 2000;
 export const STATUS_PRICE = 500;
@@ -38,21 +34,9 @@ export function withQuickstartGateway(): void {
   });
 }
 
-/**
- * fetch on the gateway, with a deadline. wrangler dev's local proxy sometimes restarts the
- * runtime once early in a session on this machine and answers "Your worker restarted
- * mid-request" (text, not the Worker's answer): such a request never reached the Worker, so it
- * is sent again. Any answer from the Worker itself is returned as is.
- */
-export async function call(path: string, init: RequestInit = {}): Promise<Response> {
-  for (let attempt = 0; ; attempt++) {
-    const res = await fetch(`${gw.url}${path}`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS), ...init });
-    if (attempt >= 3 || res.headers.get("content-type")?.includes("json") || res.status < 500) return res;
-    const text = await res.clone().text();
-    if (!text.startsWith("Your worker restarted mid-request")) return res;
-    await res.body?.cancel();
-    await new Promise((r) => setTimeout(r, 500));
-  }
+/** fetch on the gateway (harness.ts's `gatewayFetch`: a request wrangler's proxy could not deliver is sent again). */
+export function call(path: string, init: RequestInit = {}): Promise<Response> {
+  return gatewayFetch(`${gw.url}${path}`, init);
 }
 
 export async function api(method: string, path: string, token: string | null, body?: unknown, headers: Record<string, string> = {}) {
@@ -67,6 +51,16 @@ export async function api(method: string, path: string, token: string | null, bo
   });
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : null) as Json };
+}
+
+/** An account's balance, read with its owner key. */
+export async function balanceOf(account: Json): Promise<Json> {
+  return (await api("GET", `/v1/accounts/${account.id}/balance`, account.owner_key)).body;
+}
+
+/** A paid call to the translate service: with this agent key, unless `headers` carry another credential. */
+export function payTranslate(agentKey: string, body: Json, headers: Record<string, string> = { authorization: `Bearer ${agentKey}` }): Promise<Response> {
+  return call("/s/translate/v1/translate", { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
 }
 
 /** Expects an RFC 9457 problem with this status and code. */
@@ -90,11 +84,7 @@ export async function quickstartAfterTwoPaidCalls() {
   expect((await api("POST", `/v1/accounts/${account.id}/credits`, gw.operatorToken, topUp, { "idempotency-key": "topup-0001" })).status).toBe(201);
   const agent: Json = (await api("POST", `/v1/accounts/${account.id}/agent-keys`, account.owner_key, { name: "translator-bot" })).body;
   for (const text of ["hello", "abc"]) {
-    const res = await call("/s/translate/v1/translate", {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${agent.key}` },
-      body: JSON.stringify({ text }),
-    });
+    const res = await payTranslate(agent.key, { text });
     expect(res.status).toBe(200);
     expect(res.headers.get("tollgate-charge")).toBe(String(PRICE));
     await res.arrayBuffer();

@@ -8,12 +8,14 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "./harness.ts";
 import {
   api,
+  balanceOf,
   call,
   expectProblem,
   gw,
   type Json,
   origin,
   PRICE,
+  payTranslate,
   quickstartAfterTwoPaidCalls,
   STATUS_PRICE,
   TOP_UP,
@@ -28,9 +30,8 @@ describe("quickstart against wrangler dev", () => {
   let agent: Json;
   let expected = { currency: "USD", available: 0, pending: 0, posted: 0 };
 
-  const balance = async (acct: Json = account) => (await api("GET", `/v1/accounts/${acct.id}/balance`, acct.owner_key)).body;
-  const pay = (body: Json, headers: Record<string, string> = { authorization: `Bearer ${agent.key}` }) =>
-    call("/s/translate/v1/translate", { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+  const balance = (acct: Json = account) => balanceOf(acct);
+  const pay = (body: Json, headers?: Record<string, string>) => payTranslate(agent.key, body, headers);
   const spend = (amount: number) => {
     expected = { ...expected, available: expected.available - amount, posted: expected.posted - amount };
   };

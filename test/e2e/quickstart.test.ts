@@ -6,7 +6,20 @@
  * export of the journal to D1's double-entry ledger).
  */
 import { describe, expect, it } from "vitest";
-import { api, call, expectProblem, gw, type Json, origin, PRICE, TOP_UP, TRANSLATE_PRICES, withQuickstartGateway } from "./quickstart-fixtures.ts";
+import {
+  api,
+  balanceOf,
+  call,
+  expectProblem,
+  gw,
+  type Json,
+  origin,
+  PRICE,
+  payTranslate,
+  TOP_UP,
+  TRANSLATE_PRICES,
+  withQuickstartGateway,
+} from "./quickstart-fixtures.ts";
 
 withQuickstartGateway();
 
@@ -19,9 +32,8 @@ describe("quickstart against wrangler dev", () => {
   const requestIds: string[] = [];
   let expected = { currency: "USD", available: 0, pending: 0, posted: 0 };
 
-  const balance = async (acct: Json = account) => (await api("GET", `/v1/accounts/${acct.id}/balance`, acct.owner_key)).body;
-  const pay = (body: Json, headers: Record<string, string> = { authorization: `Bearer ${agent.key}` }) =>
-    call("/s/translate/v1/translate", { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+  const balance = (acct: Json = account) => balanceOf(acct);
+  const pay = (body: Json, headers?: Record<string, string>) => payTranslate(agent.key, body, headers);
   const spend = (amount: number) => {
     expected = { ...expected, available: expected.available - amount, posted: expected.posted - amount };
   };

@@ -26,9 +26,10 @@
  * test/routes/fuzz.<family>.error.test.ts`, or pin `{ seed, path }` in the `fc.assert` call below.
  */
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ledgerFor } from "../../worker/account-client/stub";
 import { testEnv } from "../durable-objects/helpers";
+import { knob } from "../simulation/knobs";
 import { buildWorld, type World } from "./auth.shared";
 import type { Endpoint } from "./fuzz.endpoints";
 import { junkFor, send, worker } from "./fuzz.requests";
@@ -39,15 +40,6 @@ declare module "vitest" {
   export interface ProvidedContext {
     FUZZ_SEED: string;
     FUZZ_RUNS: string;
-  }
-}
-
-/** From vitest.config.mts (the shell's FUZZ_SEED / FUZZ_RUNS); absent under another config. */
-function knob(name: "FUZZ_SEED" | "FUZZ_RUNS"): string {
-  try {
-    return String(inject(name) ?? "");
-  } catch {
-    return "";
   }
 }
 

@@ -8,7 +8,7 @@
  * real-time alarm timing, which the checks tolerate (an export that fires on its own only moves D1
  * forward).
  */
-import { inject } from "vitest";
+import { inject, type ProvidedContext } from "vitest";
 import type { LedgerStub } from "../../worker/account-client/stub";
 
 // vitest's provide/inject types for the knobs (shards.sim.test.ts reads them too).
@@ -22,8 +22,8 @@ declare module "vitest" {
   }
 }
 
-/** Provided by vitest.config.mts from the environment; absent when run with another config. */
-function knob(name: "SIM_SEED" | "SIM_RUNS" | "SIM_STEPS" | "SIM_PATH" | "SIM_REPLAY_PATH"): string {
+/** A knob provided by vitest.config.mts from the environment; "" when absent (another config). */
+export function knob(name: keyof ProvidedContext): string {
   try {
     return String(inject(name) ?? "");
   } catch {

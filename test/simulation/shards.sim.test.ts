@@ -24,7 +24,7 @@
  */
 import { abortAllDurableObjects, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import fc from "fast-check";
-import { describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { AccountLedger } from "../../durable-objects/account";
 import type { AccountShard } from "../../durable-objects/shard";
 import { SHARD_IDLE_MS } from "../../durable-objects/shard";
@@ -33,14 +33,8 @@ import type { Transfer } from "../../durable-objects/types";
 import { oldestFirst } from "../../worker/reports/pages";
 import { ledgerFor, shardFor, type ShardStub } from "../../worker/account-client/stub";
 import { openAccount, reserveInput, type TestAccount, testEnv } from "../durable-objects/helpers";
+import { knob } from "./knobs";
 
-function knob(name: "SIM_SEED" | "SIM_RUNS" | "SIM_STEPS"): string {
-  try {
-    return String(inject(name) ?? "");
-  } catch {
-    return "";
-  }
-}
 const SEED = Number(knob("SIM_SEED") || 20_261_204);
 const RUNS = Number(knob("SIM_RUNS") || 25);
 const MAX_STEPS = Number(knob("SIM_STEPS") || 25);
